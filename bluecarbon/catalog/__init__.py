@@ -1,0 +1,1 @@
+"""The catalog: STAC files rebuilt from the store, and the researcher-facing Python API."""

@@ -1,0 +1,262 @@
+"""The ``bluecarbon`` command.
+
+The CLI is the only place (with ``flows/``) that reads configuration; it turns settings into
+explicit arguments for library calls. Commands that run flows import them lazily, so
+``bluecarbon --help`` and read-only commands never pay for importing Prefect. Every
+:class:`~bluecarbon.errors.BlueCarbonError` becomes a one-paragraph message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bluecarbon import __version__
+from bluecarbon.config import Settings, load_settings
+from bluecarbon.errors import BlueCarbonError
+
+app = typer.Typer(
+    name="bluecarbon",
+    help=(
+        "Monitor blue-carbon sinks (seagrass, salt marsh, shellfish aquaculture) and publish "
+        "versioned, citable releases.\n\n"
+        "Start with `bluecarbon run` (the monitoring pipeline on the configured study), then "
+        "`bluecarbon releases` and `bluecarbon show latest`. Configuration: bluecarbon.toml, "
+        "overridden by BLUECARBON_* variables."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="bluecarbon.toml to use (default: nearest one).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except BlueCarbonError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _settings(config: Path | None) -> Settings:
+    with _errors():
+        return load_settings(config)
+
+
+def _store(settings: Settings, *, create: bool = False) -> Any:
+    from bluecarbon.store import S3Options, Store
+
+    s3 = S3Options(**vars(settings.s3)) if settings.store_uri.startswith("s3://") else None
+    return Store.open(settings.store_uri, s3=s3, create=create)
+
+
+def _prefect_env(settings: Settings) -> None:
+    for key, value in settings.prefect_environment().items():
+        os.environ.setdefault(key, value)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column, justify in (
+        ("site", "left"),
+        ("year", "right"),
+        ("habitat", "left"),
+        ("area ha", "right"),
+        ("stock t C", "right"),
+        ("stock t CO2e", "right"),
+        ("sequestration t CO2e/yr", "right"),
+        ("density from", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        table.add_row(
+            str(r["site"]),
+            str(r["year"]),
+            str(r["habitat"]),
+            _fmt(r["area_ha"]),
+            _fmt(r["stock_t_c"]),
+            _fmt(r["stock_t_co2e"]),
+            _fmt(r["sequestration_t_co2e_yr"]),
+            str(r.get("density_source", "")),
+        )
+    console.print(table)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the monitoring pipeline as a Prefect flow and publish a release.
+
+    Uses the study in bluecarbon.toml ([study] file), verifies raw inputs against
+    data/raw/MANIFEST, computes habitat extent and carbon, publishes a release into the
+    store and rebuilds the STAC catalog. With nothing changed, reports the existing release.
+    """
+    settings = _settings(config)
+    _prefect_env(settings)
+    console.print(
+        f"bluecarbon {__version__}: monitoring run, study {settings.study_file.name}, "
+        f"store {settings.store_uri}"
+    )
+    console.print("Starting Prefect (embedded server; the first start takes ~20-30 s) ...")
+    from flows.monitoring import monitoring
+
+    with _errors():
+        outcome = monitoring(config=str(config) if config else None)
+    release = outcome["release"]
+    verb = "published new release" if outcome["published"] else "nothing changed; existing release"
+    console.print(
+        f"\n[bold]{verb} {release['tag']}[/] (snapshot {release['snapshot_id']}, "
+        f"content {release['content_hash'][:16]})"
+    )
+    print_headline(
+        release["summary"].get("headline", []), title=f"Release {release['tag']}: latest survey year per site"
+    )
+    console.print(f"Catalog: {settings.catalog_dir}/catalog.json")
+
+
+@app.command()
+def releases(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """List releases: tag, snapshot id, created, content hash, status."""
+    settings = _settings(config)
+    with _errors():
+        items = _store(settings).releases()
+    if as_json:
+        print(json.dumps([r.as_dict() for r in items], indent=2, default=str))
+        return
+    table = Table(title=f"Releases in {settings.store_uri}", title_justify="left")
+    for column in ("tag", "snapshot id", "created (UTC)", "content hash", "status", "summary"):
+        table.add_column(column)
+    for r in items:
+        rows = r.summary.get("headline", [])
+        stock = sum(x["stock_t_co2e"] for x in rows)
+        status = r.status + (f": {r.withdrawn_reason}" if r.withdrawn else "")
+        table.add_row(
+            r.tag,
+            r.snapshot_id,
+            r.created.strftime("%Y-%m-%d %H:%M"),
+            r.content_hash[:16],
+            status,
+            f"{len(rows)} site-habitats, {stock:,.0f} t CO2e",
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    release: Annotated[str, typer.Argument(help="Release tag (YYYY.MM.DD[.N]), 'latest' or snapshot id.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one release: provenance, products, tables, headline numbers and flags."""
+    settings = _settings(config)
+    with _errors():
+        info = _store(settings).resolve(release)
+    if as_json:
+        print(json.dumps(info.as_dict(full=True), indent=2, default=str))
+        return
+    if info.withdrawn:
+        err.print(f"[bold red]WITHDRAWN[/] on {info.withdrawn_at}: {info.withdrawn_reason}")
+    console.print(
+        f"[bold]Release {info.tag}[/]  snapshot {info.snapshot_id}  created {info.created:%Y-%m-%d %H:%M} UTC"
+    )
+    console.print(f"content hash {info.content_hash}")
+    console.print(
+        f"package {info.package_version}, git {info.provenance.get('git_commit')}, "
+        f"flow run {info.provenance.get('flow_run_id')}, store format {info.store_format}"
+    )
+    console.print("products: " + ", ".join(info.products))
+    console.print(
+        "tables: "
+        + ", ".join(f"{k} v{v['version']} ({v['rows']} rows)" for k, v in sorted(info.tables.items()))
+    )
+    for flag in info.flags:
+        console.print(f"[yellow]flag:[/] {flag}")
+    print_headline(info.summary.get("headline", []), title="Headline (latest survey year per site)")
+    inputs = info.provenance.get("inputs", [])
+    licences = sorted({(i["dataset"], i["license"]) for i in inputs})
+    console.print(f"{len(inputs)} raw inputs (sha256 in `show --json`), licences:")
+    for dataset, lic in licences:
+        console.print(f"  {lic}: {dataset}")
+
+
+@app.command()
+def verify(
+    release: Annotated[str, typer.Argument(help="Release to verify (default latest).")] = "latest",
+    config: ConfigOption = None,
+) -> None:
+    """Recompute a release's content hash from the stored data and compare with the ledger."""
+    settings = _settings(config)
+    with _errors():
+        report = _store(settings).verify(release)
+    if report.ok:
+        console.print(f"release {report.release.tag}: OK, content hash {report.recomputed_hash}")
+        return
+    err.print(f"[bold red]release {report.release.tag} FAILED verification[/]")
+    for problem in report.problems:
+        err.print(f"  {problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def withdraw(
+    release: Annotated[str, typer.Argument(help="Release tag to withdraw.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown wherever the release is shown).")],
+    config: ConfigOption = None,
+) -> None:
+    """Mark a release withdrawn. Its data stay readable and unchanged; it is never deleted."""
+    settings = _settings(config)
+    with _errors():
+        info = _store(settings).withdraw(release, reason)
+        from bluecarbon.catalog.stac import build_catalog
+
+        build_catalog(_store(settings), settings.catalog_dir)
+    console.print(f"release {info.tag} withdrawn: {info.withdrawn_reason}")
+
+
+@app.command()
+def catalog(config: ConfigOption = None) -> None:
+    """Rebuild the STAC catalog from the store and validate it against the core schema."""
+    settings = _settings(config)
+    from bluecarbon.catalog.stac import build_catalog, validate_catalog
+
+    with _errors():
+        build_catalog(_store(settings), settings.catalog_dir)
+        n = validate_catalog(settings.catalog_dir)
+    console.print(f"catalog rebuilt in {settings.catalog_dir}: {n} STAC objects valid")
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        console.print(f"bluecarbon {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Assemble step results into one :class:`~bluecarbon.store.ReleaseBundle` with provenance.
+
+Kept apart from the steps because it is the single place that decides what a release holds
+(products, tables, provenance, headline summary); the store then publishes it atomically.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import xarray as xr
+
+from bluecarbon import params
+from bluecarbon.fingerprint import code_version
+from bluecarbon.manifest import ManifestEntry
+from bluecarbon.pipeline.steps import StepResult, headline
+from bluecarbon.pipeline.study import Study
+from bluecarbon.store import ReleaseBundle
+
+METHOD = {
+    "soil": "core stocks to 1 m (Howard et al. 2014; CCN horizons), mean per habitat when >= 3 "
+    "cores reach 1 m, else IPCC 2013 Wetlands Supplement Tier 1 default",
+    "sequestration": "IPCC 2013 Wetlands Supplement Tier 1 soil carbon accumulation x area",
+    "area": "survey polygons on EPSG:6933, or pixel counts of classified imagery",
+    "mode": "default",
+}
+
+
+def git_commit(root: Path) -> str:
+    """``git rev-parse HEAD`` of ``root`` (``+dirty`` when modified), or ``unknown``."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def parameter_provenance() -> dict[str, Any]:
+    """Every shipped parameter table with its sha256, sources and unverified-row count."""
+    out: dict[str, Any] = {}
+    hashes = params.table_hashes()
+    for name in params.list_tables():
+        table = params.load_table(name)
+        out[name] = {
+            "sha256": hashes[name],
+            "sources": sorted(set(table["source"].astype(str))),
+            "rows": len(table),
+            "unverified_rows": int((~table["verified"]).sum()),
+        }
+    return out
+
+
+def assemble_bundle(
+    *,
+    study: Study,
+    key: str,
+    entries: Mapping[str, ManifestEntry],
+    soil: StepResult,
+    habitats: Mapping[str, StepResult],
+    carbon: Mapping[str, StepResult],
+    parcels: StepResult,
+    flow_run_id: str | None,
+    git: str,
+    extra_provenance: Mapping[str, Any] | None = None,
+) -> ReleaseBundle:
+    """Products ``<site>/habitat`` and ``<site>/carbon``; tables; provenance; summary."""
+    products: dict[str, xr.Dataset] = {}
+    for site_id, result in habitats.items():
+        products[f"{site_id}/habitat"] = xr.open_zarr(
+            result.uris["habitat"], consolidated=False, decode_coords="all"
+        )
+    for site_id, result in carbon.items():
+        products[f"{site_id}/carbon"] = xr.open_zarr(
+            result.uris["carbon"], consolidated=False, decode_coords="all"
+        )
+    totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
+    area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
+    tables: dict[str, pd.DataFrame] = {
+        "cores": pd.read_parquet(soil.uris["cores"]),
+        "core_stocks": pd.read_parquet(soil.uris["core_stocks"]),
+        "soil_density": pd.read_parquet(soil.uris["soil_density"]),
+        "habitat_area": area,
+        "class_totals": totals,
+        "parcels": gpd.read_parquet(parcels.uris["parcels"]),
+    }
+    provenance = {
+        "study": {"name": study.name, "file": study.path.name, "sha256_canonical": study.digest},
+        "inputs": [entries[k].as_dict() for k in sorted(entries)],
+        "parameters": parameter_provenance(),
+        "method": METHOD,
+        "package_version": code_version(),
+        "git_commit": git,
+        "flow_run_id": flow_run_id,
+        "steps": {
+            r.step + (f":{site}" if site else ""): r.key
+            for site, r in _all_steps(soil, habitats, carbon, parcels)
+        },
+        **(dict(extra_provenance) if extra_provenance else {}),
+    }
+    summary = {"headline": headline(totals).to_dict(orient="records")}
+    return ReleaseBundle(
+        products=products, tables=tables, idempotency_key=key, provenance=provenance, summary=summary
+    )
+
+
+def _all_steps(
+    soil: StepResult,
+    habitats: Mapping[str, StepResult],
+    carbon: Mapping[str, StepResult],
+    parcels: StepResult,
+) -> Sequence[tuple[str, StepResult]]:
+    return [("", soil), ("", parcels), *habitats.items(), *carbon.items()]

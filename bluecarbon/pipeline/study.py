@@ -1,0 +1,140 @@
+"""Study specifications: which raw inputs a monitoring run uses, and how.
+
+A study file (TOML, e.g. ``data/studies/demo.toml``) lists the sites (habitat polygons or
+imagery), the core data and the parcels. It is data, so users describe their own area by
+copying it; it is validated here with errors that name the file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bluecarbon.errors import InputError
+from bluecarbon.fingerprint import canonical_json, sha256_text
+from bluecarbon.store.ids import check_name
+from bluecarbon.vocab import Habitat
+
+
+@dataclass(frozen=True)
+class CoreSource:
+    ccn_dir: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    source: Literal["polygons", "imagery"]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def files(self, raw_dir: Path) -> list[str]:
+        """Raw files (relative to ``raw_dir``) this site reads."""
+        if self.source == "polygons":
+            out = [self.options["polygons"]]
+            if "extent" in self.options:
+                out.append(self.options["extent"])
+            return out
+        pattern = self.options["images"]
+        found = sorted(p.relative_to(raw_dir).as_posix() for p in raw_dir.glob(pattern))
+        if not found:
+            raise InputError(f"site {self.id}: no images match {pattern!r}", file=raw_dir)
+        return found
+
+
+@dataclass(frozen=True)
+class ParcelSource:
+    file: str
+    id_column: str
+    name_column: str
+    kind: str
+    site: str
+    id_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    path: Path
+    cores: CoreSource
+    sites: tuple[Site, ...]
+    parcels: tuple[ParcelSource, ...]
+    digest: str
+
+    def raw_files(self, raw_dir: Path) -> list[str]:
+        files = list(self.cores.files)
+        for site in self.sites:
+            files += site.files(raw_dir)
+        files += [p.file for p in self.parcels]
+        return sorted(set(files))
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study TOML file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("study file not found", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=path) from exc
+
+    def need(table: dict[str, Any], key: str, where: str) -> Any:
+        if key not in table:
+            raise InputError(f"missing key {key!r} in {where}", file=path, column=key)
+        return table[key]
+
+    cores_t = need(data, "cores", "the study")
+    cores = CoreSource(
+        ccn_dir=need(cores_t, "ccn_dir", "[cores]"), files=tuple(need(cores_t, "files", "[cores]"))
+    )
+    sites = []
+    for i, s in enumerate(need(data, "sites", "the study"), start=1):
+        where = f"[[sites]] #{i}"
+        site_id = check_name(need(s, "id", where), kind="site id")
+        source = need(s, "source", where)
+        if source not in ("polygons", "imagery"):
+            raise InputError(
+                f"{where}: source {source!r}", file=path, column="source", expected="'polygons' or 'imagery'"
+            )
+        required = (
+            ("polygons", "class_map", "crs", "resolution_m")
+            if source == "polygons"
+            else ("images", "date_pattern", "years", "classifier")
+        )
+        for key in required:
+            need(s, key, where)
+        if source == "polygons":
+            for category, habitat in s["class_map"].items():
+                try:
+                    Habitat.parse(habitat)
+                except InputError as exc:
+                    raise InputError(
+                        f"{where}: class_map[{category!r}]: {exc.problem}", file=path, column="class_map"
+                    ) from None
+        options = {k: v for k, v in s.items() if k not in ("id", "name", "source")}
+        sites.append(Site(id=site_id, name=s.get("name", site_id), source=source, options=options))
+    if len({s.id for s in sites}) != len(sites):
+        raise InputError("duplicate site ids", file=path, column="id")
+    parcels = tuple(
+        ParcelSource(
+            file=need(p, "file", "[[parcels]]"),
+            id_column=need(p, "id_column", "[[parcels]]"),
+            name_column=need(p, "name_column", "[[parcels]]"),
+            kind=need(p, "kind", "[[parcels]]"),
+            site=need(p, "site", "[[parcels]]"),
+            id_prefix=p.get("id_prefix", ""),
+        )
+        for p in data.get("parcels", [])
+    )
+    return Study(
+        name=data.get("name", path.stem),
+        path=path,
+        cores=cores,
+        sites=tuple(sites),
+        parcels=parcels,
+        digest=sha256_text(canonical_json(data)),
+    )

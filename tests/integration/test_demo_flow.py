@@ -1,0 +1,101 @@
+"""The demo monitoring flow, for real: Prefect flow runs, Icechunk + Delta store, STAC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import write_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> tuple[Path, dict]:
+    from flows.monitoring import monitoring
+
+    folder = tmp_path_factory.mktemp("demo")
+    config = write_config(folder)
+    outcome = monitoring(config=str(config))
+    return folder, outcome
+
+
+def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None:
+    from bluecarbon import open_catalog
+
+    folder, outcome = demo_project
+    assert outcome["published"] is True
+    cat = open_catalog(str(folder / "store"))
+    releases = cat.releases()
+    assert list(releases["tag"]) == [outcome["release"]["tag"]]
+    assert set(cat.products()) == {
+        "old_tampa_bay/habitat",
+        "old_tampa_bay/carbon",
+        "rufiji_delta/habitat",
+        "rufiji_delta/carbon",
+    }
+    habitat = cat.open("old_tampa_bay/habitat")["habitat"]
+    assert habitat.chunks is not None
+    assert habitat.sizes["year"] == 17
+    seagrass_ha = float((habitat.sel(year=2016) == 1).sum()) * 0.04  # 20 m pixels
+    assert seagrass_ha == pytest.approx(4713, rel=0.02)
+    carbon = cat.open("old_tampa_bay/carbon")["carbon_stock"]
+    assert carbon.attrs["units"] == "Mg ha-1" and carbon.attrs["carbon_basis"] == "C"
+    totals = cat.table("class_totals")
+    seagrass = totals[
+        (totals["site"] == "old_tampa_bay") & (totals["habitat"] == "seagrass") & (totals["year"] == 2022)
+    ]
+    row = seagrass.iloc[0]
+    assert row["stock_t_c"] == pytest.approx(row["area_ha"] * row["soil_mg_c_ha"])
+    assert row["stock_t_co2e"] == pytest.approx(row["stock_t_c"] * 44.0095 / 12.0107)
+    parcels = cat.table("parcels")
+    assert len(parcels) == 7 and parcels.crs.to_epsg() == 4326
+    info = cat.release()
+    assert info.provenance["flow_run_id"]
+    paths = {i["path"] for i in info.provenance["inputs"]}
+    assert "field/ccrcn/ccn_cores.csv.gz" in paths
+    assert all(len(i["sha256"]) == 64 for i in info.provenance["inputs"])
+
+
+def test_rerun_publishes_nothing(demo_project) -> None:
+    from flows.monitoring import monitoring
+
+    folder, first = demo_project
+    second = monitoring(config=str(folder / "bluecarbon.toml"))
+    assert second["published"] is False
+    assert second["release"]["tag"] == first["release"]["tag"]
+    assert all(step["cached"] for step in second["steps"].values())
+
+
+def test_catalog_is_valid_and_relative(demo_project) -> None:
+    import json
+
+    from bluecarbon.catalog.stac import validate_catalog
+
+    folder, outcome = demo_project
+    catalog_dir = folder / "catalog"
+    assert validate_catalog(catalog_dir) > 4
+    text = (catalog_dir / "catalog.json").read_text()
+    assert str(folder) not in text, "links are relative"
+    item = json.loads(
+        (
+            catalog_dir
+            / "old_tampa_bay-carbon"
+            / outcome["release"]["tag"]
+            / f"{outcome['release']['tag']}.json"
+        ).read_text()
+    )
+    assert item["assets"]["icechunk"]["icechunk:snapshot_id"] == outcome["release"]["snapshot_id"]
+    assert item["properties"]["bluecarbon:input_licences"]
+
+
+def test_store_verifies(demo_project) -> None:
+    from bluecarbon.store import Store
+
+    folder, outcome = demo_project
+    report = Store.open(str(folder / "store")).verify("latest")
+    assert report.ok, report.problems
+    assert report.recomputed_hash == outcome["release"]["content_hash"]
+    assert np.isfinite(outcome["release"]["summary"]["headline"][0]["stock_t_c"])

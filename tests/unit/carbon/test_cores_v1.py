@@ -1,0 +1,151 @@
+"""Hand-computed checks of the core-stock equations (METHODS.md section 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bluecarbon.carbon.cores import core_stocks, ideal_mixing_bulk_density, loi_to_organic_carbon
+
+
+def _cores(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "study_id": s,
+                "core_id": c,
+                "habitat": h,
+                "site_id": "x",
+                "latitude": 0.0,
+                "longitude": 0.0,
+                "source_folder": s,
+            }
+            for s, c, h in rows
+        ]
+    )
+
+
+def _depths(rows: list[dict[str, object]]) -> pd.DataFrame:
+    base = {
+        "representative_depth_min": np.nan,
+        "representative_depth_max": np.nan,
+        "fraction_organic_matter": np.nan,
+        "fraction_carbon": np.nan,
+    }
+    return pd.DataFrame([base | r for r in rows])
+
+
+def test_continuous_core_stock_and_partial_depth() -> None:
+    cores = _cores(("S", "A", "marsh"))
+    ds = _depths(
+        [
+            {
+                "study_id": "S",
+                "core_id": "A",
+                "depth_min": 0,
+                "depth_max": 10,
+                "dry_bulk_density": 0.5,
+                "fraction_carbon": 0.1,
+            },
+            {
+                "study_id": "S",
+                "core_id": "A",
+                "depth_min": 10,
+                "depth_max": 20,
+                "dry_bulk_density": 1.0,
+                "fraction_carbon": 0.05,
+            },
+        ]
+    )
+    # 0.5*0.1*10 + 1.0*0.05*10 = 1.0 g C cm-2 = 100 Mg C ha-1
+    full = core_stocks(cores, ds, depth_cm=20).iloc[0]
+    assert full["stock_mg_c_ha"] == pytest.approx(100.0)
+    assert full["reached_depth"]
+    assert full["habitat"] == "salt_marsh"
+    # to 15 cm: 0.5 + 0.05*5 = 0.75 g cm-2
+    assert core_stocks(cores, ds, depth_cm=15).iloc[0]["stock_mg_c_ha"] == pytest.approx(75.0)
+    short = core_stocks(cores, ds, depth_cm=30).iloc[0]
+    assert short["stock_mg_c_ha"] == pytest.approx(100.0)
+    assert not short["reached_depth"] and not short["extrapolated"]
+
+
+def test_discontinuous_samples_represent_midpoint_horizons() -> None:
+    cores = _cores(("S", "B", "marsh"))
+    ds = _depths(
+        [
+            {
+                "study_id": "S",
+                "core_id": "B",
+                "depth_min": 0,
+                "depth_max": 2,
+                "dry_bulk_density": 1.0,
+                "fraction_carbon": 0.01,
+            },
+            {
+                "study_id": "S",
+                "core_id": "B",
+                "depth_min": 10,
+                "depth_max": 12,
+                "dry_bulk_density": 1.0,
+                "fraction_carbon": 0.02,
+            },
+            {
+                "study_id": "S",
+                "core_id": "B",
+                "depth_min": 20,
+                "depth_max": 22,
+                "dry_bulk_density": 1.0,
+                "fraction_carbon": 0.03,
+            },
+        ]
+    )
+    # horizons [0,6) [6,16) [16,22): 0.01*6 + 0.02*10 + 0.03*6 = 0.44 g cm-2 = 44 Mg ha-1
+    assert core_stocks(cores, ds, depth_cm=22).iloc[0]["stock_mg_c_ha"] == pytest.approx(44.0)
+
+
+def test_loi_equations_by_habitat() -> None:
+    fom = pd.Series([0.2, 0.10, 0.30, 0.2])
+    habitat = pd.Series(["salt_marsh", "seagrass", "seagrass", "mangrove"])
+    got = loi_to_organic_carbon(fom, habitat)
+    assert got[0] == pytest.approx(0.427 * 0.2 + 0.0635 * 0.04)
+    assert got[1] == pytest.approx((-0.21 + 0.40 * 10) / 100)
+    assert got[2] == pytest.approx((-0.33 + 0.43 * 30) / 100)
+    assert got[3] == pytest.approx(0.486 * 0.2 - 0.016 * 0.04)
+
+
+def test_ideal_mixing_bulk_density() -> None:
+    assert ideal_mixing_bulk_density(0.2) == pytest.approx(1 / (0.2 / 0.098 + 0.8 / 1.67))
+    assert ideal_mixing_bulk_density(0.0) == pytest.approx(1.67)
+
+
+def test_fourqurean_trap_uses_organic_carbon_column() -> None:
+    cores = _cores(("Fourqurean_2012", "F", "seagrass"))
+    ds = _depths(
+        [
+            {
+                "study_id": "Fourqurean_2012",
+                "core_id": "F",
+                "depth_min": 0,
+                "depth_max": 10,
+                "dry_bulk_density": 1.0,
+                "fraction_carbon": 0.12,
+                "fraction_organic_matter": 0.015,
+            }
+        ]
+    )
+    # organic C = 0.015 (not total 0.12, not an LOI conversion): 1.0*0.015*10 = 0.15 g cm-2
+    assert core_stocks(cores, ds, depth_cm=10).iloc[0]["stock_mg_c_ha"] == pytest.approx(15.0)
+
+
+def test_real_ccn_means_match_published_references(raw_dir) -> None:
+    from bluecarbon.ingest.ccn import read_ccn
+
+    t = read_ccn(raw_dir / "field/ccrcn")
+    cores = t.cores[t.cores["habitat"].isin(["marsh", "seagrass"])]
+    depth = t.depthseries.merge(cores[["study_id", "core_id"]], on=["study_id", "core_id"])
+    s = core_stocks(cores, depth, depth_cm=100)
+    full = s[s["reached_depth"]].groupby("habitat")["stock_mg_c_ha"].mean()
+    # Holmquist et al. 2018: ~270 Mg C ha-1 (tidal wetlands, CONUS); Fourqurean et al. 2012: mean 194.2
+    assert 200 < full["salt_marsh"] < 340
+    assert 140 < full["seagrass"] < 250

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from bluecarbon.errors import InputError
+from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, open_raster, open_time_series
+
+RUFIJI = "raster/s2_rufiji_delta_mangrove_timeseries"
+
+
+def test_open_raster_is_lazy_scaled_masked_and_block_aligned(raw_dir: Path) -> None:
+    path = raw_dir / RUFIJI / "S2_T37MEM_20160829_sref.tif"
+    da = open_raster(path, scaling=ARCSI_REFLECTANCE)
+    assert da.chunks is not None
+    assert da.dims == ("band", "y", "x")
+    assert list(da["band"].values[:3]) == ["B02_blue", "B03_green", "B04_red"]
+    assert da.rio.crs.to_epsg() == 32737
+    with rasterio.open(path) as src:
+        raw = src.read(7).astype("float64")
+        assert all(c % 256 == 0 or c == src.width or c == src.height for c in da.chunks[1] + da.chunks[2])
+    nir = da.sel(band="B08_nir").values
+    assert np.isnan(nir[raw == 0]).all()
+    valid = raw != 0
+    np.testing.assert_allclose(nir[valid], raw[valid] * 0.001, rtol=1e-6)
+
+
+def test_time_series_stacks_dates(raw_dir: Path) -> None:
+    files = sorted((raw_dir / RUFIJI).glob("S2_*_2019*.tif"))
+    cube = open_time_series(files, [f.name[10:18] for f in files])
+    assert cube.dims == ("band", "time", "y", "x")
+    assert cube.sizes["time"] == len(files) == 6
+
+
+def test_mismatched_grid_names_the_file(raw_dir: Path) -> None:
+    a = raw_dir / RUFIJI / "S2_T37MEM_20190605_sref.tif"
+    b = raw_dir / "raster/s2_aberystwyth_coast_20210527/sen2_20210527_aber_subset.tif"
+    with pytest.raises(InputError, match=r"sen2_20210527_aber_subset.tif"):
+        open_time_series([a, b], ["2019-06-05", "2021-05-27"])
+
+
+def test_no_crs_and_corrupt_files_are_named(tmp_path: Path) -> None:
+    nocrs = tmp_path / "nocrs.tif"
+    with rasterio.open(
+        nocrs,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="uint8",
+        transform=from_origin(0, 4, 1, 1),
+    ) as dst:
+        dst.write(np.ones((1, 4, 4), dtype="uint8"))
+    with pytest.raises(InputError, match=r"nocrs.tif: raster has no CRS"):
+        open_raster(nocrs)
+    corrupt = tmp_path / "corrupt.tif"
+    corrupt.write_bytes(b"II*\x00" + b"\x00" * 100)
+    with pytest.raises(InputError, match=r"corrupt.tif: cannot read raster"):
+        open_raster(corrupt)
