@@ -234,6 +234,126 @@ def withdraw(
 
 
 @app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="Earlier release (tag, 'latest' or snapshot id).")],
+    b: Annotated[str, typer.Argument(help="Later release.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two releases per class and per parcel (area, stock, sequestration)."""
+    from bluecarbon.store.diff import diff_releases
+
+    settings = _settings(config)
+    with _errors():
+        d = diff_releases(_store(settings), a, b)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "a": d.a.tag,
+                    "b": d.b.tag,
+                    "identical": d.identical,
+                    "changed_objects": list(d.changed_objects),
+                    "changed_inputs": list(d.changed_inputs),
+                    "classes": json.loads(d.classes.to_json(orient="records")),
+                    "parcels": json.loads(d.parcels.to_json(orient="records")),
+                },
+                indent=2,
+            )
+        )
+        return
+    console.print(
+        f"[bold]{d.a.tag} -> {d.b.tag}[/]: "
+        + (
+            "identical content"
+            if d.identical
+            else f"{len(d.changed_objects)} changed object(s), {len(d.changed_inputs)} changed input(s)"
+        )
+    )
+    for path in d.changed_inputs:
+        console.print(f"  input changed: {path}")
+    for title, frame, keys in (
+        ("per class", d.classes, ["site", "year", "habitat"]),
+        ("per parcel", d.parcels, ["parcel_id", "year", "habitat"]),
+    ):
+        if frame.empty:
+            continue
+        changed = frame[(frame["stock_t_c_change"].abs() > 1e-9) | (frame["presence"] != "both")]
+        if changed.empty:
+            console.print(f"no changes {title} ({len(frame)} rows compared)")
+            continue
+        table = Table(title=f"Changes {title} ({len(changed)} of {len(frame)} rows)", title_justify="left")
+        for column in [*keys, "stock t C before", "stock t C after", "change", "change %"]:
+            table.add_column(column)
+        for r in changed.itertuples():
+            pct = r.stock_t_c_change_pct
+            table.add_row(
+                *[str(getattr(r, k)) for k in keys],
+                _fmt(r.stock_t_c_a) if r.stock_t_c_a == r.stock_t_c_a else "-",
+                _fmt(r.stock_t_c_b) if r.stock_t_c_b == r.stock_t_c_b else "-",
+                _fmt(r.stock_t_c_change),
+                f"{pct:+.1f}" if pct == pct else "-",
+            )
+        console.print(table)
+
+
+@app.command()
+def export(
+    release: Annotated[str, typer.Argument(help="Release to export (tag, 'latest' or snapshot id).")],
+    fmt: Annotated[str, typer.Option("--format", help="netcdf | geotiff | geoparquet | gpkg")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File (netcdf, gpkg) or folder (geotiff, geoparquet) to create."),
+    ],
+    product: Annotated[
+        list[str] | None, typer.Option("--product", help="Only this product (repeatable).")
+    ] = None,
+    table_name: Annotated[
+        list[str] | None, typer.Option("--table", help="Only this table (repeatable).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export a release for other tools: CF NetCDF4 (gridded products as groups), Cloud
+    Optimized GeoTIFFs (one per variable and year), GeoParquet or GeoPackage (tables)."""
+    from bluecarbon.store.export import export_release
+
+    settings = _settings(config)
+    with _errors():
+        written = export_release(
+            _store(settings),
+            release,
+            fmt=fmt,
+            output=output,  # type: ignore[arg-type]
+            products=product or None,
+            tables=table_name or None,
+        )
+    console.print(f"exported {len(written)} file(s) to {output}")
+
+
+@app.command()
+def gc(
+    older_than_hours: Annotated[
+        float, typer.Option("--older-than-hours", help="Only remove leftovers older than this.")
+    ] = 1.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be removed, remove nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Remove data left by failed publishes; never anything a release references."""
+    from datetime import timedelta
+
+    from bluecarbon.store.gc import collect_garbage
+
+    settings = _settings(config)
+    with _errors():
+        report = collect_garbage(
+            _store(settings), older_than=timedelta(hours=older_than_hours), dry_run=dry_run
+        )
+    console.print(report.summary())
+
+
+@app.command()
 def catalog(config: ConfigOption = None) -> None:
     """Rebuild the STAC catalog from the store and validate it against the core schema."""
     settings = _settings(config)

@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
+from bluecarbon.errors import StoreError
 from bluecarbon.store import S3Options, Store
+from bluecarbon.store.diff import ReleaseDiff, diff_releases
 from bluecarbon.store.release import ReleaseInfo
 
 
@@ -49,6 +51,43 @@ class Catalog:
         """The release current at ``when``."""
         moment = pd.Timestamp(when).to_pydatetime()
         return self.store.as_of(moment)
+
+    def tables(self, release: str = "latest") -> list[str]:
+        return sorted(self.store.resolve(release).tables)
+
+    def sql(self, query: str, release: str = "latest") -> pd.DataFrame:
+        """Run read-only SQL (DuckDB) over the release's tables, each a view by its name.
+
+        Geometry columns are WKB blobs. DuckDB runs in memory with external access and
+        extension loading switched off, so a query can read only this release's tables.
+        """
+        import duckdb
+
+        from bluecarbon.store.tables import read_arrow
+
+        info = self.store.resolve(release)
+        con = duckdb.connect(":memory:")
+        try:
+            for name, pin in sorted(info.tables.items()):
+                arrow = read_arrow(
+                    self.store.location.table_uri(name),
+                    int(pin["version"]),
+                    storage_options=self.store.location.delta_storage_options(),
+                )
+                con.register(name, arrow)
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            return con.execute(query).df()
+        except duckdb.Error as exc:
+            raise StoreError(f"SQL failed on release {info.tag}: {exc}") from exc
+        finally:
+            con.close()
+
+    def diff(self, a: str, b: str) -> ReleaseDiff:
+        """Per-class and per-parcel differences between releases ``a`` and ``b``."""
+        return diff_releases(self.store, a, b)
 
 
 def open_catalog(location: str | Path, *, s3: S3Options | None = None) -> Catalog:

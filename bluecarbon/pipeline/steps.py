@@ -38,6 +38,7 @@ from bluecarbon.habitat.polygons import (
 )
 from bluecarbon.habitat.rules import classify_rules
 from bluecarbon.ingest.ccn import read_ccn
+from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
 from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, open_time_series
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.pipeline.study import CoreSource, ParcelSource, Site, Study
@@ -296,42 +297,33 @@ def site_carbon(site_id: str, habitat: StepResult, soil: StepResult, work_dir: P
 def parcels(
     raw_dir: Path, sources: tuple[ParcelSource, ...], work_dir: Path, hashes: Mapping[str, str]
 ) -> StepResult:
-    """Parcels from vector files: ``parcel_id``, ``name``, ``kind``, ``site``, geometry."""
+    """Validated parcels from vector files (see :mod:`bluecarbon.ingest.parcels`)."""
     key = step_key(
         "parcels", {s.file: hashes[s.file] for s in sources}, {"sources": [asdict(s) for s in sources]}
     )
     if (hit := _cached(work_dir, "parcels", key)) is not None:
         return hit
     out = _out_dir(work_dir, "parcels", key)
-    frames = []
-    for s in sources:
-        gdf = gpd.read_file(raw_dir / s.file)
-        for column in (s.id_column, s.name_column):
-            if column not in gdf.columns:
-                raise InputError("missing column", file=raw_dir / s.file, column=column)
-        frames.append(
-            gpd.GeoDataFrame(
-                {
-                    "parcel_id": [f"{s.id_prefix}{v}" for v in gdf[s.id_column]],
-                    "name": gdf[s.name_column].astype(str).to_numpy(),
-                    "kind": s.kind,
-                    "site": s.site,
-                    "illustrative": False,
-                    "source_file": s.file,
-                },
-                geometry=gdf.geometry.make_valid().to_numpy(),
-                crs=gdf.crs,
-            ).to_crs("EPSG:4326")
+    frames = [
+        read_parcels(
+            ParcelSpec(
+                file=raw_dir / s.file,
+                id_column=s.id_column,
+                name_column=s.name_column,
+                kind=s.kind,
+                site=s.site,
+                id_prefix=s.id_prefix,
+                illustrative=s.illustrative,
+                repair=s.repair,
+            )
         )
-    merged = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    duplicated = merged["parcel_id"].duplicated()
-    if duplicated.any():
-        raise InputError(
-            f"duplicate parcel id {merged.loc[duplicated, 'parcel_id'].iloc[0]!r}", column="parcel_id"
-        )
+        for s in sources
+    ]
+    merged = combine_parcels(frames)
     uri = str(out / "parcels.parquet")
     merged.to_parquet(uri, index=False)
-    return _finish(out, StepResult("parcels", key, {"parcels": uri}, {"parcels": len(merged)}))
+    info = {"parcels": len(merged), "geometries_repaired": int(merged["geometry_repaired"].sum())}
+    return _finish(out, StepResult("parcels", key, {"parcels": uri}, info))
 
 
 # ---------------------------------------------------------------------------- summary

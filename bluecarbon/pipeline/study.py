@@ -53,6 +53,8 @@ class ParcelSource:
     kind: str
     site: str
     id_prefix: str = ""
+    illustrative: bool = False
+    repair: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def load_study(path: str | Path) -> Study:
             kind=need(p, "kind", "[[parcels]]"),
             site=need(p, "site", "[[parcels]]"),
             id_prefix=p.get("id_prefix", ""),
+            illustrative=bool(p.get("illustrative", False)),
+            repair=bool(p.get("repair", False)),
         )
         for p in data.get("parcels", [])
     )

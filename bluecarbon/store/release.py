@@ -32,7 +32,7 @@ import pandas as pd
 import xarray as xr
 import zarr
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import DeltaError, TableNotFoundError
 from icechunk.xarray import to_icechunk
 
 from bluecarbon.errors import (
@@ -275,7 +275,9 @@ class Store:
         return to_frame(arrow, pin.get("geometry_column"), pin.get("crs"))
 
     # ------------------------------------------------------------------------ publishing
-    def _lock(self, timeout_s: float) -> Any:
+    def writer_lock(self, timeout_s: float) -> Any:
+        """Exclusive writer lock for local stores; object stores rely on Icechunk's
+        conditional updates (a no-op context here)."""
         if self.location.is_local:
             return writer_lock(self.location.path, timeout_s=timeout_s)
         from contextlib import nullcontext
@@ -312,12 +314,19 @@ class Store:
         existing = self.find_by_key(bundle.idempotency_key)
         if existing is not None:
             return PublishResult(existing, published=False)
-        with self._lock(lock_timeout_s):
+        with self.writer_lock(lock_timeout_s):
             self.reconcile()
             existing = self.find_by_key(bundle.idempotency_key)
             if existing is not None:  # an identical publish finished while we waited
                 return PublishResult(existing, published=False)
-            return self._publish_locked(bundle, day or datetime.now(UTC).date(), say)
+            try:
+                return self._publish_locked(bundle, day or datetime.now(UTC).date(), say)
+            except (OSError, icechunk.IcechunkError, DeltaError) as exc:
+                raise StoreError(
+                    f"publish failed while writing to {self.location.uri}: {type(exc).__name__}: {exc}. "
+                    "Nothing was published; earlier releases are intact. Fix the cause and rerun; "
+                    "`bluecarbon gc` removes the partial data."
+                ) from exc
 
     def _publish_locked(self, bundle: ReleaseBundle, day: date, say: Progress) -> PublishResult:
         previous = self._latest_or_none()
@@ -390,6 +399,7 @@ class Store:
         }
         release_session = self.repo.writable_session(branch)
         release_snapshot = release_session.commit(f"release {tag}", metadata=metadata, allow_empty=True)
+        say("moving main to the release commit")
         try:
             self.repo.reset_branch(MAIN, release_snapshot, from_snapshot_id=base)
         except icechunk.ConflictError as exc:
@@ -397,6 +407,7 @@ class Store:
                 "another publish moved 'main' while this one was validating; nothing was "
                 "published by this run. Rerun it."
             ) from exc
+        say(f"tagging release {tag}")
         self.repo.create_tag(tag, release_snapshot)
         self.repo.delete_branch(branch)
         say(f"published release {tag}")
@@ -440,7 +451,7 @@ class Store:
                 "at": [pd.Timestamp.now(tz="UTC")],
             }
         )
-        with self._lock(60.0):
+        with self.writer_lock(60.0):
             write_deltalake(
                 self.location.table_uri(STATUS_TABLE),
                 row,

@@ -1,0 +1,169 @@
+"""Exports of a release to the formats other tools read: NetCDF4 (CF), GeoTIFF (COG),
+GeoParquet and GeoPackage.
+
+An export is a copy for people without bluecarbon, so it carries the release identity (tag,
+snapshot id, content hash) and the input licences with it: as global attributes in NetCDF,
+tags in GeoTIFFs, and a ``release.json`` beside folder exports. Exports never overwrite an
+existing path (a release is immutable; so are copies of it unless the user removes them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import netCDF4
+import numpy as np
+import pyogrio
+import rioxarray  # noqa: F401  (registers .rio)
+import xarray as xr
+
+from bluecarbon.errors import StoreError
+from bluecarbon.store.release import ReleaseInfo, Store
+
+ExportFormat = Literal["netcdf", "geotiff", "geoparquet", "gpkg"]
+FORMATS: tuple[str, ...] = ("netcdf", "geotiff", "geoparquet", "gpkg")
+
+
+def _identity(release: ReleaseInfo) -> dict[str, str]:
+    licences = sorted({f"{i['license']}: {i['dataset']}" for i in release.provenance.get("inputs", [])})
+    return {
+        "bluecarbon_release": release.tag,
+        "bluecarbon_snapshot_id": release.snapshot_id,
+        "bluecarbon_content_hash": release.content_hash,
+        "bluecarbon_status": release.status + (f" ({release.withdrawn_reason})" if release.withdrawn else ""),
+        "bluecarbon_package_version": release.package_version,
+        "input_licences": "; ".join(licences),
+    }
+
+
+def _netcdf_ready(ds: xr.Dataset) -> xr.Dataset:
+    out = ds.copy()
+    for name, var in out.variables.items():
+        enc: dict[str, object] = {}
+        if name in out.data_vars and var.dtype.kind == "f":
+            if var.attrs.get("flag_values") is not None:
+                enc = {"dtype": "uint8", "_FillValue": 255, "zlib": True, "complevel": 4}
+            else:
+                enc = {
+                    "_FillValue": np.float32(np.nan) if var.dtype == np.float32 else np.nan,
+                    "zlib": True,
+                    "complevel": 4,
+                }
+        var.encoding = enc
+    return out
+
+
+def _write_netcdf(store: Store, release: ReleaseInfo, output: Path, products: list[str]) -> list[Path]:
+    mode: Literal["w", "a"] = "w"
+    for product in products:
+        ds = _netcdf_ready(store.open_product(product, release))
+        ds.attrs = {
+            **ds.attrs,
+            "Conventions": "CF-1.8",
+            "title": f"bluecarbon {product} release {release.tag}",
+            **_identity(release),
+        }
+        ds.to_netcdf(output, mode=mode, group=product, engine="netcdf4", format="NETCDF4")
+        mode = "a"
+    with netCDF4.Dataset(output, "a") as nc:  # the identity also on the root group
+        nc.setncatts({"Conventions": "CF-1.8", **_identity(release)})
+    return [output]
+
+
+def _slices(da: xr.DataArray) -> Iterator[tuple[str, xr.DataArray]]:
+    extra = [d for d in da.dims if d not in ("y", "x")]
+    if not extra:
+        yield "", da
+        return
+    stacked = da.stack(_slice=extra)
+    for i in range(stacked.sizes["_slice"]):
+        one = stacked.isel(_slice=i)
+        label = "_".join(f"{d}{one[d].item()}" for d in extra)
+        yield label, one.drop_vars(["_slice", *extra], errors="ignore")
+
+
+def _write_geotiff(store: Store, release: ReleaseInfo, output: Path, products: list[str]) -> list[Path]:
+    output.mkdir(parents=True)
+    written = []
+    tags = _identity(release)
+    for product in products:
+        ds = store.open_product(product, release)
+        crs = ds.rio.crs
+        for name, da in ds.data_vars.items():
+            if not {"y", "x"} <= set(da.dims):
+                continue
+            for label, layer in _slices(da):
+                fname = "__".join(p for p in (product.replace("/", "__"), str(name), label) if p) + ".tif"
+                path = output / fname
+                layer = layer.rio.write_crs(crs)
+                if layer.attrs.get("flag_values") is not None:
+                    layer = layer.fillna(255).astype("uint8").rio.write_nodata(255)
+                else:
+                    layer = layer.astype("float32").rio.write_nodata(np.nan)
+                layer.attrs = {k: str(v) for k, v in da.attrs.items()} | tags
+                layer.rio.to_raster(path, driver="COG", compress="DEFLATE")
+                written.append(path)
+    return written
+
+
+def _write_tables(
+    store: Store, release: ReleaseInfo, output: Path, tables: list[str], fmt: str
+) -> list[Path]:
+    written = []
+    if fmt == "geoparquet":
+        output.mkdir(parents=True)
+        for name in tables:
+            frame = store.read_table(name, release)
+            path = output / f"{name}.parquet"
+            frame.to_parquet(path, index=False)
+            written.append(path)
+        return written
+    for name in tables:
+        frame = store.read_table(name, release)
+        for column in frame.columns:  # GeoPackage has no list/struct types
+            if (
+                frame[column].dtype == object
+                and frame[column].map(lambda v: isinstance(v, list | dict)).any()
+            ):
+                frame[column] = frame[column].map(json.dumps)
+        pyogrio.write_dataframe(frame, output, layer=name, driver="GPKG", append=output.exists())
+    return [output]
+
+
+def export_release(
+    store: Store,
+    release: str | ReleaseInfo,
+    *,
+    fmt: ExportFormat,
+    output: Path,
+    products: list[str] | None = None,
+    tables: list[str] | None = None,
+) -> list[Path]:
+    """Export a release; returns the files written. Refuses to overwrite ``output``."""
+    info = store.resolve(release) if isinstance(release, str) else release
+    output = Path(output)
+    if fmt not in FORMATS:
+        raise StoreError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if output.exists():
+        raise StoreError(f"{output} already exists; exports never overwrite: choose another path")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    chosen_products = products if products is not None else list(info.products)
+    chosen_tables = tables if tables is not None else sorted(info.tables)
+    for p in chosen_products:
+        if p not in info.products:
+            raise StoreError(f"product {p!r} not in release {info.tag} (has: {', '.join(info.products)})")
+    for t in chosen_tables:
+        if t not in info.tables:
+            raise StoreError(f"table {t!r} not in release {info.tag} (has: {', '.join(sorted(info.tables))})")
+    if fmt == "netcdf":
+        written = _write_netcdf(store, info, output, chosen_products)
+    elif fmt == "geotiff":
+        written = _write_geotiff(store, info, output, chosen_products)
+    else:
+        written = _write_tables(store, info, output, chosen_tables, fmt)
+    if output.is_dir():
+        (output / "release.json").write_text(json.dumps(info.as_dict(full=True), indent=2, default=str))
+    return written

@@ -1,0 +1,87 @@
+"""The same store on an S3-compatible object store (moto's server mode, started here).
+
+Object stores get no writer lock: Icechunk's conditional updates (compare-and-swap of
+``main``, immutable tags) are what keep concurrent publishes from interleaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from bluecarbon.errors import StoreError
+from bluecarbon.store import S3Options, Store
+from bluecarbon.store.gc import collect_garbage
+from tests.unit.store.conftest import make_bundle
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Options]:
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket="bluecarbon")
+    yield S3Options(
+        endpoint_url=endpoint,
+        region="us-east-1",
+        access_key_id="testing",
+        secret_access_key="testing",
+        allow_http=True,
+    )
+    server.stop()
+
+
+def test_publish_read_verify_withdraw_on_s3(s3: S3Options) -> None:
+    store = Store.open("s3://bluecarbon/roundtrip", s3=s3, create=True)
+    first = store.publish(make_bundle("1" * 64, size=1000))
+    assert first.published
+    assert not store.publish(make_bundle("1" * 64, size=1000)).published, "identical content is a no-op"
+    second = store.publish(make_bundle("2" * 64, size=1000, scale=2.0)).release
+    reopened = Store.open("s3://bluecarbon/roundtrip", s3=s3)
+    assert [r.tag for r in reopened.releases()] == [first.release.tag, second.tag]
+    assert reopened.verify(second.tag).ok
+    assert reopened.read_table("parcels", first.release.tag)["parcel_id"].tolist() == ["p-1", "p-2"]
+    assert float(reopened.open_product("s/carbon", second)["carbon_stock"].max()) == pytest.approx(200.0)
+    reopened.withdraw(second.tag, "test on S3")
+    assert reopened.resolve("latest").tag == first.release.tag
+    report = collect_garbage(reopened, older_than=timedelta(0))
+    assert not report.staging_branches
+    assert reopened.verify(first.release.tag).ok
+
+
+def test_racing_publish_on_s3_fails_cleanly_and_reruns(s3: S3Options) -> None:
+    uri = "s3://bluecarbon/race"
+    store = Store.open(uri, s3=s3, create=True)
+    store.publish(make_bundle("0" * 64, size=1000))
+    rival = Store.open(uri, s3=s3)
+
+    def race(message: str) -> None:
+        if message.startswith("validating"):
+            rival.publish(make_bundle("b" * 64, size=1000, scale=3.0))
+
+    with pytest.raises(StoreError, match=r"another publish moved 'main'.*Rerun"):
+        store.publish(make_bundle("a" * 64, size=1000, scale=2.0), progress=race)
+    releases = Store.open(uri, s3=s3).releases()
+    assert len(releases) == 2, "only the winner of the race was published"
+    assert float(store.open_product("s/carbon", releases[-1])["carbon_stock"].max()) == pytest.approx(300.0)
+    assert store.read_table("class_totals", releases[-1])["stock_t_c"].iloc[0] == pytest.approx(9.0)
+    rerun = Store.open(uri, s3=s3).publish(make_bundle("a" * 64, size=1000, scale=2.0))
+    assert rerun.published and Store.open(uri, s3=s3).verify(rerun.release.tag).ok
