@@ -103,8 +103,16 @@ def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
     console.print(table)
 
 
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address", help="dask.distributed scheduler address (overrides [dask] address; '' = local)."
+    ),
+]
+
+
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(config: ConfigOption = None, dask_address: DaskOption = None) -> None:
     """Run the monitoring pipeline as a Prefect flow and publish a release.
 
     Uses the study in bluecarbon.toml ([study] file), verifies raw inputs against
@@ -121,7 +129,7 @@ def run(config: ConfigOption = None) -> None:
     from flows.monitoring import monitoring
 
     with _errors():
-        outcome = monitoring(config=str(config) if config else None)
+        outcome = monitoring(config=str(config) if config else None, dask_address=dask_address)
     release = outcome["release"]
     verb = "published new release" if outcome["published"] else "nothing changed; existing release"
     console.print(
@@ -132,6 +140,38 @@ def run(config: ConfigOption = None) -> None:
         release["summary"].get("headline", []), title=f"Release {release['tag']}: latest survey year per site"
     )
     console.print(f"Catalog: {settings.catalog_dir}/catalog.json")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    cron: Annotated[
+        str | None, typer.Option("--cron", help="Cron schedule (default: [pipeline] schedule_cron, monthly).")
+    ] = None,
+    interval: Annotated[
+        float | None, typer.Option("--interval", help="Run every N seconds instead of a cron schedule.")
+    ] = None,
+    dask_address: DaskOption = None,
+) -> None:
+    """Register the monitoring deployment with its schedule and run it with Prefect's serve.
+
+    Without PREFECT_API_URL this uses Prefect's embedded server; to watch runs in the UI,
+    start `prefect server start --host 127.0.0.1` first and export
+    PREFECT_API_URL=http://127.0.0.1:4200/api (see the README).
+    """
+    settings = _settings(config)
+    _prefect_env(settings)
+    from flows.serve import serve_monitoring
+
+    schedule = f"every {interval:g} s" if interval else f"cron '{cron or settings.schedule_cron}'"
+    console.print(f"serving bluecarbon monitoring ({schedule}); Ctrl-C stops and pauses the schedule")
+    with _errors():
+        serve_monitoring(
+            config=str(config.resolve()) if config else None,
+            cron=None if interval else (cron or settings.schedule_cron),
+            interval_s=interval,
+            dask_address=dask_address,
+        )
 
 
 @app.command()

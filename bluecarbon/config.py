@@ -27,6 +27,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "raw": {"dir": "data/raw"},
     "work": {"dir": "data/work"},
     "study": {"file": "data/studies/demo.toml"},
+    "params": {"dir": ""},
     "dask": {"address": ""},
     "prefect": {"home": ".prefect", "server_startup_timeout": 120},
     "pipeline": {"on_invalid": "fail", "schedule_cron": "0 6 1 * *"},
@@ -60,6 +61,7 @@ class Settings:
     raw_dir: Path
     work_dir: Path
     study_file: Path
+    params_dir: Path | None = None
     dask_address: str = ""
     prefect_home: Path = Path(".prefect")
     prefect_server_startup_timeout: int = 120
@@ -139,6 +141,7 @@ def load_settings(
         raw_dir=_resolve(raw["raw"]["dir"], base),
         work_dir=_resolve(raw["work"]["dir"], base),
         study_file=_resolve(raw["study"]["file"], base),
+        params_dir=_resolve(raw["params"]["dir"], base) if raw["params"]["dir"] else None,
         dask_address=str(raw["dask"]["address"]),
         prefect_home=_resolve(raw["prefect"]["home"], base),
         prefect_server_startup_timeout=int(raw["prefect"]["server_startup_timeout"]),

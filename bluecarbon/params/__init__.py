@@ -5,6 +5,12 @@ Each table is a CSV in this folder with, on every row, a ``value``, its ``units`
 checked against the primary document). :func:`load_table` refuses a table that lacks any of
 these, so a number without a source cannot enter an estimate. :func:`table_hashes` feeds
 the release fingerprint: changing a parameter changes the release.
+
+A study can override any shipped table with its own file of the same name (site survey
+results, local coefficients): :func:`use_directory` points the loader at a folder whose
+``<name>.csv`` files take precedence. Only the CLI and the flows call it (from the
+``[params] dir`` setting); the overriding file's hash is what enters fingerprints, so a
+changed table invalidates exactly the steps that read it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,16 @@ from bluecarbon.errors import InputError
 from bluecarbon.manifest import sha256_file
 
 REQUIRED_COLUMNS = ("units", "source", "verified")
+
+_override_dir: Path | None = None
+
+
+def use_directory(folder: Path | None) -> None:
+    """Prefer ``<folder>/<name>.csv`` over the shipped table (None: shipped tables only)."""
+    global _override_dir
+    if folder is not None and not Path(folder).is_dir():
+        raise InputError("parameter override folder not found", file=folder)
+    _override_dir = Path(folder) if folder is not None else None
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,9 @@ class Parameter:
 
 
 def table_path(name: str) -> Path:
-    """Path of the shipped table ``name`` (without .csv)."""
+    """Path of table ``name`` (without .csv): the override folder's, else the shipped one."""
+    if _override_dir is not None and (_override_dir / f"{name}.csv").is_file():
+        return _override_dir / f"{name}.csv"
     path = Path(str(resources.files("bluecarbon.params").joinpath(f"{name}.csv")))
     if not path.is_file():
         available = ", ".join(list_tables())
@@ -52,7 +70,15 @@ def list_tables() -> list[str]:
 
 
 @cache
+def _load_cached(path: Path, mtime_ns: int) -> pd.DataFrame:
+    return _parse(path)
+
+
 def _load(path: Path) -> pd.DataFrame:
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+def _parse(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={"subtype": "string", "habitat": "string"}, keep_default_na=True)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -107,4 +133,4 @@ def lookup(table: str, parameter: str, habitat: str | None = None, subtype: str 
 
 def table_hashes(names: list[str] | None = None) -> dict[str, str]:
     """sha256 of each shipped table (all when ``names`` is None)."""
-    return {name: sha256_file(table_path(name)) for name in (names or list_tables())}
+    return {name: sha256_file(table_path(name)) for name in (list_tables() if names is None else names)}

@@ -74,11 +74,15 @@ class StepResult:
         return cls(**json.loads(text))
 
 
-def step_key(step: str, inputs: Mapping[str, str], options: Mapping[str, Any]) -> str:
-    """Fingerprint of a step: input sha256s, its parameter tables, options, version."""
+def step_key(
+    step: str, inputs: Mapping[str, str], options: Mapping[str, Any], *, tables: tuple[str, ...] | None = None
+) -> str:
+    """Fingerprint of a step: input sha256s, the parameter tables it reads (``tables``, by
+    default ``STEP_TABLES[step]``), its options and the code version."""
+    names = list(STEP_TABLES[step] if tables is None else tables)
     return fingerprint(
         inputs=inputs,
-        parameters={"step": step, "tables": params.table_hashes(list(STEP_TABLES[step])), "options": options},
+        parameters={"step": step, "tables": params.table_hashes(names), "options": options},
     )
 
 
@@ -167,7 +171,10 @@ def soil_cores(raw_dir: Path, source: CoreSource, work_dir: Path, hashes: Mappin
 def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str, str]) -> StepResult:
     """Habitat map per snapshot year (Zarr) and habitat area per year (Parquet)."""
     files = site.files(raw_dir)
-    key = step_key("site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options})
+    tables = STEP_TABLES["site_habitat"] if site.source == "imagery" else ()
+    key = step_key(
+        "site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options}, tables=tables
+    )
     if (hit := _cached(work_dir, "site_habitat", key)) is not None:
         return hit
     out = _out_dir(work_dir, "site_habitat", key)

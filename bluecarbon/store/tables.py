@@ -69,7 +69,8 @@ def to_arrow(frame: pd.DataFrame) -> tuple[pa.Table, str | None, str | None]:
         elif pa.types.is_unsigned_integer(t):
             t = pa.int64()
         fields.append(pa.field(fld.name, t))
-    return table.cast(pa.schema(fields)), geometry_column, crs
+    # One record batch: the writer may process batches in parallel and reorder rows.
+    return table.cast(pa.schema(fields)).combine_chunks(), geometry_column, crs
 
 
 def write_table(

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from tests.conftest import write_config
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> tuple[Path, dict]:
-    from flows.monitoring import monitoring
-
-    folder = tmp_path_factory.mktemp("demo")
-    config = write_config(folder)
-    outcome = monitoring(config=str(config))
-    return folder, outcome
 
 
 def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None:
     from bluecarbon import open_catalog
 
-    folder, outcome = demo_project
+    folder, outcome, _ = demo_project
     assert outcome["published"] is True
     cat = open_catalog(str(folder / "store"))
     releases = cat.releases()
@@ -62,7 +48,7 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
 def test_rerun_publishes_nothing(demo_project) -> None:
     from flows.monitoring import monitoring
 
-    folder, first = demo_project
+    folder, first, _ = demo_project
     second = monitoring(config=str(folder / "bluecarbon.toml"))
     assert second["published"] is False
     assert second["release"]["tag"] == first["release"]["tag"]
@@ -74,7 +60,7 @@ def test_catalog_is_valid_and_relative(demo_project) -> None:
 
     from bluecarbon.catalog.stac import validate_catalog
 
-    folder, outcome = demo_project
+    folder, outcome, _ = demo_project
     catalog_dir = folder / "catalog"
     assert validate_catalog(catalog_dir) > 4
     text = (catalog_dir / "catalog.json").read_text()
@@ -91,10 +77,41 @@ def test_catalog_is_valid_and_relative(demo_project) -> None:
     assert item["properties"]["bluecarbon:input_licences"]
 
 
+def test_no_network_calls_beyond_loopback(demo_project) -> None:
+    _, _, remote = demo_project
+    assert remote == [], f"the run contacted {remote}"
+
+
+def test_run_leaves_readable_artifacts(demo_project) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    _, outcome, _ = demo_project
+
+    async def read(key: str) -> list:
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+
+    summaries = [a.data for a in asyncio.run(read("monitoring-summary"))]
+    published = [s for s in summaries if f"Published release `{outcome['release']['tag']}`" in s]
+    assert len(published) == 1, summaries
+    summary = published[0]
+    assert "Coastal Carbon Library" in summary and "| old_tampa_bay | 2022 | seagrass |" in summary
+    assert "No input rows were rejected." in summary
+    import json
+
+    rows = json.loads(asyncio.run(read("class-totals"))[0].data)
+    assert {"site", "year", "habitat", "stock_t_co2e"} <= set(rows[0])
+
+
 def test_store_verifies(demo_project) -> None:
     from bluecarbon.store import Store
 
-    folder, outcome = demo_project
+    folder, outcome, _ = demo_project
     report = Store.open(str(folder / "store")).verify("latest")
     assert report.ok, report.problems
     assert report.recomputed_hash == outcome["release"]["content_hash"]

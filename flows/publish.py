@@ -1,0 +1,107 @@
+"""Publish flow: assemble the release, publish it atomically, rebuild the catalog, and leave
+artifacts an analyst can read (run summary, per-class totals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from bluecarbon.catalog.stac import build_catalog
+from bluecarbon.compute import compute_on
+from bluecarbon.pipeline import steps
+from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
+from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
+from bluecarbon.pipeline.study import Study
+from bluecarbon.store import S3Options, Store
+from flows.ingest import TASK, Ingested
+
+
+def open_store(store_uri: str, s3: dict[str, Any] | None) -> Store:
+    return Store.open(store_uri, s3=S3Options(**s3) if s3 else None, create=True)
+
+
+@task(name="publish-release", **TASK)
+def publish_release(
+    store_uri: str,
+    s3: dict[str, Any] | None,
+    study: Study,
+    key: str,
+    ingested: Ingested,
+    habitats: dict[str, steps.StepResult],
+    carbon: dict[str, steps.StepResult],
+    root: Path,
+    dask_address: str,
+) -> dict[str, Any]:
+    logger = get_run_logger()
+    store = open_store(store_uri, s3)
+    previous = store.resolve("latest").as_dict() if store.releases() else None
+    existing = store.find_by_key(key)
+    if existing is not None:
+        logger.info("inputs, parameters and code unchanged: release %s already holds them", existing.tag)
+        return {"release": existing.as_dict(), "published": False, "previous": previous}
+    bundle = assemble_bundle(
+        study=study,
+        key=key,
+        entries=ingested.entries,
+        soil=ingested.soil,
+        habitats=habitats,
+        carbon=carbon,
+        parcels=ingested.parcels,
+        flow_run_id=str(flow_run.get_id()),
+        git=git_commit(root),
+    )
+    with compute_on(dask_address):  # products may be lazy: publishing computes them
+        result = store.publish(bundle, progress=logger.info)
+    return {"release": result.release.as_dict(), "published": result.published, "previous": previous}
+
+
+@task(name="rebuild-catalog", **TASK)
+def rebuild_catalog(store_uri: str, s3: dict[str, Any] | None, catalog_dir: Path) -> None:
+    build_catalog(open_store(store_uri, s3), catalog_dir)
+    get_run_logger().info("STAC catalog rebuilt in %s", catalog_dir)
+
+
+@flow(name="publish")
+def publish(
+    store_uri: str,
+    s3: dict[str, Any] | None,
+    catalog_dir: Path,
+    study: Study,
+    key: str,
+    ingested: Ingested,
+    habitats: dict[str, steps.StepResult],
+    carbon: dict[str, steps.StepResult],
+    root: Path,
+    dask_address: str = "",
+    compute: str = "local threads",
+) -> dict[str, Any]:
+    """Publish (or report the existing release), rebuild the catalog, write artifacts."""
+    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, dask_address)
+    rebuild_catalog(store_uri, s3, catalog_dir)
+    step_records = {
+        "soil cores": ingested.soil,
+        "parcels": ingested.parcels,
+        **{f"habitat {k}": v for k, v in habitats.items()},
+        **{f"carbon {k}": v for k, v in carbon.items()},
+    }
+    markdown = run_summary_markdown(
+        release=outcome["release"],
+        published=outcome["published"],
+        previous=outcome["previous"],
+        inputs=[e.as_dict() for e in ingested.entries.values()],
+        steps={k: {"info": v.info, "cached": v.cached} for k, v in step_records.items()},
+        compute=compute,
+    )
+    create_markdown_artifact(
+        markdown, key="monitoring-summary", description="bluecarbon monitoring run summary"
+    )
+    totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
+    create_table_artifact(
+        class_totals_rows(totals), key="class-totals", description="per-class totals of this run"
+    )
+    return outcome | {"summary_markdown": markdown}

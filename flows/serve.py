@@ -1,0 +1,47 @@
+"""Schedules in code: deployments of the monitoring flow, served by Prefect's ``serve``.
+
+``bluecarbon serve`` calls :func:`serve_monitoring`. Runs of one deployment never overlap
+(deployment concurrency limit 1), and the store's writer lock serialises publishing across
+deployments and machines sharing a local store.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import serve
+
+from flows.monitoring import monitoring
+
+DEPLOYMENT = "bluecarbon-monitoring"
+
+
+def monitoring_deployment(
+    *, config: str | None, cron: str | None, interval_s: float | None, dask_address: str | None = None
+):  # -> RunnerDeployment
+    """A deployment of the monitoring flow on a cron or interval schedule."""
+    schedule = {"cron": cron} if cron else {"interval": timedelta(seconds=float(interval_s or 3600))}
+    return monitoring.to_deployment(
+        name=DEPLOYMENT,
+        parameters={"config": config, "dask_address": dask_address},
+        concurrency_limit=1,
+        description="bluecarbon monitoring: ingest, habitat, estimate, publish",
+        tags=["bluecarbon", "monitoring"],
+        **schedule,
+    )
+
+
+def serve_monitoring(
+    *,
+    config: str | None,
+    cron: str | None,
+    interval_s: float | None,
+    dask_address: str | None = None,
+    limit: int | None = None,
+) -> None:
+    """Register the deployment and run scheduled flow runs until interrupted."""
+    serve(
+        monitoring_deployment(config=config, cron=cron, interval_s=interval_s, dask_address=dask_address),
+        limit=limit,
+        print_starting_message=True,
+    )
