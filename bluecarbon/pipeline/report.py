@@ -96,7 +96,8 @@ def run_summary_markdown(
     else:
         since = f"change since {previous['tag']} (t CO2e)" if previous else "change since previous release"
         lines += [
-            f"| site | year | habitat | area ha | stock t C | stock t CO2e | sequestration t CO2e/yr | {since} |",
+            "| site | year | habitat | area ha | stock t C | stock t CO2e | sequestration t CO2e/yr "
+            f"| {since} |",
             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for r in table.itertuples():

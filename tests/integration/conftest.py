@@ -4,7 +4,6 @@ published demo release (it costs ~1 min on two cores)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,4 +50,4 @@ def demo_project(
     config = write_config(folder)
     with NetworkMonitor() as net:
         outcome = monitoring(config=str(config))
-    yield folder, outcome, net.remote
+    return folder, outcome, net.remote
