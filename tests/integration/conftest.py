@@ -42,7 +42,7 @@ class NetworkMonitor:
 @pytest.fixture(scope="session")
 def demo_project(
     tmp_path_factory: pytest.TempPathFactory, prefect_harness
-) -> Iterator[tuple[Path, dict, list]]:
+) -> tuple[Path, dict, list]:
     """(project folder, outcome of the first monitoring run, remote connections seen)."""
     from flows.monitoring import monitoring
 
