@@ -38,7 +38,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "secret_access_key": "",
         "allow_http": False,
     },
-    "api": {"host": "127.0.0.1", "port": 8765, "tokens": [], "max_request_bytes": 65536},
+    "api": {
+        "host": "127.0.0.1",
+        "port": 8765,
+        "tokens": [],
+        "public_releases": [],
+        "max_request_bytes": 65536,
+    },
 }
 
 
@@ -71,6 +77,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8765
     api_tokens: tuple[dict[str, Any], ...] = ()
+    api_public_releases: tuple[str, ...] = ()
     api_max_request_bytes: int = 65536
 
     def prefect_environment(self) -> dict[str, str]:
@@ -151,6 +158,7 @@ def load_settings(
         api_host=str(raw["api"]["host"]),
         api_port=int(raw["api"]["port"]),
         api_tokens=tuple(tokens),
+        api_public_releases=tuple(str(r) for r in raw["api"]["public_releases"]),
         api_max_request_bytes=int(raw["api"]["max_request_bytes"]),
     )
 

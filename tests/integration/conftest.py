@@ -40,9 +40,7 @@ class NetworkMonitor:
 
 
 @pytest.fixture(scope="session")
-def demo_project(
-    tmp_path_factory: pytest.TempPathFactory, prefect_harness
-) -> tuple[Path, dict, list]:
+def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> tuple[Path, dict, list]:
     """(project folder, outcome of the first monitoring run, remote connections seen)."""
     from flows.monitoring import monitoring
 

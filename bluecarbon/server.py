@@ -1,0 +1,224 @@
+"""Read-only HTTP API over a store: releases, parcels and sink statements.
+
+Shaped for a bank's or insurer's systems pulling numbers they can rely on: everything is
+read-only, every path parameter is validated before it touches the store (release refs,
+parcel ids), requests above a size limit are refused before they are read, and access is
+by bearer token. Releases are restricted unless the configuration lists them as public;
+a token lists the releases it may read (``"*"`` = all). Tokens are compared in constant time
+and may be configured as sha256 digests so the configuration file need not hold secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from bluecarbon import __version__
+from bluecarbon.errors import BlueCarbonError, InputError, InvalidReleaseId, ReleaseNotFound
+from bluecarbon.ingest.parcels import check_parcel_id
+from bluecarbon.store import Store
+from bluecarbon.store.release import ReleaseInfo
+
+MAX_URL_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Token:
+    name: str
+    digest: str  # sha256 hex of the token
+    releases: tuple[str, ...] = ("*",)
+
+    def allows(self, tag: str) -> bool:
+        return "*" in self.releases or tag in self.releases
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    tokens: tuple[Token, ...] = ()
+    public_releases: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, tokens: Sequence[Mapping[str, Any]], public_releases: Sequence[str]) -> AccessPolicy:
+        parsed = []
+        for i, t in enumerate(tokens, start=1):
+            name = str(t.get("name") or f"token-{i}")
+            if "token_sha256" in t:
+                digest = str(t["token_sha256"]).lower()
+            elif "token" in t:
+                digest = hashlib.sha256(str(t["token"]).encode()).hexdigest()
+            else:
+                raise InputError(
+                    f"api token {name!r} has neither 'token' nor 'token_sha256'", column="api.tokens"
+                )
+            releases = t.get("releases", "*")
+            parsed.append(Token(name, digest, tuple([releases] if isinstance(releases, str) else releases)))
+        return cls(tuple(parsed), tuple(public_releases))
+
+    def caller(self, authorization: str | None) -> Token | None:
+        """The token presented (``Authorization: Bearer <token>``), or None when absent.
+        Raises 401 for a malformed or unknown token."""
+        if not authorization:
+            return None
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise HTTPException(
+                401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"}
+            )
+        digest = hashlib.sha256(value.strip().encode()).hexdigest()
+        for token in self.tokens:
+            if hmac.compare_digest(token.digest, digest):
+                return token
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+
+    def may_read(self, token: Token | None, tag: str) -> bool:
+        if "*" in self.public_releases or tag in self.public_releases:
+            return True
+        return token is not None and token.allows(tag)
+
+
+StatementBuilder = Callable[..., Mapping[str, Any]]
+HtmlRenderer = Callable[[Mapping[str, Any]], str]
+
+
+@dataclass
+class ApiConfig:
+    store: Store
+    policy: AccessPolicy
+    max_request_bytes: int = 65536
+    build_statement: StatementBuilder | None = None
+    render_html: HtmlRenderer | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _release_json(info: ReleaseInfo) -> dict[str, Any]:
+    out = info.as_dict()
+    out["products"] = list(info.products)
+    out["tables"] = sorted(info.tables)
+    return out
+
+
+def create_app(config: ApiConfig) -> FastAPI:
+    """The FastAPI application (run it with uvicorn; ``bluecarbon api`` does)."""
+    app = FastAPI(
+        title="bluecarbon API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    store, policy = config.store, config.policy
+
+    @app.middleware("http")
+    async def limits(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        if len(str(request.url)) > MAX_URL_LENGTH:
+            return JSONResponse({"detail": f"URL longer than {MAX_URL_LENGTH} characters"}, status_code=414)
+        if request.method not in ("GET", "HEAD"):
+            return JSONResponse({"detail": "this API is read-only"}, status_code=405)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > config.max_request_bytes):
+            return JSONResponse(
+                {"detail": f"request body larger than {config.max_request_bytes} bytes"}, status_code=413
+            )
+        response: Response = await call_next(request)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def resolve(ref: str, request: Request) -> ReleaseInfo:
+        token = policy.caller(request.headers.get("authorization"))
+        try:
+            info = store.resolve(ref)
+        except InvalidReleaseId as exc:
+            raise HTTPException(400, str(exc)) from None
+        except ReleaseNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        if not policy.may_read(token, info.tag):
+            raise HTTPException(
+                403 if token else 401,
+                f"release {info.tag} is restricted",
+                headers=None if token else {"WWW-Authenticate": "Bearer"},
+            )
+        return info
+
+    def parcel_frame(info: ReleaseInfo) -> Any:
+        if "parcels" not in info.tables:
+            raise HTTPException(404, f"release {info.tag} has no parcels")
+        return store.read_table("parcels", info)
+
+    def checked_parcel(parcel_id: str) -> str:
+        try:
+            return check_parcel_id(parcel_id)
+        except InputError as exc:
+            raise HTTPException(400, f"{exc.problem}; expected {exc.expected}") from None
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/releases")
+    def releases(request: Request) -> list[dict[str, Any]]:
+        token = policy.caller(request.headers.get("authorization"))
+        return [_release_json(r) for r in store.releases() if policy.may_read(token, r.tag)]
+
+    @app.get("/releases/{ref}")
+    def release(ref: str, request: Request) -> dict[str, Any]:
+        return _release_json(resolve(ref, request))
+
+    @app.get("/releases/{ref}/parcels")
+    def parcels(ref: str, request: Request) -> Response:
+        info = resolve(ref, request)
+        frame = parcel_frame(info)
+        return Response(frame.to_json(drop_id=True), media_type="application/geo+json")
+
+    @app.get("/releases/{ref}/parcels/{parcel_id}")
+    def parcel(ref: str, parcel_id: str, request: Request) -> Response:
+        info = resolve(ref, request)
+        pid = checked_parcel(parcel_id)
+        frame = parcel_frame(info)
+        one = frame[frame["parcel_id"] == pid]
+        if one.empty:
+            raise HTTPException(404, f"parcel {pid!r} is not in release {info.tag}")
+        return Response(one.to_json(drop_id=True), media_type="application/geo+json")
+
+    @app.get("/releases/{ref}/parcels/{parcel_id}/statement")
+    def statement(
+        ref: str,
+        parcel_id: str,
+        request: Request,
+        lang: str = "en",
+        format: str = "json",
+        price: float | None = None,
+        buffer: float | None = None,
+    ) -> Response:
+        info = resolve(ref, request)
+        pid = checked_parcel(parcel_id)
+        if lang not in ("en", "zh"):
+            raise HTTPException(400, "lang must be 'en' or 'zh'")
+        if format not in ("json", "html"):
+            raise HTTPException(400, "format must be 'json' or 'html' (PDF: use the CLI)")
+        if price is not None and not (0 <= price <= 1e6):
+            raise HTTPException(400, "price must be between 0 and 1,000,000 CNY per t CO2e")
+        if buffer is not None and not (0 <= buffer <= 100):
+            raise HTTPException(400, "buffer must be a percentage between 0 and 100")
+        if config.build_statement is None:
+            raise HTTPException(501, "statements are not configured on this server")
+        try:
+            doc = config.build_statement(
+                store, pid, release=info.tag, price=price, buffer_pct=buffer, lang=lang
+            )
+        except ReleaseNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except BlueCarbonError as exc:
+            raise HTTPException(422, str(exc)) from None
+        if format == "html" and config.render_html is not None:
+            return HTMLResponse(config.render_html(doc))
+        return Response(json.dumps(doc, ensure_ascii=False, indent=1), media_type="application/json")
+
+    return app

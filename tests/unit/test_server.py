@@ -1,0 +1,107 @@
+"""The HTTP API against a real running server (uvicorn in a thread) with a real client."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import httpx
+import pytest
+import uvicorn
+
+from bluecarbon.server import AccessPolicy, ApiConfig, create_app
+from bluecarbon.store import Store
+from tests.unit.store.conftest import make_bundle
+
+SECRET = "s3cret-token-for-tests"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    store = Store.open(str(tmp_path_factory.mktemp("api") / "store"), create=True)
+    tags = [
+        store.publish(make_bundle("1" * 64), day=date(2026, 1, 1)).release.tag,
+        store.publish(make_bundle("2" * 64, scale=2.0), day=date(2026, 2, 1)).release.tag,
+    ]
+    policy = AccessPolicy.from_config(
+        [
+            {
+                "name": "bank",
+                "token_sha256": hashlib.sha256(SECRET.encode()).hexdigest(),
+                "releases": [tags[1]],
+            }
+        ],
+        public_releases=[tags[0]],
+    )
+    app = create_app(ApiConfig(store=store, policy=policy, max_request_bytes=1024))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", tags
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_public_and_restricted_releases(server) -> None:
+    base, (public, restricted) = server
+    anonymous = httpx.get(f"{base}/releases").json()
+    assert [r["tag"] for r in anonymous] == [public]
+    assert httpx.get(f"{base}/releases/{restricted}").status_code == 401
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    assert {r["tag"] for r in httpx.get(f"{base}/releases", headers=auth).json()} == {public, restricted}
+    got = httpx.get(f"{base}/releases/{restricted}", headers=auth)
+    assert got.status_code == 200 and got.json()["content_hash"]
+    assert got.headers["cache-control"] == "no-store"
+    assert (
+        httpx.get(f"{base}/releases/{restricted}", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
+    assert (
+        httpx.get(f"{base}/releases/{restricted}", headers={"Authorization": "Basic abc"}).status_code == 401
+    )
+
+
+def test_parcels_as_geojson(server) -> None:
+    base, (public, _) = server
+    fc = httpx.get(f"{base}/releases/{public}/parcels").json()
+    assert fc["type"] == "FeatureCollection"
+    assert [f["properties"]["parcel_id"] for f in fc["features"]] == ["p-1", "p-2"]
+    one = httpx.get(f"{base}/releases/{public}/parcels/p-2").json()
+    assert one["features"][0]["properties"]["name"] == "south"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/releases/../../etc/passwd", 404),
+        ("/releases/2026.13.45", 400),
+        ("/releases/1999.01.01", 404),
+        ("/releases/latest/parcels/no-such-parcel", 404),
+        ("/releases/latest/parcels/bad%20id%3B", 400),
+        ("/releases/latest/parcels/p-1/statement?lang=fr", 400),
+        ("/releases/latest/parcels/p-1/statement?buffer=150", 400),
+        ("/releases/" + "9" * 3000, 414),
+    ],
+)
+def test_bad_requests_get_clear_4xx(server, path: str, status: int) -> None:
+    base, _ = server
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    response = httpx.get(base + path, headers=auth)
+    assert response.status_code == status, response.text
+    assert "detail" in response.json()
+
+
+def test_read_only_and_size_limits(server) -> None:
+    base, (public, _) = server
+    assert httpx.post(f"{base}/releases", json={"x": 1}).status_code == 405
+    assert httpx.request("GET", f"{base}/releases/{public}", content=b"x" * 5000).status_code == 413
