@@ -31,6 +31,7 @@ from bluecarbon.ingest.rasters import (
     check_same_grid,
     mask_and_scale,
     open_rasterio_lazy,
+    product_scaling,
 )
 
 
@@ -160,6 +161,20 @@ def resolve_scaling(*, explicit: Scaling | None, source: BandSource) -> Scaling 
         scale=1.0 if source.scale is None else source.scale,
         offset=0.0 if source.offset is None else source.offset,
     )
+
+
+def sentinel2_l2a_item_scaling(item: pystac.Item) -> Scaling:
+    """Sentinel-2 L2A scaling of one STAC item from ``s2:processing_baseline`` (>= 04.00 has
+    the -1000 offset), else from the acquisition date (offset from 2022-01-25).
+
+    Values come from ``params/sensor_scaling.csv``. Provider flags such as Earth Search's
+    ``earthsearch:boa_offset_applied`` are deliberately not trusted: they are known to be
+    wrong for some scenes (Element84/earth-search issues 66 and 71).
+    """
+    baseline = item.properties.get("s2:processing_baseline")
+    if baseline is not None:
+        return product_scaling("sentinel2_l2a", processing_baseline=float(baseline))
+    return product_scaling("sentinel2_l2a", date=_item_time(item))
 
 
 def _item_time(item: pystac.Item) -> pd.Timestamp:
