@@ -23,6 +23,7 @@ from rasterio.enums import Resampling
 from sklearn.ensemble import RandomForestClassifier
 
 from bluecarbon.errors import InputError
+from bluecarbon.habitat.accuracy import area_estimate, error_matrix
 from bluecarbon.habitat.indices import spectral_index
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
@@ -253,8 +254,6 @@ def _assess(
 ) -> tuple[pd.DataFrame, int]:
     """Olofsson estimate of ``mapped`` codes against ``reference`` codes from a sample
     stratified by map class (pixels in ``exclude`` or without reference are not sampled)."""
-    from bluecarbon.habitat.accuracy import area_estimate, error_matrix
-
     has_reference = np.isfinite(np.asarray(reference.values))
     frame = mapped.where(has_reference)
     sample = stratified_sample(frame, n_per_class=n_per_class, seed=seed, exclude=exclude)

@@ -73,7 +73,7 @@ def classify_rules(
     Pixels that no rule matches are NaN too: write a catch-all rule to classify them.
     """
     rules = rule_set(rule_set_name, table=table)
-    names = list(indices.keys())
+    names = [str(n) for n in indices]
     for index in rules["index"].astype(str):
         if index not in names:
             raise InputError(

@@ -49,6 +49,7 @@ from bluecarbon.habitat.polygons import (
 from bluecarbon.habitat.rules import classify_rules, rule_indices
 from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.rasters import (
+    ScalingSpec,
     arcsi_band_names,
     open_raster,
     open_time_series,
@@ -282,7 +283,7 @@ def _imagery_cube(raw_dir: Path, site: Site) -> xr.DataArray:
         dates.append(pd.Timestamp(match.group(1)))
     band_names = arcsi_band_names() if o.get("band_order") == "arcsi" else o.get("band_names")
     product = o.get("scaling")
-    scaling = None
+    scaling: ScalingSpec = None
     if product == "sentinel2_l2a":
         scaling = sentinel2_l2a_scaling  # per date: the offset changed on 2022-01-25
     elif product is not None:
@@ -332,6 +333,9 @@ def _habitat_from_imagery(raw_dir: Path, site: Site) -> _SiteExtent:
     )
     info = {"years": years, "scenes": int(cube.sizes["time"]), "classifier": o["classifier"]}
     return _SiteExtent(habitat, area, accuracy, info)
+
+
+_ACCURACY_FIELDS = ("users_accuracy", "users_accuracy_ci", "producers_accuracy", "producers_accuracy_ci")
 
 
 def _habitat_by_random_forest(
@@ -413,6 +417,10 @@ def _habitat_by_random_forest(
         "label_classes_overall_accuracy_ci": round(
             float(assessed.label_estimate.attrs["overall_accuracy_ci"]), 4
         ),
+        "label_classes_accuracy": {
+            str(code): {k: round(float(row[k]), 4) for k in _ACCURACY_FIELDS}
+            for code, row in assessed.label_estimate.iterrows()
+        },
     }
     return _SiteExtent(habitat, area, accuracy, info)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -91,6 +92,13 @@ TAMPA_CLASSES = {
 }
 
 
+@cache
+def tampa_areas() -> pd.DataFrame:
+    """Areas per year and class of the shipped polygons (read once per session)."""
+    raw = Path(__file__).resolve().parents[3] / "data" / "raw"
+    return habitat_area_by_year(read_habitat_polygons(raw / TAMPA, class_map=TAMPA_CLASSES)[0])
+
+
 def test_real_polygons_with_broken_geometries_are_repaired_and_reported(
     raw_dir: Path, tmp_path: Path
 ) -> None:
@@ -115,7 +123,7 @@ def test_real_polygons_with_broken_geometries_are_repaired_and_reported(
     polys, report = read_habitat_polygons(path, class_map=TAMPA_CLASSES)
     assert report.invalid_by_year == {2022: 1} and report.empty_dropped == 1
     assert polys.geometry.is_valid.all()
-    before = habitat_area_by_year(read_habitat_polygons(raw_dir / TAMPA, class_map=TAMPA_CLASSES)[0])
+    before = tampa_areas()
     after = habitat_area_by_year(polys)
     seagrass = lambda t: t[(t["year"] == 2022) & (t["habitat"] == "seagrass")]["area_ha"].item()  # noqa: E731
     # The repaired bowtie is two triangles, each 200 m base x 100 m height / 2 = 10,000 m2, so
@@ -133,9 +141,8 @@ def test_unreadable_vector_file_is_named(tmp_path: Path) -> None:
         read_habitat_polygons(tmp_path / "missing.gpkg", class_map={"patchy": Habitat.SEAGRASS})
 
 
-def test_real_tampa_bay_years_and_classes(raw_dir: Path) -> None:
-    polys, _ = read_habitat_polygons(raw_dir / TAMPA, class_map=TAMPA_CLASSES)
-    area = habitat_area_by_year(polys)
+def test_real_tampa_bay_years_and_classes() -> None:
+    area = tampa_areas()
     assert sorted(area["year"].unique()) == [
         1988,
         1990,
