@@ -17,11 +17,23 @@ import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from affine import Affine
+from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 from rasterio import features
 
 from bluecarbon.errors import InputError
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
+
+#: What pyogrio (and the OS) raise for unreadable vector files.
+_VECTOR_READ_ERRORS = (
+    DataSourceError,
+    DataLayerError,
+    FeatureError,
+    GeometryError,
+    FieldError,
+    OSError,
+    ValueError,
+)
 
 #: Equal-area CRS for areas (STACK.md: matches geodesic areas within 0.3 ha).
 EQUAL_AREA_CRS = "EPSG:6933"
@@ -53,9 +65,11 @@ def read_habitat_polygons(
     ``class_map`` raise :class:`InputError` naming the value and its first row.
     """
     path = Path(path)
+    if not path.is_file():
+        raise InputError("vector file not found", file=path)
     try:
         gdf = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
+    except _VECTOR_READ_ERRORS as exc:
         raise InputError(f"cannot read vector file: {exc}", file=path) from exc
     for column in (class_column, year_column):
         if column not in gdf.columns:

@@ -29,17 +29,34 @@ from bluecarbon.carbon.cores import core_stocks
 from bluecarbon.carbon.stocks import class_totals, soil_density_by_habitat
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import fingerprint
-from bluecarbon.habitat.indices import mndwi, ndvi
+from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
+from bluecarbon.habitat.composites import water_frequency
+from bluecarbon.habitat.extent import (
+    accuracy_from_estimate,
+    accuracy_not_assessed,
+    area_from_estimate,
+    area_with_default_ci,
+    mapped_area,
+    pixel_area_ha,
+)
+from bluecarbon.habitat.indices import spectral_index
 from bluecarbon.habitat.polygons import (
     EQUAL_AREA_CRS,
     habitat_area_by_year,
     rasterize_habitat,
     read_habitat_polygons,
 )
-from bluecarbon.habitat.rules import classify_rules
+from bluecarbon.habitat.rules import classify_rules, rule_indices
 from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
-from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, open_time_series
+from bluecarbon.ingest.rasters import (
+    ScalingSpec,
+    arcsi_band_names,
+    open_raster,
+    open_time_series,
+    product_scaling,
+    sentinel2_l2a_scaling,
+)
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.pipeline.study import CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
@@ -50,7 +67,14 @@ log = logging.getLogger(__name__)
 #: Parameter tables each step reads (their hashes enter the step's fingerprint).
 STEP_TABLES: dict[str, tuple[str, ...]] = {
     "soil_cores": ("loi_to_oc", "soil_defaults", "ipcc_tier1"),
-    "site_habitat": ("habitat_rules",),
+    "site_habitat": (
+        "habitat_rules",
+        "spectral_indices",
+        "sensor_bands",
+        "sensor_scaling",
+        "intertidal",
+        "area_uncertainty",
+    ),
     "site_carbon": ("ipcc_tier1",),
     "parcels": (),
 }
@@ -169,9 +193,11 @@ def soil_cores(raw_dir: Path, source: CoreSource, work_dir: Path, hashes: Mappin
 
 # ---------------------------------------------------------------------------- habitats
 def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str, str]) -> StepResult:
-    """Habitat map per snapshot year (Zarr) and habitat area per year (Parquet)."""
+    """Habitat map per snapshot year (Zarr), area per year with its 95 % CI (Parquet) and the
+    map's accuracy table (Parquet; "not assessed" where no reference sample exists)."""
     files = site.files(raw_dir)
-    tables = STEP_TABLES["site_habitat"] if site.source == "imagery" else ()
+    # Polygon sites read only the default area uncertainty; imagery sites read every table.
+    tables = STEP_TABLES["site_habitat"] if site.source == "imagery" else ("area_uncertainty",)
     key = step_key(
         "site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options}, tables=tables
     )
@@ -179,16 +205,31 @@ def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str,
         return hit
     out = _out_dir(work_dir, "site_habitat", key)
     if site.source == "polygons":
-        habitat, area, info = _habitat_from_polygons(raw_dir, site)
+        extent = _habitat_from_polygons(raw_dir, site)
     else:
-        habitat, area, info = _habitat_from_imagery(raw_dir, site)
-    uris = {"habitat": str(out / "habitat.zarr"), "area": str(out / "area.parquet")}
+        extent = _habitat_from_imagery(raw_dir, site)
+    uris = {
+        "habitat": str(out / "habitat.zarr"),
+        "area": str(out / "area.parquet"),
+        "accuracy": str(out / "accuracy.parquet"),
+    }
+    habitat = extent.habitat
     habitat.to_dataset().rio.write_crs(habitat.rio.crs).to_zarr(uris["habitat"], mode="w", consolidated=False)
-    area.assign(site=site.id).to_parquet(uris["area"], index=False)
+    extent.area.to_parquet(uris["area"], index=False)
+    extent.accuracy.to_parquet(uris["accuracy"], index=False)
+    info = {**extent.info, "accuracy_status": sorted(set(extent.accuracy["status"]))}
     return _finish(out, StepResult("site_habitat", key, uris, info))
 
 
-def _habitat_from_polygons(raw_dir: Path, site: Site) -> tuple[xr.DataArray, pd.DataFrame, dict[str, Any]]:
+@dataclass(frozen=True)
+class _SiteExtent:
+    habitat: xr.DataArray  # (year, y, x) habitat codes
+    area: pd.DataFrame  # extent.AREA_COLUMNS
+    accuracy: pd.DataFrame  # extent.ACCURACY_COLUMNS
+    info: dict[str, Any]
+
+
+def _habitat_from_polygons(raw_dir: Path, site: Site) -> _SiteExtent:
     o = site.options
     class_map = {k: Habitat.parse(v) for k, v in o["class_map"].items()}
     polygons, repairs = read_habitat_polygons(
@@ -223,18 +264,25 @@ def _habitat_from_polygons(raw_dir: Path, site: Site) -> tuple[xr.DataArray, pd.
             }
         )
         area = pd.concat([area, rest], ignore_index=True).sort_values(["year", "habitat"])
-    area["area_source"] = "survey_polygons"
+    area = area_with_default_ci(area, site=site.id, area_source="survey_polygons")
+    years = sorted(int(y) for y in polygons["year"].unique())
+    accuracy = accuracy_not_assessed(
+        area,
+        site=site.id,
+        reason=o.get("accuracy_note", "no independent reference sample ships with these survey polygons"),
+    )
     info = {
-        "years": sorted(int(y) for y in polygons["year"].unique()),
+        "years": years,
         "invalid_geometries_repaired": repairs.total_invalid,
+        "invalid_geometries_by_year": {str(k): v for k, v in repairs.invalid_by_year.items()},
         "empty_geometries_dropped": repairs.empty_dropped,
     }
-    return habitat, area.reset_index(drop=True), info
+    return _SiteExtent(habitat, area, accuracy, info)
 
 
-def _habitat_from_imagery(raw_dir: Path, site: Site) -> tuple[xr.DataArray, pd.DataFrame, dict[str, Any]]:
+def _imagery_cube(raw_dir: Path, site: Site) -> xr.DataArray:
     o = site.options
-    paths = site.files(raw_dir)
+    paths = site.image_files(raw_dir)
     pattern = re.compile(o["date_pattern"])
     dates = []
     for p in paths:
@@ -242,29 +290,148 @@ def _habitat_from_imagery(raw_dir: Path, site: Site) -> tuple[xr.DataArray, pd.D
         if match is None:
             raise InputError(f"cannot read a date with pattern {o['date_pattern']!r}", file=p)
         dates.append(pd.Timestamp(match.group(1)))
-    cube = open_time_series([raw_dir / p for p in paths], dates, scaling=ARCSI_REFLECTANCE)
-    years = [int(y) for y in o["years"]]
-    layers = []
+    band_names = arcsi_band_names() if o.get("band_order") == "arcsi" else o.get("band_names")
+    product = o.get("scaling")
+    scaling: ScalingSpec = None
+    if product == "sentinel2_l2a":
+        scaling = sentinel2_l2a_scaling  # per date: the offset changed on 2022-01-25
+    elif product is not None:
+        scaling = product_scaling(product)
+    return open_time_series(
+        [raw_dir / p for p in paths], dates, band_names=band_names, sensor=o.get("sensor"), scaling=scaling
+    )
+
+
+def _year_slices(cube: xr.DataArray, years: list[int], site: Site, raw_dir: Path) -> dict[int, xr.DataArray]:
+    out = {}
     for year in years:
         in_year = cube.sel(time=cube["time"].dt.year == year)
         if in_year.sizes["time"] == 0:
-            raise InputError(f"site {site.id}: no scene in {year}", file=raw_dir / o["images"])
-        composite = in_year.median("time", skipna=True)
-        layers.append(classify_rules({"ndvi": ndvi(composite), "mndwi": mndwi(composite)}, o["classifier"]))
+            raise InputError(f"site {site.id}: no scene in {year}", file=raw_dir / site.options["images"])
+        out[year] = in_year
+    return out
+
+
+def _habitat_from_imagery(raw_dir: Path, site: Site) -> _SiteExtent:
+    o = site.options
+    cube = _imagery_cube(raw_dir, site)
+    years = [int(y) for y in o["years"]]
+    scenes = _year_slices(cube, years, site, raw_dir)
+    if o["classifier"] == "random_forest":
+        return _habitat_by_random_forest(raw_dir, site, cube, scenes)
+    needed = rule_indices(o["classifier"])
+    layers = []
+    for year in years:
+        composite = scenes[year].median("time", skipna=True)
+        indices = {}
+        for name in needed:
+            if name == "water_frequency":
+                water = spectral_index(scenes[year], o.get("water_index", "mndwi"))
+                indices[name] = water_frequency(water)
+            else:
+                indices[name] = spectral_index(composite, name)
+        layers.append(classify_rules(indices, o["classifier"]))
     habitat = xr.concat(layers, dim=pd.Index(np.asarray(years, dtype="int32"), name="year"))
     habitat = habitat.rio.write_crs(cube.rio.crs).compute()
-    pixel_ha = abs(cube.rio.resolution()[0] * cube.rio.resolution()[1]) / M2_PER_HA
-    rows = []
-    for year in years:
-        codes, counts = np.unique(habitat.sel(year=year).values, return_counts=True)
-        for code, count in zip(codes, counts, strict=True):
-            if np.isfinite(code):
-                rows.append(
-                    {"year": year, "habitat": Habitat.from_code(int(code)).value, "area_ha": count * pixel_ha}
-                )
-    area = pd.DataFrame(rows)
-    area["area_source"] = "classified_imagery"
-    return habitat, area, {"years": years, "scenes": len(paths)}
+    mapped = mapped_area(habitat)
+    area = area_with_default_ci(mapped, site=site.id, area_source="classified_imagery")
+    accuracy = accuracy_not_assessed(
+        mapped,
+        site=site.id,
+        reason=o.get("accuracy_note", "no reference sample exists for this rule-based map"),
+    )
+    info = {"years": years, "scenes": int(cube.sizes["time"]), "classifier": o["classifier"]}
+    return _SiteExtent(habitat, area, accuracy, info)
+
+
+_ACCURACY_FIELDS = ("users_accuracy", "users_accuracy_ci", "producers_accuracy", "producers_accuracy_ci")
+
+
+def _habitat_by_random_forest(
+    raw_dir: Path, site: Site, cube: xr.DataArray, scenes: Mapping[int, xr.DataArray]
+) -> _SiteExtent:
+    """Train on the labels' year, map every year, assess the labels' year for real."""
+    o = site.options
+    label_habitats = {int(k): Habitat.parse(v) for k, v in o["label_habitats"].items()}
+    labels_year = int(o.get("labels_year", min(scenes)))
+    if labels_year not in scenes:
+        raise InputError(f"site {site.id}: labels_year {labels_year} is not among the years {sorted(scenes)}")
+    features = {
+        year: feature_stack(
+            scenes[year].median("time", skipna=True), indices=o.get("features", ["ndvi", "ndwi", "mndwi"])
+        )
+        for year in scenes
+    }
+    labels = align_labels(
+        open_raster(raw_dir / o["labels"], nodata=o.get("labels_nodata")), features[labels_year]
+    )
+    per_pixel = pixel_area_ha(cube)
+    assessed = classify_and_assess(
+        features[labels_year],
+        labels,
+        label_habitats=label_habitats,
+        n_train_per_class=int(o.get("train_per_class", 300)),
+        n_assess_per_class=int(o.get("assess_per_class", 150)),
+        n_estimators=int(o.get("n_estimators", 100)),
+        seed=int(o.get("seed", 0)),
+        pixel_area_ha=per_pixel,
+    )
+    layers = [
+        assessed.habitat
+        if year == labels_year
+        else recode(predict(assessed.forest, features[year]), label_habitats)
+        for year in sorted(scenes)
+    ]
+    habitat = xr.concat(layers, dim=pd.Index(np.asarray(sorted(scenes), dtype="int32"), name="year"))
+    habitat = habitat.rio.write_crs(cube.rio.crs).compute()
+    habitat.attrs, habitat.encoding = assessed.habitat.attrs, assessed.habitat.encoding
+    reference = o.get("reference_note", f"labels {o['labels']}")
+    design = (
+        f"stratified random by map class, {int(o.get('assess_per_class', 150))} pixels per class, "
+        "excluding training pixels"
+    )
+    mapped = mapped_area(habitat)
+    other_years = [y for y in sorted(scenes) if y != labels_year]
+    area = pd.concat(
+        [
+            area_from_estimate(assessed.estimate, site=site.id, year=labels_year),
+            area_with_default_ci(
+                mapped[mapped["year"].isin(other_years)], site=site.id, area_source="classified_imagery"
+            ),
+        ],
+        ignore_index=True,
+    )
+    accuracy = pd.concat(
+        [
+            accuracy_from_estimate(
+                assessed.estimate, site=site.id, year=labels_year, reference=reference, sample_design=design
+            ),
+            accuracy_not_assessed(
+                mapped[mapped["year"].isin(other_years)],
+                site=site.id,
+                reason=f"the reference labels describe {labels_year} only",
+            ),
+        ],
+        ignore_index=True,
+    )
+    info = {
+        "years": sorted(scenes),
+        "scenes": int(cube.sizes["time"]),
+        "classifier": "random_forest",
+        "n_training": assessed.n_training,
+        "n_assessment": assessed.n_assessment,
+        "overall_accuracy": round(float(assessed.estimate.attrs["overall_accuracy"]), 4),
+        "overall_accuracy_ci": round(float(assessed.estimate.attrs["overall_accuracy_ci"]), 4),
+        "label_classes_overall_accuracy": round(float(assessed.label_estimate.attrs["overall_accuracy"]), 4),
+        "label_classes_overall_accuracy_ci": round(
+            float(assessed.label_estimate.attrs["overall_accuracy_ci"]), 4
+        ),
+        "label_classes_accuracy": {
+            str(code): {k: round(float(row[k]), 4) for k in _ACCURACY_FIELDS}
+            for code, row in assessed.label_estimate.iterrows()
+        },
+    }
+    return _SiteExtent(habitat, area, accuracy, info)
 
 
 # ----------------------------------------------------------------------------- carbon

@@ -38,6 +38,11 @@ class Site:
             if "extent" in self.options:
                 out.append(self.options["extent"])
             return out
+        extra = [self.options[k] for k in ("labels",) if k in self.options]
+        return self.image_files(raw_dir) + extra
+
+    def image_files(self, raw_dir: Path) -> list[str]:
+        """Images (relative to ``raw_dir``) of an imagery site, sorted."""
         pattern = self.options["images"]
         found = sorted(p.relative_to(raw_dir).as_posix() for p in raw_dir.glob(pattern))
         if not found:

@@ -27,6 +27,10 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     assert habitat.sizes["year"] == 17
     seagrass_ha = float((habitat.sel(year=2016) == 1).sum()) * 0.04  # 20 m pixels
     assert seagrass_ha == pytest.approx(4713, rel=0.02)
+    assert cat.open("rufiji_delta/habitat")["habitat"].sizes["year"] == 4
+    area = cat.table("habitat_area")
+    assert area["area_ci_ha"].notna().all()
+    assert set(area["area_source"]) == {"survey_polygons", "classified_imagery"}
     carbon = cat.open("old_tampa_bay/carbon")["carbon_stock"]
     assert carbon.attrs["units"] == "Mg ha-1" and carbon.attrs["carbon_basis"] == "C"
     totals = cat.table("class_totals")
