@@ -44,6 +44,14 @@ ROW_COLUMN = "source_row"
 REPORT_COLUMNS = ("file", "row", "column", "value", "rule", "severity")
 
 
+@dataclass(frozen=True)
+class TableRead:
+    """A table as read from a file (canonical columns) and what the reader found wrong."""
+
+    frame: pd.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+
+
 def check_mode(mode: str) -> Mode:
     """``mode`` itself when it is a known mode, else :class:`InputError`."""
     if mode not in MODES:
