@@ -109,7 +109,7 @@ def read_template_plots(path: str | Path, *, mode: Mode = "fail_fast") -> TableR
         pd.to_datetime(raw["date"], errors="coerce") if "date" in raw else pd.Series(pd.NaT, index=raw.index)
     )
     columns: dict[str, object] = {c: raw[c] for c in raw.columns if c in PLOT_COLUMNS}
-    columns["year"] = raw["year"] if "year" in raw else dates.dt.year
+    columns["year"] = raw.get("year", dates.dt.year)
     columns["month"] = dates.dt.month
     frame = _frame(columns, len(raw))
     frame.attrs = dict(raw.attrs)
