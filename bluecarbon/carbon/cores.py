@@ -41,7 +41,7 @@ import pandas as pd
 
 from bluecarbon import params
 from bluecarbon.ingest.ccn import FOURQUREAN_TRAP_FOLDER
-from bluecarbon.ingest.core_validation import normalise_habitat, validate_core_tables
+from bluecarbon.ingest.core_validation import effective_interval, normalise_habitat, validate_core_tables
 from bluecarbon.units import MG_HA_PER_G_CM2
 
 KEY: Final[list[str]] = ["study_id", "core_id"]
@@ -213,7 +213,9 @@ def _merge_intervals(cores: pd.DataFrame, depthseries: pd.DataFrame) -> pd.DataF
         if column in depthseries.columns:
             ds[column] = depthseries[column].astype("string")
     measured = ds[["dry_bulk_density", "fraction_organic_matter", "fraction_carbon"]].notna().any(axis=1)
-    ds = ds[measured & ds["depth_min"].notna() & ds["depth_max"].notna()]
+    top, bottom = effective_interval(ds)
+    ds = ds.assign(top_sampled_cm=top, bottom_sampled_cm=bottom)
+    ds = ds[measured & top.notna() & bottom.notna()]
 
     core_cols = [c for c in ("site_id", "habitat", "source_folder") if c in cores.columns]
     info = cores[KEY + core_cols].astype({k: "string" for k in KEY}).drop_duplicates(KEY)
@@ -221,11 +223,9 @@ def _merge_intervals(cores: pd.DataFrame, depthseries: pd.DataFrame) -> pd.DataF
     if "source_folder" not in info.columns:
         info["source_folder"] = ""
 
-    group = [*KEY, "depth_min", "depth_max"]
+    group = [*KEY, "top_sampled_cm", "bottom_sampled_cm"]
     firsts = [c for c in ("method_id", "fraction_carbon_type") if c in ds.columns]
-    aggs: dict[str, str | tuple[str, str]] = {
-        c: "mean" for c in numeric if c not in ("depth_min", "depth_max")
-    }
+    aggs: dict[str, str | tuple[str, str]] = {c: "mean" for c in numeric}
     aggs |= {c: "first" for c in firsts}
     merged = ds.groupby(group, sort=False, dropna=False).agg(aggs)
     merged["n_replicates"] = ds.groupby(group, sort=False, dropna=False).size()
@@ -366,10 +366,6 @@ def _in_situ_depths(ds: pd.DataFrame) -> pd.DataFrame:
     """Sampled or representative depths, with compaction undone where ``compaction_fraction``
     is given: thicknesses and gaps are stretched by 1/(1 - c) from the surface down, and the
     carbon density is scaled by (1 - c), so each interval keeps its carbon mass per area."""
-    rep = ds["representative_depth_min"].notna() & ds["representative_depth_max"].notna()
-    top = ds["representative_depth_min"].where(rep, ds["depth_min"])
-    bottom = ds["representative_depth_max"].where(rep, ds["depth_max"])
-    ds = ds.assign(top_sampled_cm=top, bottom_sampled_cm=bottom)
     ds = ds.sort_values([*KEY, "top_sampled_cm", "bottom_sampled_cm"], kind="stable").reset_index(drop=True)
     c = ds["compaction_fraction"].fillna(0.0).clip(lower=0.0, upper=0.99)
     compacted = (c > 0).groupby([ds[k] for k in KEY], sort=False).transform("any")
@@ -507,10 +503,14 @@ def extrapolated_increment(
 ) -> pd.Series:
     """Carbon mass between the deepest horizon and ``depth_cm`` from the fitted curve:
     M_fit(D) - M_fit(z_max) (g C cm-2); NaN where the core may not be extrapolated (too few
-    horizons, too shallow for the target, or a fit that does not increase with depth)."""
+    horizons, too shallow for the target, a fit that does not increase with depth, or, for the
+    power model, an exponent above ``extrapolation_max_exponent``)."""
     min_points = params.lookup("soil_defaults", "extrapolation_min_points").value
     max_ratio = params.lookup("soil_defaults", "extrapolation_max_ratio").value
+    max_b = params.lookup("soil_defaults", "extrapolation_max_exponent").value
     ok = (fit["n"] >= min_points) & (fit["z_max"] * max_ratio >= depth_cm) & (fit["b"] > 0)
+    if model == "power":
+        ok &= fit["b"] <= max_b
     zmax = fit["z_max"].clip(lower=1e-9)
     if model == "power":
         at_bottom = np.exp(fit["a"] + fit["b"] * np.log(zmax))

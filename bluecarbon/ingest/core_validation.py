@@ -180,7 +180,7 @@ def validate_core_tables(
     depth_findings = Findings.for_frame(depthseries, file=depth_file)
     cores = coerce_numeric(cores, CORE_NUMERIC, core_findings)
     depths = coerce_numeric(depthseries, DEPTH_NUMERIC, depth_findings)
-    for column in ("dry_bulk_density", *FRACTIONS, "compaction_fraction"):
+    for column in DEPTH_NUMERIC:
         if column not in depths.columns:
             depths[column] = np.nan
 
@@ -222,22 +222,25 @@ def _check_depths(depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings)
     findings.add_schema(depths, _depth_schema())
     measured = depths[list(MEASUREMENTS)].notna().any(axis=1)
 
-    no_depth = measured & (depths["depth_min"].isna() | depths["depth_max"].isna())
+    top, bottom = effective_interval(depths)
+    no_depth = measured & (top.isna() | bottom.isna())
     findings.add_mask(
-        depths, no_depth, column="depth_min", rule="measured interval without depth_min/depth_max"
+        depths,
+        no_depth,
+        column="depth_min",
+        rule="measured interval without depths (depth_min/depth_max or representative_depth_min/max)",
     )
     inverted = depths["depth_max"] < depths["depth_min"]
     findings.add_mask(depths, inverted, column="depth_max", rule="inverted interval (depth_max < depth_min)")
-    if {"representative_depth_min", "representative_depth_max"} <= set(depths.columns):
-        rep_inv = depths["representative_depth_max"] < depths["representative_depth_min"]
-        findings.add_mask(
-            depths,
-            rep_inv,
-            column="representative_depth_max",
-            rule="inverted interval (representative_depth_max < representative_depth_min)",
-        )
-    usable = measured & ~no_depth & ~inverted
-    _check_overlaps(depths, usable, findings)
+    rep_inv = depths["representative_depth_max"] < depths["representative_depth_min"]
+    findings.add_mask(
+        depths,
+        rep_inv,
+        column="representative_depth_max",
+        rule="inverted interval (representative_depth_max < representative_depth_min)",
+    )
+    usable = measured & ~no_depth & ~inverted & ~rep_inv
+    _check_overlaps(depths.assign(_top=top, _bottom=bottom), usable, findings)
 
     known = pd.MultiIndex.from_frame(cores[KEY].astype("string"))
     keys = pd.MultiIndex.from_frame(depths[KEY].astype("string"))
@@ -251,30 +254,33 @@ def _check_depths(depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings)
     _check_carbon_vs_organic_matter(depths, cores, findings)
 
 
+def effective_interval(depths: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The horizon a row stands for: its representative depths when both are given (CCN
+    discontinuous sampling), else its sampled depths."""
+    rep = depths["representative_depth_min"].notna() & depths["representative_depth_max"].notna()
+    top = depths["representative_depth_min"].where(rep, depths["depth_min"])
+    bottom = depths["representative_depth_max"].where(rep, depths["depth_max"])
+    return top, bottom
+
+
 def _check_overlaps(depths: pd.DataFrame, usable: pd.Series, findings: Findings) -> None:
     """Distinct intervals of a core must not overlap (identical ones are replicates)."""
-    d = depths.loc[usable, [*KEY, "depth_min", "depth_max"]]
+    d = depths.loc[usable, [*KEY, "_top", "_bottom"]]
     if d.empty:
         return
-    distinct = d.drop_duplicates([*KEY, "depth_min", "depth_max"]).sort_values(
-        [*KEY, "depth_min", "depth_max"]
-    )
-    deepest_above = distinct.groupby(KEY, sort=False)["depth_max"].cummax()
+    distinct = d.drop_duplicates([*KEY, "_top", "_bottom"]).sort_values([*KEY, "_top", "_bottom"])
+    deepest_above = distinct.groupby(KEY, sort=False)["_bottom"].cummax()
     deepest_above = deepest_above.groupby([distinct[k] for k in KEY], sort=False).shift()
-    overlapping = distinct.loc[distinct["depth_min"] < deepest_above, [*KEY, "depth_min", "depth_max"]]
+    overlapping = distinct.loc[distinct["_top"] < deepest_above, [*KEY, "_top", "_bottom"]]
     if overlapping.empty:
         return
-    flagged = (
-        d.reset_index()
-        .merge(overlapping, on=[*KEY, "depth_min", "depth_max"])
-        .set_index(d.index.name or "index")
-    )
-    mask = depths.index.isin(flagged.index)
+    flagged = d.reset_index(names="_label").merge(overlapping, on=[*KEY, "_top", "_bottom"])
+    mask = depths.index.isin(flagged["_label"])
     findings.add_mask(
         depths,
         mask,
         column="depth_min",
-        rule="overlapping depth intervals in one core (depth_min above the bottom of a shallower interval)",
+        rule="overlapping depth intervals in one core (starts above the bottom of a shallower interval)",
     )
 
 

@@ -598,3 +598,68 @@ def _copy_core_compaction(cores: pd.DataFrame, depths: pd.DataFrame) -> pd.DataF
     out = merged.drop(columns="compaction_fraction_core")
     out.attrs = dict(depths.attrs)
     return out
+
+
+# ------------------------------------------------------------------------------ writing
+def template_rows(table: str, *, language: str = "en") -> tuple[list[str], list[str]]:
+    """Header and units row of a template table (``language`` ``en`` or ``zh``)."""
+    spec = TEMPLATE[table]
+    if language not in ("en", "zh"):
+        raise InputError(f"unknown template language {language!r}", expected="en or zh")
+    header = [c.name if language == "en" else c.zh for c in spec.columns]
+    marker = "units" if language == "en" else "单位"
+    units = [marker] + [("" if c.units == _ID else c.units) for c in spec.columns[1:]]
+    return header, units
+
+
+def write_template_workbook(
+    path: str | Path, *, language: str = "en", rows: dict[str, pd.DataFrame] | None = None
+) -> Path:
+    """Write the survey template as an XLSX workbook: one sheet per table (header, units
+    row, then ``rows`` if given, in canonical columns) and a sheet describing every column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    book = Workbook()
+    book.remove(book.active)
+    for name, spec in TEMPLATE.items():
+        sheet = book.create_sheet(name if language == "en" else spec.zh)
+        header, units = template_rows(name, language=language)
+        sheet.append(header)
+        sheet.append(units)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for cell in sheet[2]:
+            cell.font = Font(italic=True)
+        if rows and name in rows:
+            frame = rows[name].reindex(columns=[c.name for c in spec.columns])
+            for record in frame.itertuples(index=False):
+                sheet.append(
+                    [None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in record]
+                )
+        for j, title in enumerate(header, start=1):
+            sheet.column_dimensions[sheet.cell(1, j).column_letter].width = max(12, len(title) + 4)
+    about = book.create_sheet("README" if language == "en" else "说明")
+    about.append(["table", "表", "column", "列名", "units", "required", "description"])
+    for cell in about[1]:
+        cell.font = Font(bold=True)
+    for name, spec in TEMPLATE.items():
+        for c in spec.columns:
+            about.append([name, spec.zh, c.name, c.zh, c.units, "yes" if c.required else "no", c.description])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def write_template_csv(folder: str | Path, *, language: str = "en") -> list[Path]:
+    """Write one CSV per template table (header and units row, UTF-8 with BOM)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, spec in TEMPLATE.items():
+        header, units = template_rows(name, language=language)
+        path = folder / f"{name if language == 'en' else spec.zh}.csv"
+        pd.DataFrame([units], columns=header).to_csv(path, index=False, encoding="utf-8-sig")
+        out.append(path)
+    return out
