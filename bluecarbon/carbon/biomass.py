@@ -70,7 +70,9 @@ def plot_means(carbon: pd.DataFrame) -> pd.DataFrame:
     keys = ["study_id", "plot_id"]
     frame = carbon.assign(study_id=carbon["study_id"].astype("string").fillna(""))
     values = ["agb_mg_c_ha", "bgb_mg_c_ha", "biomass_mg_c_ha"]
-    firsts = {c: "first" for c in ("site_id", "habitat", "species", "latitude", "longitude")}
+    firsts = {
+        c: "first" for c in ("site_id", "habitat", "species", "latitude", "longitude") if c in frame.columns
+    }
     agg = frame.groupby(keys, sort=True, dropna=False).agg({**{v: "mean" for v in values}, **firsts})
     agg["n_visits"] = frame.groupby(keys, sort=True, dropna=False).size()
     return agg.reset_index()
@@ -82,9 +84,10 @@ def plot_strata(carbon: pd.DataFrame) -> pd.DataFrame:
     means = plot_means(carbon)
     strata = {
         "habitat": means["habitat"],
-        "species": means["species"],
         "site": means["study_id"].astype("string") + "/" + means["site_id"].astype("string"),
     }
+    if "species" in means.columns:
+        strata["species"] = means["species"]
     parts = []
     for value, quantity in (
         ("agb_mg_c_ha", "above-ground living biomass carbon"),

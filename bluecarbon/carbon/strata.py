@@ -49,10 +49,10 @@ def stratum_summary(
     """
     keys = [by] if isinstance(by, str) else list(by)
     data = frame[frame[value].notna()]
-    columns: dict[str, pd.Series] = {"_v": data[value].astype("float64")}
+    work = data[keys].reset_index(drop=True)
+    work["_v"] = data[value].astype("float64").to_numpy()
     if unit_se is not None:
-        columns["_se2"] = data[unit_se].astype("float64") ** 2
-    work = pd.DataFrame(columns).join(data[keys])
+        work["_se2"] = data[unit_se].astype("float64").to_numpy() ** 2
     grouped = work.groupby(keys, sort=True, dropna=False)
     out = grouped["_v"].agg(n="size", mean="mean", median="median", sd="std")
     out["se"] = out["sd"] / np.sqrt(out["n"])
@@ -108,7 +108,9 @@ def long_strata(
     parts = []
     base = frame.assign(_eligible=eligible.to_numpy(), depth_cm=depth_cm)
     for kind, labels in strata.items():
-        work = base.loc[labels.index].assign(stratum=labels.astype("string").to_numpy())
+        work = (
+            base.loc[labels.index].reset_index(drop=True).assign(stratum=labels.astype("string").to_numpy())
+        )
         work = work[work["stratum"].notna()]
         keys = ["depth_cm", "habitat", "stratum"]
         summary = stratum_summary(work[work["_eligible"]], by=keys, value=value, unit_se=unit_se)

@@ -123,7 +123,8 @@ def validate_harvests(
     _check_units(frame, findings)
     if "year" in frame.columns:
         _check_years(frame, findings)
-    _check_duplicates(frame, findings)
+    if "year" in frame.columns:
+        _check_duplicates(frame, findings)
     _check_coefficients(frame, findings)
     finish(findings, mode=mode)
     clean = frame.loc[~frame.index.isin(list(findings.error_labels()))].copy()
