@@ -53,7 +53,9 @@ def main() -> int:
             "stock_abs_error_median": grouped["relative_error"].agg(lambda r: r.abs().median()),
             "stock_rmse": grouped["relative_error"].agg(lambda r: float(np.sqrt((r**2).mean()))),
             "increment_bias_median": grouped["increment_relative_error"].median(),
-            "increment_robust_sd": grouped["increment_relative_error"].agg(lambda r: 1.4826 * r.abs().median()),
+            "increment_robust_sd": grouped["increment_relative_error"].agg(
+                lambda r: 1.4826 * r.abs().median()
+            ),
         }
     )
     sys.stdout.write("extrapolation to 100 cm of truncated full cores (relative errors):\n")

@@ -39,18 +39,23 @@ def example_rows() -> dict[str, pd.DataFrame]:
             "latitude": cores["latitude"].round(5),
             "longitude": cores["longitude"].round(5),
             "date": pd.to_numeric(cores["year"], errors="coerce").astype("Int64").astype("string") + "-01-01",
-            "notes": "Coastal Carbon Library (CC BY 4.0), Xia et al. 2022 via Maxwell et al. 2023; date: year only",
+            "notes": "Coastal Carbon Library (CC BY 4.0), Xia et al. 2022 via Maxwell et al. 2023; "
+            "date: year only",
         }
     )
     depth_rows = depths[
         ["study_id", "core_id", "depth_min", "depth_max", "dry_bulk_density", "fraction_carbon"]
     ].assign(
-        fraction_carbon=lambda d: (d["fraction_carbon"] * 100).round(4),  # written in percent: units row says %
+        fraction_carbon=lambda d: (d["fraction_carbon"] * 100).round(
+            4
+        ),  # written in percent: units row says %
         fraction_carbon_type="有机碳",
     )
     bio = pd.read_csv(RAW / "field/seagrass_biomass_fourqurean2012/Fourqurean_2012_biomass.csv")
     korea = bio[bio["study_id"] == "Lee_et_al_2005"].head(2)
-    located = korea.merge(ccn.cores[["study_id", "core_id", "latitude", "longitude"]], on=["study_id", "core_id"])
+    located = korea.merge(
+        ccn.cores[["study_id", "core_id", "latitude", "longitude"]], on=["study_id", "core_id"]
+    )
     plot_rows = pd.DataFrame(
         {
             "study_id": located["study_id"],
@@ -67,7 +72,9 @@ def example_rows() -> dict[str, pd.DataFrame]:
     fao = pd.read_csv(
         RAW / "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv"
     )
-    china = fao[(fao["iso3"] == "CHN") & (fao["year"] == 2022) & fao["species"].isin(["OYC", "SCX", "CLJ", "LNJ"])]
+    china = fao[
+        (fao["iso3"] == "CHN") & (fao["year"] == 2022) & fao["species"].isin(["OYC", "SCX", "CLJ", "LNJ"])
+    ]
     china = china.groupby("species", as_index=False)["value"].sum()
     names = {"OYC": "牡蛎", "SCX": "扇贝", "CLJ": "菲律宾蛤仔", "LNJ": "海带"}
     harvest_rows = pd.DataFrame(

@@ -33,6 +33,7 @@ from bluecarbon.ingest.validation import (
     check_mode,
     coerce_numeric,
     finish,
+    key_text,
     require_columns,
     row_numbers,
     source_file,
@@ -276,7 +277,7 @@ def validate_plots(plots: pd.DataFrame, *, mode: Mode = "fail_fast") -> TableRea
             frame, above, column=column, rule="fraction above 1 (expected 0-1; a percent value?)"
         )
     keys = ["study_id", "plot_id", "date", "year", "month"]
-    labelled = frame.assign(_key=frame[keys].astype("string").fillna("").agg("/".join, axis=1))
+    labelled = frame.assign(_key=key_text(frame, keys))
     dup = labelled.duplicated(keys, keep=False) & frame["plot_id"].notna()
     findings.add_mask(labelled, dup, column="plot_id", value_column="_key", rule="duplicate id (plot visit)")
     finish(findings, mode=mode)

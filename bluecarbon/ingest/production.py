@@ -33,6 +33,7 @@ from bluecarbon.ingest.validation import (
     check_mode,
     coerce_numeric,
     finish,
+    key_text,
     require_columns,
     row_numbers,
     source_file,
@@ -160,7 +161,7 @@ def _check_duplicates(frame: pd.DataFrame, findings: Findings) -> None:
     keys = [c for c in RECORD_KEYS if c in frame.columns] + ["species"]
     if "year" in frame.columns:
         keys.append("year")
-    labelled = frame.assign(_key=frame[keys].astype("string").fillna("").agg("/".join, axis=1))
+    labelled = frame.assign(_key=key_text(frame, keys))
     dup = labelled.duplicated(keys, keep=False) & frame["species"].notna()
     findings.add_mask(
         labelled, dup, column="species", value_column="_key", rule=f"duplicate record ({', '.join(keys)})"

@@ -494,7 +494,9 @@ def _parse(rows: list[list[object]], spec: Table, label: str) -> tuple[pd.DataFr
             unit_cell = units_row[j]
             given = None if unit_cell is None or str(unit_cell).strip() == "" else str(unit_cell)
         if given is None:
-            out[name] = cells
+            out[name] = (
+                _scaled(cells, 1.0) if column.units in UNIT_FACTORS or column.units == "year" else cells
+            )
             continue
         factor = _unit_factor(column.units, given)
         if factor is None:
@@ -510,7 +512,9 @@ def _parse(rows: list[list[object]], spec: Table, label: str) -> tuple[pd.DataFr
                 )
             )
             continue
-        out[name] = _scaled(cells, factor)
+        out[name] = (
+            _scaled(cells, factor) if column.units in UNIT_FACTORS or column.units == "year" else cells
+        )
     frame = pd.DataFrame(out, index=range(len(data)))
     frame[ROW_COLUMN] = numbers
     blank = frame.drop(columns=ROW_COLUMN).isna().all(axis=1)
@@ -519,9 +523,11 @@ def _parse(rows: list[list[object]], spec: Table, label: str) -> tuple[pd.DataFr
 
 
 def _scaled(cells: pd.Series, factor: float) -> pd.Series:
-    if factor == 1.0:
-        return cells
+    """Numbers (also numbers written as text) times ``factor``; other text is kept for the
+    validator to report as "not a number"."""
     numeric = pd.to_numeric(cells, errors="coerce")
+    if numeric.notna().sum() == cells.notna().sum():
+        return numeric * factor
     return cells.where(numeric.isna(), numeric * factor)
 
 

@@ -184,6 +184,20 @@ def coerce_numeric(frame: pd.DataFrame, columns: Iterable[str], findings: Findin
     return out
 
 
+def key_text(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
+    """``a/b/c`` labels of the key columns (whole floats shown as integers), for reports."""
+    parts = []
+    for key in keys:
+        column = frame[key]
+        if pd.api.types.is_float_dtype(column.dtype) and (column.dropna() % 1 == 0).all():
+            column = column.astype("Int64")
+        parts.append(column.astype("string").fillna(""))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + "/" + part
+    return out
+
+
 def require_columns(frame: pd.DataFrame, required: Sequence[str], *, file: str) -> None:
     """Structural check: raise :class:`InputError` naming the missing columns."""
     missing = [c for c in required if c not in frame.columns]
