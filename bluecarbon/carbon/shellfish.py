@@ -62,35 +62,43 @@ def harvest_carbon(harvests: pd.DataFrame) -> pd.DataFrame:
     CO2e = C x 44.0095/12.0107. Where only one of w_tissue, w_shell is measured, the other is
     1 minus it.
     """
-    checked = validate_harvests(harvests, mode="fail_fast", require_year=False).harvests
+    checked = validate_harvests(harvests, mode="fail_fast", require_year=False).harvests.reset_index(
+        drop=True
+    )
     classes = class_coefficients()
-    defaults = classes.reindex(checked["shellfish_class"].to_numpy())
-    defaults.index = checked.index
-    out = harvests.copy()
-    out["shellfish_class"] = checked["shellfish_class"]
-    out["kind"] = defaults["kind"].to_numpy()
-    used = defaults[list(COEFFICIENT_COLUMNS)].astype("float64").copy()
+    defaults = classes.reindex(checked["shellfish_class"].to_numpy()).reset_index(drop=True)
+    seaweed = defaults["kind"].eq("seaweed")
     measured = pd.DataFrame(
         {c: checked[c] if c in checked.columns else np.nan for c in COEFFICIENT_COLUMNS}, index=checked.index
     ).astype("float64")
     measured["shell_frac_dry"] = measured["shell_frac_dry"].fillna(1.0 - measured["tissue_frac_dry"])
     measured["tissue_frac_dry"] = measured["tissue_frac_dry"].fillna(1.0 - measured["shell_frac_dry"])
-    seaweed = out["kind"].eq("seaweed")
     measured.loc[seaweed, ["shell_frac_dry", "c_shell"]] = np.nan
     any_measured = measured.notna().any(axis=1)
-    all_measured = measured.loc[:, ["dry_wet_ratio", "c_tissue"]].notna().all(axis=1) & (
+    all_measured = measured[["dry_wet_ratio", "c_tissue"]].notna().all(axis=1) & (
         seaweed | measured[["tissue_frac_dry", "c_shell"]].notna().all(axis=1)
     )
-    used = used.where(measured.isna(), measured)
-    out["coefficient_source"] = np.select(
-        [all_measured, any_measured], ["measured", "measured+class_default"], default="class_default"
-    )
-    harvest = pd.to_numeric(checked["harvest_t"], errors="coerce")
-    out["dry_t"] = harvest * used["dry_wet_ratio"]
-    out["tissue_c_t"] = out["dry_t"] * used["tissue_frac_dry"] * used["c_tissue"]
-    out["shell_c_t"] = np.where(seaweed, 0.0, out["dry_t"] * used["shell_frac_dry"] * used["c_shell"])
-    out["total_c_t"] = out["tissue_c_t"] + out["shell_c_t"]
-    out["total_co2e_t"] = out["total_c_t"] * CO2E_PER_C
+    used = defaults[list(COEFFICIENT_COLUMNS)].astype("float64").where(measured.isna(), measured)
+    dry = pd.to_numeric(checked["harvest_t"], errors="coerce") * used["dry_wet_ratio"]
+    tissue = dry * used["tissue_frac_dry"] * used["c_tissue"]
+    shell = (dry * used["shell_frac_dry"] * used["c_shell"]).where(~seaweed, 0.0)
+    out = harvests.copy()  # same rows, same index: the new columns are assigned by position
+    new_columns = {
+        "shellfish_class": checked["shellfish_class"],
+        "kind": defaults["kind"],
+        "coefficient_source": pd.Series(
+            np.select(
+                [all_measured, any_measured], ["measured", "measured+class_default"], default="class_default"
+            )
+        ),
+        "dry_t": dry,
+        "tissue_c_t": tissue,
+        "shell_c_t": shell,
+        "total_c_t": tissue + shell,
+        "total_co2e_t": (tissue + shell) * CO2E_PER_C,
+    }
+    for name, values in new_columns.items():
+        out[name] = values.to_numpy()
     return out
 
 

@@ -37,6 +37,7 @@ from bluecarbon.ingest.validation import (
     require_columns,
     row_numbers,
     source_file,
+    with_unique_index,
 )
 
 PLOT_COLUMNS: Final[tuple[str, ...]] = (
@@ -250,6 +251,7 @@ def validate_plots(plots: pd.DataFrame, *, mode: Mode = "fail_fast") -> TableRea
     biomass not negative nor implausible, fractions in 0-1 (a study in percent is named),
     no duplicate plot visit. Returns the clean rows and the issues (``fail_fast`` raises)."""
     check_mode(mode)
+    plots = with_unique_index(plots)
     file = source_file(plots, "plots")
     require_columns(plots, ("plot_id", "site_id", "habitat", "latitude", "longitude"), file=file)
     findings = Findings.for_frame(plots, file=file)

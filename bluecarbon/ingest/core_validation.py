@@ -46,6 +46,7 @@ from bluecarbon.ingest.validation import (
     finish,
     require_columns,
     source_file,
+    with_unique_index,
 )
 from bluecarbon.vocab import HABITAT_SYNONYMS, Habitat
 
@@ -122,7 +123,6 @@ def _core_schema() -> pa.DataFrameSchema:
 
 def _depth_schema() -> pa.DataFrameSchema:
     dbd_max = _limit("dry_bulk_density_max")
-    optional = {"nullable": True, "required": False}
     return pa.DataFrameSchema(
         {
             "study_id": pa.Column(nullable=False),
@@ -131,7 +131,10 @@ def _depth_schema() -> pa.DataFrameSchema:
                 float, pa.Check.ge(0.0, error="negative depth (expected depth_min >= 0 cm)"), nullable=True
             ),
             "representative_depth_min": pa.Column(
-                float, pa.Check.ge(0.0, error="negative depth (expected >= 0 cm)"), **optional
+                float,
+                pa.Check.ge(0.0, error="negative depth (expected >= 0 cm)"),
+                nullable=True,
+                required=False,
             ),
             "dry_bulk_density": pa.Column(
                 float,
@@ -146,11 +149,19 @@ def _depth_schema() -> pa.DataFrameSchema:
                 nullable=True,
             ),
             **{
-                c: pa.Column(float, pa.Check.ge(0.0, error="negative fraction (expected 0-1)"), **optional)
+                c: pa.Column(
+                    float,
+                    pa.Check.ge(0.0, error="negative fraction (expected 0-1)"),
+                    nullable=True,
+                    required=False,
+                )
                 for c in FRACTIONS
             },
             "compaction_fraction": pa.Column(
-                float, pa.Check.ge(0.0, error="negative fraction (expected 0-1)"), **optional
+                float,
+                pa.Check.ge(0.0, error="negative fraction (expected 0-1)"),
+                nullable=True,
+                required=False,
             ),
         },
         strict=False,
@@ -171,6 +182,7 @@ def validate_core_tables(
     the held-back core keys. Numeric columns come back as float64.
     """
     check_mode(mode)
+    cores, depthseries = with_unique_index(cores), with_unique_index(depthseries)
     cores_file = source_file(cores, "cores")
     depth_file = source_file(depthseries, "depthseries")
     require_columns(cores, CORE_REQUIRED, file=cores_file)

@@ -37,6 +37,7 @@ from bluecarbon.ingest.validation import (
     require_columns,
     row_numbers,
     source_file,
+    with_unique_index,
 )
 
 #: FAO measure code of tonnes live weight, the only unit the harvest method accepts.
@@ -101,6 +102,7 @@ def validate_harvests(
     ``quarantine`` returns the clean rows and the issues.
     """
     check_mode(mode)
+    harvests = with_unique_index(harvests)
     file = source_file(harvests, "harvests")
     required = ("species", "year", "harvest_t") if require_year else ("species", "harvest_t")
     require_columns(harvests, required, file=file)

@@ -63,9 +63,20 @@ def row_numbers(frame: pd.DataFrame) -> pd.Series:
     """The file row of every record: ``source_row`` when present, else index label + 2."""
     if ROW_COLUMN in frame.columns:
         return pd.Series(pd.to_numeric(frame[ROW_COLUMN], errors="coerce"), index=frame.index)
-    if pd.api.types.is_integer_dtype(frame.index.dtype):
+    if pd.api.types.is_integer_dtype(frame.index.dtype) and frame.index.is_unique:
         return pd.Series(np.asarray(frame.index, dtype="int64") + 2, index=frame.index)
     return pd.Series(np.arange(len(frame), dtype="int64") + 2, index=frame.index)
+
+
+def with_unique_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` itself when its index labels are unique; otherwise a copy with a fresh
+    index and its file rows kept in ``source_row`` (positions + 2 when it had none)."""
+    if frame.index.is_unique:
+        return frame
+    out = frame.assign(**{ROW_COLUMN: row_numbers(frame).to_numpy()}) if ROW_COLUMN not in frame else frame
+    out = out.reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def source_file(frame: pd.DataFrame, default: str) -> str:

@@ -141,3 +141,10 @@ def test_real_fao_china_series_end_to_end() -> None:
     assert 2.0e6 < latest["total_c_t"] < 3.0e6
     assert latest["total_co2e_t"] == pytest.approx(latest["total_c_t"] * CO2E_PER_C)
     assert (year["shell_c_t"] <= year["total_c_t"]).all()
+
+
+def test_rows_keep_their_order_and_index_even_when_labels_repeat() -> None:
+    harvests = pd.DataFrame({"species": ["OYC", "LNJ"], "harvest_t": [1.0, 1.0]}, index=[7, 7])
+    out = harvest_carbon(harvests)
+    assert list(out.index) == [7, 7] and list(out["shellfish_class"]) == ["oysters", "kelp"]
+    assert out["total_c_t"].tolist() == pytest.approx([0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598), 0.0624])

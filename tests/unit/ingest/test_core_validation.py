@@ -249,3 +249,12 @@ def test_real_ccn_quarantine_catches_published_bad_values() -> None:
     assert t.depthseries.loc[int(first["row"]) - 2, "dry_bulk_density"] == pytest.approx(
         float(first["value"])
     )
+
+
+def test_repeated_index_labels_fall_back_to_positions() -> None:
+    c, d = _good()
+    d.index = [0, 0, 1, 1]  # e.g. two tables concatenated without ignore_index
+    d.loc[:, "dry_bulk_density"] = [1.0, -1.0, 1.0, 1.0]
+    result = _quarantine(c, d)
+    assert (3, "dry_bulk_density", "impossible dry bulk density (expected > 0 g cm-3)") in _rules(result)
+    assert list(result.cores["core_id"]) == ["B"]
