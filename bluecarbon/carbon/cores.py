@@ -511,12 +511,15 @@ def extrapolated_increment(
     ok = (fit["n"] >= min_points) & (fit["z_max"] * max_ratio >= depth_cm) & (fit["b"] > 0)
     if model == "power":
         ok &= fit["b"] <= max_b
+    ok &= np.isfinite(fit["a"]) & np.isfinite(fit["b"])
     zmax = fit["z_max"].clip(lower=1e-9)
-    if model == "power":
-        at_bottom = np.exp(fit["a"] + fit["b"] * np.log(zmax))
-    else:
-        at_bottom = fit["a"] + fit["b"] * np.log(zmax)
-    increment = predict_cumulative_mass(fit, depth_cm, model=model) - at_bottom
+    # fits outside ``ok`` (e.g. a vertical line) may overflow: they are discarded below
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "power":
+            at_bottom = np.exp(fit["a"] + fit["b"] * np.log(zmax))
+        else:
+            at_bottom = fit["a"] + fit["b"] * np.log(zmax)
+        increment = predict_cumulative_mass(fit, depth_cm, model=model) - at_bottom
     return increment.where(ok & (increment >= 0))
 
 
