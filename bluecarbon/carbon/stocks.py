@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from bluecarbon import params
+from bluecarbon.carbon.strata import stratum_summary
 from bluecarbon.errors import InputError
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import Habitat
@@ -24,32 +25,50 @@ def soil_density_by_habitat(
     """Soil carbon density to 1 m per habitat: mean of cores that reached 100 cm when at
     least ``min_cores`` exist, else the IPCC Tier 1 default (mineral soils for mangrove).
 
-    Columns: ``habitat``, ``soil_mg_c_ha``, ``soil_se_mg_c_ha``, ``n_cores``,
-    ``density_source``, ``source``.
+    Extrapolated cores do not count (conservative: the truncation test finds extrapolation
+    biased high). Columns: ``habitat``, ``soil_mg_c_ha``, ``soil_se_mg_c_ha``, ``n_cores``,
+    ``density_source``, ``source``, and the stratum statistics ``soil_ci90_mg_c_ha`` (90 %
+    CI half-width) and ``uncertainty_pct`` (NaN for Tier 1 rows).
     """
     if min_cores is None:
         min_cores = int(params.lookup("soil_defaults", "min_cores_for_site_estimate").value)
-    rows = []
+    rows: list[dict[str, object]] = []
     full = core_table[core_table["reached_depth"] & core_table["stock_mg_c_ha"].notna()]
+    if "extrapolated" in full.columns:
+        full = full[~full["extrapolated"].astype(bool)]
+    summary = stratum_summary(full, by="habitat", value="stock_mg_c_ha").set_index("habitat")
     for habitat in habitats:
-        values = full.loc[full["habitat"] == habitat.value, "stock_mg_c_ha"].to_numpy(float)
-        if values.size >= min_cores:
+        n = int(summary.loc[habitat.value, "n"]) if habitat.value in summary.index else 0
+        if n >= min_cores:
+            row = summary.loc[habitat.value]
             rows.append(
                 {
                     "habitat": habitat.value,
-                    "soil_mg_c_ha": float(values.mean()),
-                    "soil_se_mg_c_ha": float(values.std(ddof=1) / np.sqrt(values.size)),
-                    "n_cores": int(values.size),
+                    "soil_mg_c_ha": float(row["mean"]),
+                    "soil_se_mg_c_ha": float(row["se"]),
+                    "n_cores": n,
                     "density_source": "cores",
-                    "source": "Coastal Carbon Library cores reaching 100 cm",
+                    "source": "Coastal Carbon Library cores reaching 100 cm (validated, quarantine applied)",
+                    "soil_ci90_mg_c_ha": float(row["ci90_half_width"]),
+                    "uncertainty_pct": float(row["uncertainty_pct"]),
                 }
             )
             continue
         tier1 = _tier1_soil(habitat)
         if tier1 is None:
             continue
-        rows.append(tier1 | {"n_cores": int(values.size)})
-    return pd.DataFrame(rows)
+        rows.append(tier1 | {"n_cores": n, "soil_ci90_mg_c_ha": np.nan, "uncertainty_pct": np.nan})
+    columns = [
+        "habitat",
+        "soil_mg_c_ha",
+        "soil_se_mg_c_ha",
+        "n_cores",
+        "density_source",
+        "source",
+        "soil_ci90_mg_c_ha",
+        "uncertainty_pct",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _tier1_soil(habitat: Habitat) -> dict[str, object] | None:

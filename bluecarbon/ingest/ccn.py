@@ -18,6 +18,11 @@ from bluecarbon.errors import InputError
 ID_COLUMNS = ("study_id", "site_id", "core_id", "method_id", "sample_id")
 CORE_REQUIRED = ("study_id", "site_id", "core_id", "habitat", "latitude", "longitude")
 DEPTH_REQUIRED = ("study_id", "core_id", "depth_min", "depth_max", "dry_bulk_density")
+#: CCN synthesis folder whose ``fraction_carbon`` is TOTAL carbon and whose
+#: ``fraction_organic_matter`` holds the ORGANIC carbon fraction (METHODS.md section 1; the
+#: CCN hook script renames "Soil total Carbon" -> fraction_carbon and "Soil organic Carbon" ->
+#: fraction_organic_matter). Never push those values through an LOI equation.
+FOURQUREAN_TRAP_FOLDER = "Fourqurean_2012"
 
 
 @dataclass(frozen=True)

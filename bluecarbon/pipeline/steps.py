@@ -25,8 +25,9 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from bluecarbon import params
-from bluecarbon.carbon.cores import core_stocks
+from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
 from bluecarbon.carbon.stocks import class_totals, soil_density_by_habitat
+from bluecarbon.carbon.strata import core_strata
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import fingerprint
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
@@ -48,6 +49,7 @@ from bluecarbon.habitat.polygons import (
 )
 from bluecarbon.habitat.rules import classify_rules, rule_indices
 from bluecarbon.ingest.ccn import read_ccn
+from bluecarbon.ingest.core_validation import normalise_habitat, validate_core_tables
 from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
 from bluecarbon.ingest.rasters import (
     ScalingSpec,
@@ -57,6 +59,7 @@ from bluecarbon.ingest.rasters import (
     product_scaling,
     sentinel2_l2a_scaling,
 )
+from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.pipeline.study import CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
@@ -66,7 +69,9 @@ log = logging.getLogger(__name__)
 
 #: Parameter tables each step reads (their hashes enter the step's fingerprint).
 STEP_TABLES: dict[str, tuple[str, ...]] = {
-    "soil_cores": ("loi_to_oc", "soil_defaults", "ipcc_tier1"),
+    "soil_cores": ("loi_to_oc", "soil_defaults", "ipcc_tier1", "core_uncertainty", "validation_limits"),
+    "biomass_plots": ("biomass_carbon", "validation_limits"),
+    "shellfish_harvests": ("shellfish_classes", "shellfish_species", "validation_limits"),
     "site_habitat": (
         "habitat_rules",
         "spectral_indices",
@@ -143,49 +148,94 @@ def input_hashes(entries: Mapping[str, ManifestEntry], files: list[str]) -> dict
 
 
 # -------------------------------------------------------------------------------- cores
-def soil_cores(raw_dir: Path, source: CoreSource, work_dir: Path, hashes: Mapping[str, str]) -> StepResult:
-    """Core stocks to 30 and 100 cm and the per-habitat soil density (cores or Tier 1)."""
-    key = step_key("soil_cores", {f: hashes[f] for f in source.files}, {"ccn_dir": source.ccn_dir})
+#: Depths (cm) at which core stocks are published.
+CORE_DEPTHS: tuple[float, ...] = (30.0, 100.0)
+#: Columns of the ``cores`` release table (those present).
+CORE_COLUMNS = (
+    "study_id",
+    "site_id",
+    "core_id",
+    "habitat",
+    "country",
+    "latitude",
+    "longitude",
+    "year",
+    "salinity_class",
+    "vegetation_class",
+    "source_folder",
+)
+
+
+def relative_source(frame: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
+    """Name the frame's source file relative to ``raw_dir`` (reports must not carry the
+    machine's absolute paths)."""
+    label = frame.attrs.get("source_file")
+    if label:
+        path, root = Path(label).resolve(), raw_dir.resolve()
+        if path.is_relative_to(root):
+            frame.attrs["source_file"] = path.relative_to(root).as_posix()
+    return frame
+
+
+def soil_cores(
+    raw_dir: Path,
+    source: CoreSource,
+    work_dir: Path,
+    hashes: Mapping[str, str],
+    *,
+    mode: Mode = "quarantine",
+    extrapolate: bool = False,
+) -> StepResult:
+    """Validated cores, core stocks to 30 and 100 cm, strata (habitat, species, site), the
+    per-habitat soil density (cores or Tier 1) and the quarantine report.
+
+    Outputs (parquet unless said): ``cores`` (cores used), ``core_stocks`` (one row per core
+    and depth), ``core_strata``, ``soil_density``, ``quarantine`` and ``quarantine_csv`` (the
+    report, next to the results). In ``quarantine`` mode (default) held-back cores never
+    reach a stock and are listed in the report; ``fail_fast`` raises on the first bad table.
+    """
+    options = {"ccn_dir": source.ccn_dir, "mode": mode, "extrapolate": extrapolate, "depths": CORE_DEPTHS}
+    key = step_key("soil_cores", {f: hashes[f] for f in source.files}, options)
     if (hit := _cached(work_dir, "soil_cores", key)) is not None:
         return hit
     out = _out_dir(work_dir, "soil_cores", key)
     tables = read_ccn(raw_dir / source.ccn_dir)
-    per_depth = []
-    for depth in (30.0, 100.0):
-        stocks = core_stocks(tables.cores, tables.depthseries, depth_cm=depth, methods=tables.methods)
-        per_depth.append(stocks.assign(depth_cm=depth))
-    stocks = pd.concat(per_depth, ignore_index=True)
+    for frame in (tables.cores, tables.depthseries):
+        relative_source(frame, raw_dir)
+    checked = validate_core_tables(tables.cores, tables.depthseries, tables.methods, mode=mode)
+    intervals = interval_carbon(checked.cores, checked.depthseries, tables.methods)
+    stocks = pd.concat(
+        [
+            stocks_from_intervals(checked.cores, intervals, depth_cm=depth, extrapolate=extrapolate)
+            for depth in CORE_DEPTHS
+        ],
+        ignore_index=True,
+    )
     habitats = [Habitat.SEAGRASS, Habitat.SALT_MARSH, Habitat.MANGROVE]
     density = soil_density_by_habitat(stocks[stocks["depth_cm"] == 100.0], habitats)
-    cores = tables.cores.copy()
-    cores["habitat"] = cores["habitat"].map(lambda h: Habitat.parse(h).value)
-    keep = [
-        c
-        for c in (
-            "study_id",
-            "site_id",
-            "core_id",
-            "habitat",
-            "country",
-            "latitude",
-            "longitude",
-            "year",
-            "salinity_class",
-            "vegetation_class",
-            "source_folder",
-        )
-        if c in cores.columns
-    ]
+    cores = checked.cores.copy()
+    cores["habitat"] = normalise_habitat(cores["habitat"]).astype("string")
+    keep = [c for c in CORE_COLUMNS if c in cores.columns]
     uris = {
         "core_stocks": str(out / "core_stocks.parquet"),
+        "core_strata": str(out / "core_strata.parquet"),
         "soil_density": str(out / "soil_density.parquet"),
         "cores": str(out / "cores.parquet"),
+        "quarantine": str(out / "quarantine.parquet"),
     }
     stocks.to_parquet(uris["core_stocks"], index=False)
+    core_strata(stocks, species=tables.species).to_parquet(uris["core_strata"], index=False)
     density.to_parquet(uris["soil_density"], index=False)
     cores[keep].to_parquet(uris["cores"], index=False)
+    issues_frame(checked.issues).to_parquet(uris["quarantine"], index=False)
+    uris["quarantine_csv"] = str(write_quarantine_report(checked.issues, out))
     info = {
-        "cores": len(cores),
+        "cores": len(tables.cores),
+        "cores_used": len(cores),
+        "cores_held_back": checked.n_held_back,
+        "validation_errors": sum(i.severity == "error" for i in checked.issues),
+        "validation_warnings": sum(i.severity == "warning" for i in checked.issues),
+        "cores_reaching_30cm": int(stocks.loc[stocks["depth_cm"] == 30.0, "reached_depth"].sum()),
         "cores_reaching_100cm": int(stocks.loc[stocks["depth_cm"] == 100.0, "reached_depth"].sum()),
     }
     return _finish(out, StepResult("soil_cores", key, uris, info))

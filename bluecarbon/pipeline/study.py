@@ -62,6 +62,37 @@ class ParcelSource:
     repair: bool = False
 
 
+#: Biomass plot formats the pipeline reads (see bluecarbon.ingest.biomass).
+PLOT_KINDS = ("template", "fourqurean2012", "lumcon")
+#: Harvest formats: FAO FishStat exports or the survey template's harvests table.
+HARVEST_KINDS = ("fao", "template")
+
+
+@dataclass(frozen=True)
+class PlotSource:
+    """A biomass plot table; ``ccn_dir`` gives coordinates and species for Fourqurean 2012."""
+
+    kind: str
+    file: str
+    ccn_dir: str | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        extra = (
+            (f"{self.ccn_dir}/ccn_cores.csv.gz", f"{self.ccn_dir}/ccn_species.csv.gz") if self.ccn_dir else ()
+        )
+        return (self.file, *extra)
+
+
+@dataclass(frozen=True)
+class HarvestSource:
+    """Shellfish and seaweed production statistics (``countries``: ISO3 codes to keep)."""
+
+    kind: str
+    file: str
+    countries: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Study:
     name: str
@@ -70,12 +101,18 @@ class Study:
     sites: tuple[Site, ...]
     parcels: tuple[ParcelSource, ...]
     digest: str
+    plots: tuple[PlotSource, ...] = ()
+    harvests: HarvestSource | None = None
 
     def raw_files(self, raw_dir: Path) -> list[str]:
         files = list(self.cores.files)
         for site in self.sites:
             files += site.files(raw_dir)
         files += [p.file for p in self.parcels]
+        for plot in self.plots:
+            files += plot.files
+        if self.harvests is not None:
+            files.append(self.harvests.file)
         return sorted(set(files))
 
 
@@ -139,6 +176,26 @@ def load_study(path: str | Path) -> Study:
         )
         for p in data.get("parcels", [])
     )
+    plots = []
+    for i, p in enumerate(data.get("plots", []), start=1):
+        where = f"[[plots]] #{i}"
+        kind = need(p, "kind", where)
+        if kind not in PLOT_KINDS:
+            raise InputError(
+                f"{where}: kind {kind!r}", file=path, column="kind", expected=" or ".join(PLOT_KINDS)
+            )
+        plots.append(PlotSource(kind=kind, file=need(p, "file", where), ccn_dir=p.get("ccn_dir")))
+    harvests = None
+    if "harvests" in data:
+        h = data["harvests"]
+        kind = need(h, "kind", "[harvests]")
+        if kind not in HARVEST_KINDS:
+            raise InputError(
+                f"[harvests]: kind {kind!r}", file=path, column="kind", expected=" or ".join(HARVEST_KINDS)
+            )
+        harvests = HarvestSource(
+            kind=kind, file=need(h, "file", "[harvests]"), countries=tuple(h.get("countries", ()))
+        )
     return Study(
         name=data.get("name", path.stem),
         path=path,
@@ -146,4 +203,6 @@ def load_study(path: str | Path) -> Study:
         sites=tuple(sites),
         parcels=parcels,
         digest=sha256_text(canonical_json(data)),
+        plots=tuple(plots),
+        harvests=harvests,
     )

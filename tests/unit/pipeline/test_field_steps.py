@@ -1,0 +1,148 @@
+"""The field steps on the real shipped data: outputs, release-table contract, Delta
+writability, caching, and the quarantine report next to the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bluecarbon.errors import ValidationFailed
+from bluecarbon.manifest import verify_manifest
+from bluecarbon.pipeline import field, steps
+from bluecarbon.pipeline.study import CoreSource, HarvestSource, PlotSource, load_study
+from bluecarbon.store.schema import TABLES
+from bluecarbon.store.tables import write_table
+from bluecarbon.store.validators import check_table
+from tests.unit.field_data import RAW
+
+CORES = CoreSource(
+    ccn_dir="field/ccrcn",
+    files=(
+        "field/ccrcn/ccn_cores.csv.gz",
+        "field/ccrcn/ccn_depthseries.csv.gz",
+        "field/ccrcn/ccn_methods.csv",
+        "field/ccrcn/ccn_species.csv.gz",
+        "field/ccrcn/ccn_study_citations.csv.gz",
+    ),
+)
+PLOTS = (
+    PlotSource(
+        "fourqurean2012", "field/seagrass_biomass_fourqurean2012/Fourqurean_2012_biomass.csv", "field/ccrcn"
+    ),
+    PlotSource("lumcon", "field/saltmarsh_biomass_lumcon/plotData_2013_2018.csv"),
+)
+HARVESTS = HarvestSource(
+    "fao",
+    "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv",
+    ("CHN",),
+)
+
+
+@pytest.fixture(scope="module")
+def hashes() -> dict[str, str]:
+    files = sorted(set(CORES.files) | {f for p in PLOTS for f in p.files} | {HARVESTS.file})
+    return steps.input_hashes(verify_manifest(RAW, files), files)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, hashes) -> tuple[Path, list[steps.StepResult]]:
+    work = tmp_path_factory.mktemp("work")
+    return work, [
+        steps.soil_cores(RAW, CORES, work, hashes),
+        field.biomass_plots(RAW, PLOTS, work, hashes),
+        field.shellfish_harvests(RAW, HARVESTS, work, hashes),
+    ]
+
+
+def test_release_tables_meet_the_store_contract_and_write_to_delta(results, tmp_path) -> None:
+    _, outcomes = results
+    tables = field.field_tables(outcomes)
+    assert {"cores", "core_stocks", "soil_density", "plots", "harvests", "quarantine", "strata"} <= set(
+        tables
+    )
+    for name, frame in tables.items():
+        if name not in TABLES:
+            continue  # "strata": proposed table, see bluecarbon/pipeline/field.py
+        assert check_table(name, frame).errors == [], name
+        write_table(str(tmp_path / name), name, frame, storage_options=None, key="test")
+    stocks = tables["core_stocks"]
+    assert set(stocks["depth_cm"]) == {30.0, 100.0}
+    assert stocks.groupby("depth_cm").size().nunique() == 1  # one row per core and depth
+    density = tables["soil_density"].set_index("habitat")
+    assert set(density["density_source"]) == {"cores"}
+    assert (density["soil_se_mg_c_ha"] > 0).all() and (density["n_cores"] >= 40).all()
+    assert 200 < density.loc["salt_marsh", "soil_mg_c_ha"] < 340
+    quarantine = tables["quarantine"]
+    assert set(quarantine["step"]) == {"soil_cores", "biomass_plots"}  # FAO China has no bad row
+    assert not quarantine["file"].str.startswith("/").any()  # paths relative to data/raw
+    held = quarantine[quarantine["severity"] == "held_back"]
+    cores = tables["cores"]
+    used = set(cores["study_id"] + "/" + cores["core_id"])
+    held_keys = {v.rsplit(":", 1)[0] for v in held["value"]}
+    assert len(held_keys) > 200
+    assert not held_keys & used
+
+
+def test_step_info_and_quarantine_csv_next_to_results(results) -> None:
+    _, (soil, plots, harvests) = results
+    assert soil.info["cores"] == 13687 and soil.info["cores_used"] + soil.info["cores_held_back"] == 13687
+    for result in (soil, plots, harvests):
+        report = Path(result.uris["quarantine_csv"])
+        assert report.parent == Path(result.uris["quarantine"]).parent and report.name == "quarantine.csv"
+        frame = pd.read_csv(report, encoding="utf-8-sig")
+        assert list(frame.columns) == ["file", "row", "column", "value", "rule", "severity"]
+    assert harvests.info["latest_year_total_c_t"] == pytest.approx(2_477_738, rel=1e-4)
+    assert plots.info["plots"] > 250
+
+
+def test_harvest_table_by_species_and_year(results) -> None:
+    _, (_, _, harvests) = results
+    table = pd.read_parquet(harvests.uris["harvests"])
+    assert not table.duplicated(["country", "species", "year"]).any()
+    kelp = table[(table["species"] == "LNJ") & (table["year"] == 2022)].iloc[0]
+    assert kelp["harvest_t"] == pytest.approx(9_670_687) and kelp["shell_c_t"] == 0.0
+    assert kelp["total_c_t"] == pytest.approx(9_670_687 * 0.20 * 0.312)
+    totals = pd.read_parquet(harvests.uris["harvest_totals"]).set_index("year")
+    assert totals.loc[2022, "total_co2e_t"] == pytest.approx(
+        totals.loc[2022, "total_c_t"] * 44.0095 / 12.0107
+    )
+
+
+def test_steps_are_cached(results, hashes) -> None:
+    work, _ = results
+    assert steps.soil_cores(RAW, CORES, work, hashes).cached
+    assert field.biomass_plots(RAW, PLOTS, work, hashes).cached
+    assert field.shellfish_harvests(RAW, HARVESTS, work, hashes).cached
+
+
+def test_fail_fast_mode_stops_on_the_published_ccn_values(tmp_path, hashes) -> None:
+    with pytest.raises(ValidationFailed, match="validation error"):
+        steps.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast")
+
+
+def test_study_file_may_name_plots_and_harvests(tmp_path) -> None:
+    demo = (Path(__file__).resolve().parents[3] / "data/studies/demo.toml").read_text()
+    extra = """
+[[plots]]
+kind = "lumcon"
+file = "field/saltmarsh_biomass_lumcon/plotData_2013_2018.csv"
+
+[[plots]]
+kind = "fourqurean2012"
+file = "field/seagrass_biomass_fourqurean2012/Fourqurean_2012_biomass.csv"
+ccn_dir = "field/ccrcn"
+
+[harvests]
+kind = "fao"
+file = "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv"
+countries = ["CHN"]
+"""
+    path = tmp_path / "study.toml"
+    path.write_text(demo + extra)
+    study = load_study(path)
+    assert [p.kind for p in study.plots] == ["lumcon", "fourqurean2012"]
+    assert study.harvests == HARVESTS
+    files = study.raw_files(RAW)
+    assert HARVESTS.file in files and PLOTS[0].file in files
