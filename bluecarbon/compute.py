@@ -5,16 +5,49 @@ Library functions build lazy graphs and never choose a scheduler. Callers that r
 ``distributed.Client`` becomes the default scheduler for everything computed inside, so the
 same code runs on a LocalCluster, a dask-jobqueue cluster on an HPC system or a Kubernetes
 cluster; without one, dask's local threaded scheduler is used.
+
+Several tasks of one flow run concurrently in threads. The client is made current with
+``Client.as_current()`` (a context variable, so each thread sees only its own choice, unlike
+the process-wide ``dask.config`` scheduler setting), and clients are shared: one per
+address, reference-counted, closed when the last block using it ends, so a task never
+closes a client another task is using.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import dask
+from typing import Any
 
 from bluecarbon.errors import ConfigError
+
+_lock = threading.Lock()
+_clients: dict[str, tuple[Any, int]] = {}
+
+
+def _acquire(address: str) -> Any:
+    from distributed import Client
+
+    with _lock:
+        client, users = _clients.get(address, (None, 0))
+        if client is None:
+            try:
+                client = Client(address, timeout="30s", set_as_default=False)
+            except OSError as exc:
+                raise ConfigError(f"cannot reach the dask scheduler at {address!r}: {exc}") from exc
+        _clients[address] = (client, users + 1)
+        return client
+
+
+def _release(address: str) -> None:
+    with _lock:
+        client, users = _clients[address]
+        if users > 1:
+            _clients[address] = (client, users - 1)
+            return
+        del _clients[address]
+    client.close()
 
 
 @contextmanager
@@ -24,17 +57,11 @@ def compute_on(address: str | None) -> Iterator[str]:
     Yields a description of where computation runs ("local threads" or the address).
     """
     if not address:
-        with dask.config.set(scheduler="threads"):
-            yield "local threads"
+        yield "local threads"
         return
-    from distributed import Client
-
+    client = _acquire(address)
     try:
-        client = Client(address, timeout="30s", set_as_default=False)
-    except OSError as exc:
-        raise ConfigError(f"cannot reach the dask scheduler at {address!r}: {exc}") from exc
-    try:
-        with dask.config.set(scheduler=client):
+        with client.as_current():
             yield address
     finally:
-        client.close()
+        _release(address)

@@ -30,7 +30,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "params": {"dir": ""},
     "dask": {"address": ""},
     "prefect": {"home": ".prefect", "server_startup_timeout": 120},
-    "pipeline": {"on_invalid": "fail", "schedule_cron": "0 6 1 * *"},
+    "pipeline": {"on_invalid": "quarantine", "schedule_cron": "0 6 1 * *"},
     "s3": {
         "endpoint_url": "",
         "region": "us-east-1",
@@ -71,7 +71,7 @@ class Settings:
     dask_address: str = ""
     prefect_home: Path = Path(".prefect")
     prefect_server_startup_timeout: int = 120
-    on_invalid: Literal["fail", "quarantine"] = "fail"
+    on_invalid: Literal["fail", "quarantine"] = "quarantine"
     schedule_cron: str = "0 6 1 * *"
     s3: S3Settings = field(default_factory=S3Settings)
     api_host: str = "127.0.0.1"

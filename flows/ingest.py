@@ -1,18 +1,25 @@
-"""Ingest flow: verify raw inputs against the manifest, read and validate surveys, parcels.
+"""Ingest flow: verify raw inputs against the manifest, read and validate surveys (cores,
+biomass plots, harvests) and parcels.
 
-Returns small records (URIs and counts) for the downstream flows.
+Validation follows the configured mode: ``quarantine`` holds bad rows back (listed in the
+run summary and the release's ``quarantine`` table) and goes on; ``fail`` stops the run on
+the first invalid table with the validation report attached as an artifact, so nothing is
+published and the previous release stays current.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from bluecarbon.errors import ValidationFailed
 from bluecarbon.manifest import ManifestEntry
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline import field, steps
 from bluecarbon.pipeline.study import Study
 from flows._tasks import RETRIES, RETRY_DELAYS, retry_on_transient
 
@@ -30,6 +37,33 @@ class Ingested:
     hashes: dict[str, str]
     soil: steps.StepResult
     parcels: steps.StepResult
+    plots: steps.StepResult | None = None
+    harvests: steps.StepResult | None = None
+
+    def field_results(self) -> list[steps.StepResult]:
+        return [r for r in (self.soil, self.plots, self.harvests) if r is not None]
+
+
+def _validated[T](what: str, run: Callable[[], T]) -> T:
+    """Run a validating step; on ValidationFailed attach the report as artifacts and re-raise."""
+    try:
+        return run()
+    except ValidationFailed as exc:
+        rows = [i.as_dict() for i in exc.issues]
+        create_table_artifact(rows[:1000], key="validation-report", description=f"invalid input rows: {what}")
+        lines = [
+            f"# Validation failed: {what}",
+            "",
+            f"{len(rows)} invalid row(s); nothing was published and the previous release stays current.",
+            "",
+            "| file | row | column | value | rule |",
+            "| --- | ---: | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {r['file']} | {r['row']} | {r['column']} | {r['value']} | {r['rule']} |" for r in rows[:50]
+        ]
+        create_markdown_artifact("\n".join(lines) + "\n", key="validation-failed", description=what)
+        raise
 
 
 @task(name="verify-inputs", **TASK)
@@ -39,26 +73,69 @@ def verify_inputs(raw_dir: Path, files: list[str]) -> dict[str, ManifestEntry]:
     return entries
 
 
-@task(name="soil-cores", **TASK)
-def soil_cores(raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str]) -> steps.StepResult:
-    result = steps.soil_cores(raw_dir, study.cores, work_dir, hashes)
-    get_run_logger().info("soil cores: %s%s", result.info, " (cached)" if result.cached else "")
+def _log(what: str, result: steps.StepResult) -> steps.StepResult:
+    get_run_logger().info("%s: %s%s", what, result.info, " (cached)" if result.cached else "")
     return result
+
+
+@task(name="soil-cores", **TASK)
+def soil_cores(
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+) -> steps.StepResult:
+    return _log(
+        "soil cores",
+        _validated("soil cores", lambda: steps.soil_cores(raw_dir, study.cores, work_dir, hashes, mode=mode)),
+    )  # type: ignore[arg-type]
+
+
+@task(name="biomass-plots", **TASK)
+def biomass_plots(
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+) -> steps.StepResult:
+    return _log(
+        "biomass plots",
+        _validated(
+            "biomass plots", lambda: field.biomass_plots(raw_dir, study.plots, work_dir, hashes, mode=mode)
+        ),
+    )  # type: ignore[arg-type]
+
+
+@task(name="shellfish-harvests", **TASK)
+def shellfish_harvests(
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+) -> steps.StepResult:
+    assert study.harvests is not None
+    harvests = study.harvests
+    return _log(
+        "harvests",
+        _validated(
+            "shellfish and seaweed harvests",
+            lambda: field.shellfish_harvests(raw_dir, harvests, work_dir, hashes, mode=mode),
+        ),
+    )  # type: ignore[arg-type]
 
 
 @task(name="parcels", **TASK)
 def parcels(raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str]) -> steps.StepResult:
-    result = steps.parcels(raw_dir, study.parcels, work_dir, hashes)
-    get_run_logger().info("parcels: %s%s", result.info, " (cached)" if result.cached else "")
-    return result
+    return _log("parcels", steps.parcels(raw_dir, study.parcels, work_dir, hashes))
 
 
 @flow(name="ingest")
-def ingest(study: Study, raw_dir: Path, work_dir: Path) -> Ingested:
-    """Verify every raw file of the study, then ingest soil cores and parcels."""
+def ingest(study: Study, raw_dir: Path, work_dir: Path, on_invalid: str = "quarantine") -> Ingested:
+    """Verify every raw file of the study, then ingest cores, plots, harvests and parcels."""
+    mode = "fail_fast" if on_invalid == "fail" else "quarantine"
     files = study.raw_files(raw_dir)
     entries = verify_inputs(raw_dir, files)
     hashes = steps.input_hashes(entries, files)
-    soil = soil_cores.submit(raw_dir, study, work_dir, hashes)
+    soil = soil_cores.submit(raw_dir, study, work_dir, hashes, mode)
+    plots = biomass_plots.submit(raw_dir, study, work_dir, hashes, mode) if study.plots else None
+    harvests = shellfish_harvests.submit(raw_dir, study, work_dir, hashes, mode) if study.harvests else None
     parcel = parcels.submit(raw_dir, study, work_dir, hashes)
-    return Ingested(entries=entries, hashes=hashes, soil=soil.result(), parcels=parcel.result())
+    return Ingested(
+        entries=entries,
+        hashes=hashes,
+        soil=soil.result(),
+        parcels=parcel.result(),
+        plots=plots.result() if plots else None,
+        harvests=harvests.result() if harvests else None,
+    )

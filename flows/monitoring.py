@@ -33,7 +33,7 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
     address = settings.dask_address if dask_address is None else dask_address
     study = load_study(settings.study_file)
     s3 = vars(settings.s3) if settings.store_uri.startswith("s3://") else None
-    ingested = ingest(study, settings.raw_dir, settings.work_dir)
+    ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid)
     habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes, address)
     carbon = estimate(habitats, ingested.soil, settings.work_dir, address)
     key = steps.release_key(study, ingested.hashes)

@@ -21,6 +21,21 @@ from bluecarbon.store import S3Options, Store
 from flows.ingest import TASK, Ingested
 
 
+def rejected_rows(ingested: Ingested) -> list[dict[str, Any]]:
+    """Validation errors held back by the field steps (from their quarantine reports)."""
+    frames = [
+        pd.read_parquet(r.uris["quarantine"]) for r in ingested.field_results() if "quarantine" in r.uris
+    ]
+    if not frames:
+        return []
+    issues = pd.concat(frames, ignore_index=True)
+    issues = issues[issues["severity"] == "error"] if "severity" in issues.columns else issues
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in issues.astype(object).to_dict("records")
+    ]
+
+
 def open_store(store_uri: str, s3: dict[str, Any] | None) -> Store:
     return Store.open(store_uri, s3=S3Options(**s3) if s3 else None, create=True)
 
@@ -82,6 +97,11 @@ def publish(
 ) -> dict[str, Any]:
     """Publish (or report the existing release), rebuild the catalog, write artifacts."""
     outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, dask_address)
+    rejected = rejected_rows(ingested)
+    if rejected:
+        create_table_artifact(
+            rejected[:1000], key="quarantine", description="input rows held back by validation"
+        )
     rebuild_catalog(store_uri, s3, catalog_dir)
     step_records = {
         "soil cores": ingested.soil,
@@ -95,6 +115,7 @@ def publish(
         previous=outcome["previous"],
         inputs=[e.as_dict() for e in ingested.entries.values()],
         steps={k: {"info": v.info, "cached": v.cached} for k, v in step_records.items()},
+        rejected=rejected,
         compute=compute,
     )
     create_markdown_artifact(

@@ -18,13 +18,19 @@ import xarray as xr
 from bluecarbon import params
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
+from bluecarbon.pipeline.field import field_tables
 from bluecarbon.pipeline.steps import StepResult, headline
 from bluecarbon.pipeline.study import Study
 from bluecarbon.store import ReleaseBundle
 
 METHOD = {
-    "soil": "core stocks to 1 m (Howard et al. 2014; CCN horizons), mean per habitat when >= 3 "
-    "cores reach 1 m, else IPCC 2013 Wetlands Supplement Tier 1 default",
+    "validation": "cores, plots and harvests validated (pandera schemas and relational rules); invalid rows "
+    "quarantined and listed in the quarantine table, or the run fails (per configuration)",
+    "soil": "core stocks to 1 m (Howard et al. 2014; CCN horizons, LOI equations or site regressions, "
+    "ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; mean and SE per habitat when "
+    ">= 3 cores reach 1 m, else IPCC 2013 Wetlands Supplement Tier 1 default",
+    "shellfish": "HY/T 0305-2021 harvest removal: production x dry/wet x (shell share x C shell + tissue "
+    "share x C tissue), class coefficients of Sun et al. 2020; shell carbon is national-standard basis only",
     "sequestration": "IPCC 2013 Wetlands Supplement Tier 1 soil carbon accumulation x area",
     "area": "survey polygons on EPSG:6933, or pixel counts of classified imagery",
     "mode": "default",
@@ -77,6 +83,7 @@ def assemble_bundle(
     habitats: Mapping[str, StepResult],
     carbon: Mapping[str, StepResult],
     parcels: StepResult,
+    field_results: Sequence[StepResult] = (),
     flow_run_id: str | None,
     git: str,
     extra_provenance: Mapping[str, Any] | None = None,
@@ -94,13 +101,14 @@ def assemble_bundle(
     totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
     area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
-        "cores": pd.read_parquet(soil.uris["cores"]),
-        "core_stocks": pd.read_parquet(soil.uris["core_stocks"]),
-        "soil_density": pd.read_parquet(soil.uris["soil_density"]),
+        **field_tables([soil, *field_results]),
         "habitat_area": area,
         "class_totals": totals,
         "parcels": gpd.read_parquet(parcels.uris["parcels"]),
     }
+    accuracy = [pd.read_parquet(r.uris["accuracy"]) for r in habitats.values() if "accuracy" in r.uris]
+    if accuracy:
+        tables["accuracy"] = pd.concat(accuracy, ignore_index=True)
     provenance = {
         "study": {"name": study.name, "file": study.path.name, "sha256_canonical": study.digest},
         "inputs": [entries[k].as_dict() for k in sorted(entries)],

@@ -85,5 +85,10 @@ TABLES: dict[str, TableSpec] = {
             "input rows held back by validation, with the rule broken",
             ("file", "row", "column", "rule"),
         ),
+        TableSpec(
+            "strata",
+            "stratum summaries (n, mean, median, SD, SE, 90 % CI) of core stocks and plot biomass",
+            ("pool", "quantity", "stratum_kind", "stratum", "n", "mean"),
+        ),
     )
 }

@@ -77,6 +77,8 @@ def test_distributed_run_matches_local_run(demo_project, tmp_path_factory: pytes
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert len(cluster.workers) == 2
         outcome = monitoring(config=str(config), dask_address=cluster.scheduler_address)
+        computed = dict(cluster.scheduler.task_prefixes)
+    assert computed, "dask tasks ran on the cluster's workers"
     assert outcome["published"]
     assert not any(_cached(outcome).values()), "everything was computed again, on the cluster"
     assert outcome["release"]["content_hash"] == local["release"]["content_hash"]
