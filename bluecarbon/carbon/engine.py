@@ -1,0 +1,685 @@
+"""The transition engine on rasters: lazy, chunked, one pass, any size.
+
+Why this shape: a pixel's outputs depend only on its class trajectory (class at each
+snapshot) unless spatial parameter rasters override class values. So each raster block is
+processed by one task that
+
+1. maps land-cover codes to class indices (nodata -> index ``K``; optional gap filling);
+2. evaluates the kernel (:func:`bluecarbon.carbon.transitions.unit_outputs`) once per distinct
+   trajectory and scatters the results, or, when there are few possible trajectories
+   (``(K+1)^S <= DENSE_LIMIT``), gathers them from a table computed once for all trajectories;
+   with parameter rasters the kernel runs per pixel;
+3. counts pixels per (zone, trajectory) for the class and parcel totals.
+
+The block results are assembled into one lazy ``(layer, y, x)`` dask array that is split into
+the CF variables of the output Dataset, and a lazy histogram. Nothing is computed until the
+caller writes (:func:`write_netcdf`) or computes. Memory is bounded by the block size times the
+number of output layers, never by the raster size. With numpy input the same block function
+runs once on the whole array, so numpy and dask results are identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import rasterio
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from dask.delayed import Delayed
+
+from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
+from bluecarbon.carbon.transitions import Layout, Mode, ModelSpec, resolve_parameters, unit_outputs
+from bluecarbon.errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: Largest number of possible trajectories for which the lookup table is built up front.
+DENSE_LIMIT: Final[int] = 1 << 18
+#: Default block edge (pixels) when the input is not chunked yet.
+DEFAULT_CHUNK: Final[int] = 1024
+_PACK_LIMIT: Final[int] = 1 << 62
+#: Histogram columns holding the class index at each snapshot: ``snapshot_0``, ``snapshot_1``, ...
+TRAJECTORY_PREFIX: Final[str] = "snapshot_"
+
+
+class NodataPolicy(StrEnum):
+    """What to do with a pixel that is nodata in some snapshots.
+
+    ``exclude``: NaN in every output (InVEST's outcome where nodata masks agree). ``fill``: the
+    nodata snapshot takes the class of the nearest earlier valid snapshot (the next valid one
+    for leading gaps). Pixels nodata in every snapshot are NaN under both. Both are counted in
+    :class:`NodataReport`.
+    """
+
+    EXCLUDE = "exclude"
+    FILL = "fill"
+
+
+@dataclass(frozen=True)
+class NodataReport:
+    """Pixel counts: valid in all snapshots, nodata in all, nodata in some (and whether filled)."""
+
+    valid: int
+    nodata_all: int
+    nodata_some: int
+    policy: NodataPolicy
+
+    def as_attrs(self) -> dict[str, Any]:
+        return {
+            "pixels_valid_all_snapshots": self.valid,
+            "pixels_nodata_all_snapshots": self.nodata_all,
+            "pixels_nodata_some_snapshots": self.nodata_some,
+            "nodata_policy": str(self.policy),
+        }
+
+
+@dataclass(frozen=True)
+class TransitionRun:
+    """A lazy run: the output Dataset and the lazy (zone, trajectory) pixel histogram."""
+
+    dataset: xr.Dataset
+    spec: ModelSpec
+    classes: ClassTable
+    matrix: TransitionMatrix
+    histogram: Delayed | pd.DataFrame
+    nodata_policy: NodataPolicy
+    pixel_area_ha: float
+    zone_ids: tuple[str, ...] = ()
+    layer_sums: bool = False
+    overrides: Mapping[str, xr.DataArray] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------- reading
+def open_snapshots(snapshots: Mapping[int, str | Path], *, chunks: int | None = DEFAULT_CHUNK) -> xr.DataArray:
+    """Open land-cover snapshot rasters lazily as ``classes(year, y, x)`` with raw codes.
+
+    All rasters must share the grid (CRS, transform, shape); nodata values are kept in
+    ``attrs['nodata']`` per year. Codes are not converted to float.
+    """
+    arrays = []
+    nodata: list[float | None] = []
+    reference = None
+    for year, path in sorted(snapshots.items()):
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("snapshot raster not found", file=path, band=year)
+        try:
+            with rasterio.open(path) as src:
+                grid = (src.crs, src.transform, src.width, src.height)
+                nodata.append(src.nodata)
+                dtype = src.dtypes[0]
+        except rasterio.errors.RasterioIOError as exc:
+            raise InputError(f"cannot read raster: {exc}", file=path, band=year) from None
+        if grid[0] is None:
+            raise InputError("raster has no CRS", file=path, expected="a projected CRS")
+        if reference is None:
+            reference = (grid, path)
+        elif grid != reference[0]:
+            raise InputError(
+                "snapshot grid differs from the first snapshot's",
+                file=path,
+                expected=f"the CRS, transform and size of {reference[1]}",
+            )
+        chunk_spec = {"band": 1, "y": chunks, "x": chunks} if chunks else None
+        arr = rioxarray.open_rasterio(path, chunks=chunk_spec, lock=False, mask_and_scale=False)
+        assert isinstance(arr, xr.DataArray)
+        arrays.append(arr.isel(band=0, drop=True).astype(dtype))
+    stacked = xr.concat(arrays, dim=pd.Index(sorted(snapshots), name="year"), combine_attrs="drop")
+    stacked = stacked.rio.write_crs(reference[0][0] if reference else None)
+    stacked.attrs = {"nodata": nodata}
+    return stacked.rename("land_cover")
+
+
+def pixel_area_ha(grid: xr.DataArray) -> float:
+    """Area of one pixel in hectares; the grid must be in a projected CRS with metre units."""
+    crs = grid.rio.crs
+    if crs is None or not crs.is_projected:
+        raise InputError(
+            "totals need a projected CRS",
+            expected="a projected CRS in metres (for example UTM or EPSG:6933)",
+        )
+    units = crs.linear_units.lower()
+    if units not in ("metre", "meter", "m", "metres", "meters"):
+        raise InputError(f"CRS linear units are {units!r}", expected="metres")
+    xres, yres = grid.rio.resolution()
+    return abs(xres * yres) / 10_000.0
+
+
+# ------------------------------------------------------------------------------- running
+def run_transitions(
+    classes_map: xr.DataArray,
+    classes: ClassTable,
+    matrix: TransitionMatrix,
+    spec: ModelSpec,
+    *,
+    nodata_policy: NodataPolicy | str = NodataPolicy.EXCLUDE,
+    parameter_rasters: Mapping[str, xr.DataArray] | None = None,
+    zones: xr.DataArray | None = None,
+    zone_ids: Sequence[str] = (),
+    attrs: Mapping[str, Any] | None = None,
+) -> TransitionRun:
+    """Build the lazy output Dataset for land-cover maps ``classes_map(year, y, x)``.
+
+    ``classes_map`` holds land-cover codes (integers, or floats with NaN for nodata); its
+    ``year`` coordinate must equal the spec's snapshot years. ``parameter_rasters`` maps
+    biophysical column names to ``(y, x)`` rasters overriding the class values where finite.
+    ``zones`` is an integer ``(y, x)`` raster (0 = no zone, i = ``zone_ids[i-1]``).
+    """
+    policy = NodataPolicy(nodata_policy)
+    years = [int(y) for y in classes_map["year"].values]
+    if tuple(years) != spec.timeline.snapshot_years:
+        raise InputError(
+            f"map years {years} differ from the snapshot years {list(spec.timeline.snapshot_years)}",
+            expected="one map per snapshot year",
+        )
+    _check_columns(classes, matrix, spec)
+    overrides = dict(parameter_rasters or {})
+    for name, raster in overrides.items():
+        if name not in classes.values:
+            raise InputError(f"parameter raster for unknown column {name!r}", column=name)
+        if raster.shape != classes_map.shape[1:]:
+            raise InputError(f"parameter raster {name!r} has shape {raster.shape}", column=name)
+    layout = spec.layout()
+    nodata_values = _nodata_values(classes_map)
+    lookup = _CodeLookup.build(classes, nodata_values)
+    n_snap = len(years)
+    k1 = classes.n_classes + 1
+    dense = not overrides and k1**n_snap <= DENSE_LIMIT
+    table = _dense_table(classes, matrix, spec, n_snap) if dense else None
+    processor = _BlockProcessor(
+        lookup=lookup,
+        classes=classes,
+        matrix=matrix,
+        spec=spec,
+        layout=layout,
+        policy=policy,
+        table=table,
+        years=tuple(years),
+        override_names=tuple(overrides),
+    )
+    data = classes_map.data
+    zone_data = zones.data if zones is not None else None
+    override_data = [overrides[n].data for n in overrides]
+    if isinstance(data, da.Array):
+        layers, histogram = _run_dask(processor, data, zone_data, override_data)
+    else:
+        result = processor(
+            np.asarray(data),
+            None if zone_data is None else np.asarray(zone_data),
+            *[np.asarray(o) for o in override_data],
+        )
+        layers, histogram = result.layers, result.histogram
+    dataset = _assemble(layers, classes_map, spec, layout, attrs=attrs)
+    return TransitionRun(
+        dataset=dataset,
+        spec=spec,
+        classes=classes,
+        matrix=matrix,
+        histogram=histogram,
+        nodata_policy=policy,
+        pixel_area_ha=pixel_area_ha(classes_map),
+        zone_ids=tuple(zone_ids),
+        layer_sums=bool(overrides),
+        overrides=overrides,
+    )
+
+
+def _check_columns(classes: ClassTable, matrix: TransitionMatrix, spec: ModelSpec) -> None:
+    if spec.drained and not classes.has("drained-soil-ef"):
+        raise InputError("a transition calls for drained-soil emissions but no factor is set", column="drained-soil-ef")
+    if spec.rewetting and not classes.has("rewetted-ch4-ef"):
+        raise InputError("a transition calls for rewetting methane but no factor is set", column="rewetted-ch4-ef")
+    if spec.rewetting and spec.gwp100_ch4 is None:
+        raise InputError("rewetting methane needs a GWP100 for CH4", column="gwp100_ch4")
+
+
+def _nodata_values(classes_map: xr.DataArray) -> list[float | None]:
+    nodata = classes_map.attrs.get("nodata")
+    if nodata is None:
+        one = classes_map.attrs.get("_FillValue", classes_map.rio.nodata)
+        return [None if one is None else float(one)] * classes_map.sizes["year"]
+    if not isinstance(nodata, list | tuple):
+        return [float(nodata)] * classes_map.sizes["year"]
+    return [None if v is None else float(v) for v in nodata]
+
+
+@dataclass(frozen=True)
+class _CodeLookup:
+    """Maps raw land-cover codes of one snapshot to class indices."""
+
+    lucodes: np.ndarray
+    order: np.ndarray
+    nodata: tuple[float | None, ...]
+    n_classes: int
+    source: str
+
+    @classmethod
+    def build(cls, classes: ClassTable, nodata: Sequence[float | None]) -> _CodeLookup:
+        order = np.argsort(classes.lucodes)
+        return cls(
+            lucodes=classes.lucodes[order],
+            order=order,
+            nodata=tuple(nodata),
+            n_classes=classes.n_classes,
+            source=classes.source,
+        )
+
+    def indices(self, raw: np.ndarray, snapshot: int, year: int) -> np.ndarray:
+        """Class index per pixel; nodata (or NaN) -> ``n_classes``; unknown codes raise."""
+        nod = self.nodata[snapshot]
+        if raw.dtype.kind == "f":
+            missing = np.isnan(raw)
+            if nod is not None:
+                missing |= raw == nod
+            values = np.where(missing, self.lucodes[0], raw)
+            if not np.array_equal(values, np.round(values)):
+                raise InputError("land-cover map holds non-integer codes", band=year)
+            values = values.astype(np.int64)
+        else:
+            missing = raw == nod if nod is not None else np.zeros(raw.shape, dtype=bool)
+            values = raw
+        if raw.dtype.kind in "ui" and raw.dtype.itemsize == 1:
+            lut = np.full(256, -1, dtype=np.int16)
+            codes = self.lucodes
+            ok = (codes >= np.iinfo(raw.dtype).min) & (codes <= np.iinfo(raw.dtype).max)
+            lut[(codes[ok] - np.iinfo(raw.dtype).min)] = self.order[ok]
+            idx = lut[values.astype(np.int64) - np.iinfo(raw.dtype).min]
+        else:
+            pos = np.clip(np.searchsorted(self.lucodes, values), 0, len(self.lucodes) - 1)
+            idx = np.where(self.lucodes[pos] == values, self.order[pos], -1).astype(np.int16)
+        idx = np.where(missing, self.n_classes, idx).astype(np.int16)
+        if (idx < 0).any():
+            unknown = sorted(set(np.asarray(values)[idx < 0].tolist()))[:10]
+            raise InputError(
+                f"land-cover codes {unknown} are not in the biophysical table",
+                file=self.source or None,
+                band=year,
+                expected="every raster code to have a lucode row",
+            )
+        return idx
+
+
+@dataclass(frozen=True)
+class _BlockResult:
+    layers: np.ndarray
+    histogram: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _BlockProcessor:
+    lookup: _CodeLookup
+    classes: ClassTable
+    matrix: TransitionMatrix
+    spec: ModelSpec
+    layout: Layout
+    policy: NodataPolicy
+    table: np.ndarray | None
+    years: tuple[int, ...]
+    override_names: tuple[str, ...]
+
+    def __call__(self, raw: np.ndarray, zones: np.ndarray | None, *overrides: np.ndarray) -> _BlockResult:
+        n_snap, h, w = raw.shape
+        idx = np.stack([self.lookup.indices(raw[k], k, self.years[k]) for k in range(n_snap)])
+        nodata = self.classes.nodata_index
+        flagged = (idx == nodata).any(axis=0)
+        if self.policy is NodataPolicy.FILL:
+            idx = _fill_gaps(idx, nodata)
+        flat = idx.reshape(n_snap, -1)
+        zone = np.zeros(flat.shape[1], dtype=np.int64) if zones is None else zones.reshape(-1).astype(np.int64)
+        k1 = nodata + 1
+        if self.table is not None:
+            code = _pack(flat, k1)
+            layers = np.take(self.table, code, axis=1)
+            histogram = _histogram_from_codes(code, zone, flagged.reshape(-1), k1, n_snap)
+        else:
+            rows, inverse = _unique_rows(flat, k1)
+            if self.override_names:
+                pixel_overrides = {n: o.reshape(-1) for n, o in zip(self.override_names, overrides, strict=True)}
+                params = resolve_parameters(flat, self.classes, self.matrix, self.spec, overrides=pixel_overrides)
+                layers = self.layout.stack(unit_outputs(params, self.spec))
+            else:
+                params = resolve_parameters(rows, self.classes, self.matrix, self.spec)
+                layers = np.take(self.layout.stack(unit_outputs(params, self.spec)), inverse, axis=1)
+            histogram = _histogram_from_rows(
+                rows, inverse, zone, flagged.reshape(-1), layers if self.override_names else None
+            )
+        return _BlockResult(layers=layers.reshape(-1, h, w).astype(np.float32, copy=False), histogram=histogram)
+
+
+def _fill_gaps(idx: np.ndarray, nodata: int) -> np.ndarray:
+    out = idx.copy()
+    for k in range(1, len(out)):
+        out[k] = np.where(out[k] == nodata, out[k - 1], out[k])
+    for k in range(len(out) - 2, -1, -1):
+        out[k] = np.where(out[k] == nodata, out[k + 1], out[k])
+    return out
+
+
+def _pack(flat: np.ndarray, k1: int) -> np.ndarray:
+    code = np.zeros(flat.shape[1], dtype=np.int64)
+    scale = 1
+    for k in range(flat.shape[0]):
+        code += flat[k].astype(np.int64) * scale
+        scale *= k1
+    return code
+
+
+def _unpack(code: np.ndarray, k1: int, n_snap: int) -> np.ndarray:
+    return np.stack([(code // k1**k) % k1 for k in range(n_snap)]).astype(np.int16)
+
+
+def _unique_rows(flat: np.ndarray, k1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct trajectories (snapshot axis first) and the inverse index of every pixel."""
+    n_snap = flat.shape[0]
+    if k1**n_snap < _PACK_LIMIT:
+        codes, inverse = np.unique(_pack(flat, k1), return_inverse=True)
+        return _unpack(codes, k1, n_snap), inverse.reshape(-1)
+    rows, inverse = np.unique(flat.T, axis=0, return_inverse=True)
+    return rows.T.astype(np.int16), inverse.reshape(-1)
+
+
+def _histogram_from_codes(
+    code: np.ndarray, zone: np.ndarray, flagged: np.ndarray, k1: int, n_snap: int
+) -> pd.DataFrame:
+    n_codes = k1**n_snap
+    key = zone * n_codes + code
+    keys, counts = np.unique(key, return_counts=True) if zone.any() else _bincount_keys(key, n_codes)
+    flagged_keys, flagged_counts = np.unique(key[flagged], return_counts=True)
+    frame = pd.DataFrame({"zone": keys // n_codes, "count": counts})
+    rows = _unpack(keys % n_codes, k1, n_snap)
+    for k in range(n_snap):
+        frame[f"{TRAJECTORY_PREFIX}{k}"] = rows[k]
+    frame["flagged"] = 0
+    if flagged_keys.size:
+        pos = np.searchsorted(keys, flagged_keys)
+        frame.loc[pos, "flagged"] = flagged_counts
+    return frame
+
+
+def _bincount_keys(key: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.bincount(key, minlength=n_codes)
+    keys = np.flatnonzero(counts)
+    return keys, counts[keys]
+
+
+def _histogram_from_rows(
+    rows: np.ndarray, inverse: np.ndarray, zone: np.ndarray, flagged: np.ndarray, layers: np.ndarray | None
+) -> pd.DataFrame:
+    n_rows = rows.shape[1]
+    key = zone * n_rows + inverse
+    keys, first, counts = np.unique(key, return_index=True, return_counts=True)
+    traj = inverse[first]
+    frame = pd.DataFrame({"zone": zone[first], "count": counts})
+    for k in range(rows.shape[0]):
+        frame[f"{TRAJECTORY_PREFIX}{k}"] = rows[k, traj]
+    position = np.searchsorted(keys, key)
+    frame["flagged"] = np.bincount(position, weights=flagged.astype(np.float64), minlength=len(keys)).astype(
+        np.int64
+    )
+    if layers is not None:
+        flat_layers = layers.reshape(layers.shape[0], -1)
+        for j in range(flat_layers.shape[0]):
+            values = flat_layers[j].astype(np.float64)
+            finite = np.isfinite(values)
+            frame[f"sum{j}"] = np.bincount(position[finite], weights=values[finite], minlength=len(keys))
+    return frame
+
+
+def _dense_table(classes: ClassTable, matrix: TransitionMatrix, spec: ModelSpec, n_snap: int) -> np.ndarray:
+    k1 = classes.n_classes + 1
+    every = _unpack(np.arange(k1**n_snap, dtype=np.int64), k1, n_snap)
+    params = resolve_parameters(every, classes, matrix, spec)
+    return spec.layout().stack(unit_outputs(params, spec)).astype(np.float32)
+
+
+def _run_dask(
+    processor: _BlockProcessor, data: da.Array, zones: Any, overrides: list[Any]
+) -> tuple[da.Array, Delayed]:
+    data = data.rechunk({0: -1})
+    chunks_y, chunks_x = data.chunks[1], data.chunks[2]
+    if zones is not None:
+        zones = da.asarray(zones).rechunk((chunks_y, chunks_x))
+    overrides = [da.asarray(o).rechunk((chunks_y, chunks_x)) for o in overrides]
+    raw_blocks = data.to_delayed()
+    zone_blocks = zones.to_delayed() if zones is not None else None
+    override_blocks = [o.to_delayed() for o in overrides]
+    n_layers = processor.layout.n_layers
+    rows, histograms = [], []
+    process = dask.delayed(processor, pure=False, traverse=False)
+    for i, cy in enumerate(chunks_y):
+        row = []
+        for j, cx in enumerate(chunks_x):
+            result = process(
+                raw_blocks[0, i, j],
+                None if zone_blocks is None else zone_blocks[i, j],
+                *[b[i, j] for b in override_blocks],
+            )
+            row.append(da.from_delayed(result.layers, shape=(n_layers, cy, cx), dtype=np.float32))
+            histograms.append(result.histogram)
+        rows.append(row)
+    layers = da.concatenate([da.concatenate(r, axis=2) for r in rows], axis=1)
+    histogram = dask.delayed(_combine_histograms)(histograms)
+    return layers, histogram
+
+
+def _combine_histograms(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(parts, ignore_index=True)
+    keys = ["zone", *[c for c in frame.columns if c.startswith(TRAJECTORY_PREFIX)]]
+    return frame.groupby(keys, as_index=False, sort=True).sum()
+
+
+# ------------------------------------------------------------------------------ assembly
+_VARIABLE_ATTRS: Final[dict[str, dict[str, str]]] = {
+    "carbon_stock": {
+        "long_name": "carbon stock in biomass, soil and litter at the start of the year ({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean",
+    },
+    "carbon_stock_by_pool": {
+        "long_name": "carbon stock per pool at the start of the year ({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean",
+    },
+    "carbon_accumulation": {
+        "long_name": "carbon accumulated over the period ({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+    "carbon_emissions": {
+        "long_name": "carbon emitted by disturbance over the period ({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+    "net_sequestration": {
+        "long_name": "net carbon sequestration (accumulation minus emissions) over the period "
+        "({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+    "total_net_sequestration": {
+        "long_name": "net carbon sequestration from the first snapshot to the analysis year "
+        "({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean",
+    },
+    "net_present_value": {
+        "long_name": "net present value at the first snapshot year of net sequestration up to the year "
+        "(currency per area)",
+        "units": "{currency} ha-1",
+    },
+    "drained_soil_emissions": {
+        "long_name": "carbon lost from drained soils over the period, IPCC 2013 Wetlands Supplement "
+        "table 4.13 ({basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+    "methane_emissions": {
+        "long_name": "methane from soils rewetted at salinity below 18 ppt over the period, IPCC 2013 "
+        "Wetlands Supplement table 4.14 (CH4 mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+    "methane_emissions_co2e": {
+        "long_name": "methane from rewetted low-salinity soils over the period (CO2e mass per area, GWP100)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean period: sum",
+    },
+}
+_DIMS: Final[dict[str, tuple[str, ...]]] = {
+    "carbon_stock": ("year",),
+    "carbon_stock_by_pool": ("pool", "year"),
+    "carbon_accumulation": ("period",),
+    "carbon_emissions": ("period",),
+    "net_sequestration": ("period",),
+    "total_net_sequestration": (),
+    "net_present_value": ("year",),
+    "drained_soil_emissions": ("period",),
+    "methane_emissions": ("period",),
+    "methane_emissions_co2e": ("period",),
+}
+
+
+def _assemble(
+    layers: Any, grid: xr.DataArray, spec: ModelSpec, layout: Layout, *, attrs: Mapping[str, Any] | None
+) -> xr.Dataset:
+    tl = spec.timeline
+    ny, nx = grid.sizes["y"], grid.sizes["x"]
+    coords: dict[str, Any] = {
+        "year": ("year", np.asarray(tl.output_years, dtype=np.int32), {"long_name": "calendar year", "units": "1"}),
+        "pool": ("pool", np.asarray(POOLS, dtype=object), {"long_name": "carbon pool"}),
+        "period": ("period", np.asarray(tl.period_labels, dtype=object), {"long_name": "period (start-end)"}),
+        "period_start": (
+            "period",
+            np.asarray([tl.starts[k] for k in tl.reported_periods], dtype=np.int32),
+            {"long_name": "first year of the period (inclusive)", "units": "1"},
+        ),
+        "period_end": (
+            "period",
+            np.asarray([tl.ends[k] for k in tl.reported_periods], dtype=np.int32),
+            {"long_name": "year after the last year of the period (exclusive)", "units": "1"},
+        ),
+        "y": grid["y"].variable,
+        "x": grid["x"].variable,
+    }
+    data_vars = {}
+    basis = spec.basis.value
+    currency = spec.valuation.currency if spec.valuation is not None else "currency"
+    for name, (a, b, shape) in layout.offsets().items():
+        arr = layers[a:b].reshape(*shape, ny, nx) if shape else layers[a]
+        var_attrs = {k: v.format(basis=basis, currency=currency) for k, v in _VARIABLE_ATTRS[name].items()}
+        if name in ("methane_emissions",):
+            var_attrs["gas"] = "CH4"
+        elif name == "methane_emissions_co2e":
+            var_attrs["carbon_basis"] = "CO2e"
+            var_attrs["gwp100_ch4"] = float(spec.gwp100_ch4 or np.nan)
+        elif name != "net_present_value":
+            var_attrs["carbon_basis"] = basis
+        else:
+            var_attrs["price_basis"] = "per tonne CO2e"
+        if spec.mode is Mode.DEFAULT and name in ("carbon_stock", "carbon_stock_by_pool", "carbon_accumulation"):
+            var_attrs["valid_min"] = 0.0
+        data_vars[name] = ((*_DIMS[name], "y", "x"), arr, var_attrs)
+    ds = xr.Dataset(data_vars=data_vars, coords=coords)
+    ds.attrs = {
+        "Conventions": "CF-1.8",
+        "title": "bluecarbon transitions: carbon stocks, accumulation, emissions, net sequestration",
+        "bluecarbon_mode": str(spec.mode),
+        "carbon_basis": basis,
+        "snapshot_years": list(tl.snapshot_years),
+        "analysis_year": tl.analysis_year,
+        **(dict(attrs) if attrs else {}),
+    }
+    if spec.valuation is not None:
+        ds.attrs["discount_rate"] = spec.valuation.discount_rate
+    crs = grid.rio.crs
+    if crs is not None:
+        ds = ds.rio.write_crs(crs)
+        ds["x"].attrs.update(_axis_attrs("x", crs))
+        ds["y"].attrs.update(_axis_attrs("y", crs))
+    return ds
+
+
+def _axis_attrs(axis: str, crs: Any) -> dict[str, str]:
+    if crs.is_projected:
+        return {
+            "standard_name": f"projection_{axis}_coordinate",
+            "long_name": f"{axis} coordinate of projection",
+            "units": "m",
+            "axis": axis.upper(),
+        }
+    name = "longitude" if axis == "x" else "latitude"
+    return {"standard_name": name, "long_name": name, "units": f"degrees_{'east' if axis == 'x' else 'north'}"}
+
+
+# ------------------------------------------------------------------------------- writing
+def netcdf_encoding(ds: xr.Dataset, *, complevel: int = 1) -> dict[str, dict[str, Any]]:
+    """zlib level ``complevel`` chunks of one year/period and up to 512 x 512 pixels; NaN fill."""
+    encoding: dict[str, dict[str, Any]] = {}
+    for name, var in ds.data_vars.items():
+        chunks = tuple(1 if d not in ("y", "x") else min(512, var.sizes[d]) for d in var.dims)
+        encoding[str(name)] = {
+            "zlib": complevel > 0,
+            "complevel": complevel,
+            "chunksizes": chunks,
+            "_FillValue": np.float32(np.nan),
+            "dtype": "float32",
+        }
+    return encoding
+
+
+def write_netcdf(run: TransitionRun, path: str | Path, *, complevel: int = 1) -> pd.DataFrame:
+    """Write the Dataset as one NetCDF4 file and return the pixel histogram, in one dask pass."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = run.dataset
+    histogram = run.histogram
+    report = None
+    if isinstance(histogram, Delayed):
+        delayed_write = ds.to_netcdf(
+            path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel), compute=False
+        )
+        _, histogram = dask.compute(delayed_write, histogram)
+    else:
+        ds.to_netcdf(path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel))
+    report = nodata_report(histogram, run)
+    _append_attrs(path, report.as_attrs())
+    return histogram
+
+
+def _append_attrs(path: Path, attrs: Mapping[str, Any]) -> None:
+    import netCDF4
+
+    with netCDF4.Dataset(path, "a") as nc:
+        for key, value in attrs.items():
+            nc.setncattr(key, value)
+
+
+def nodata_report(histogram: pd.DataFrame, run: TransitionRun) -> NodataReport:
+    """Pixel counts by nodata status, from the (zone, trajectory) histogram."""
+    nodata = run.classes.nodata_index
+    traj = histogram[[c for c in histogram.columns if c.startswith(TRAJECTORY_PREFIX)]].to_numpy()
+    counts = histogram["count"].to_numpy()
+    flagged = histogram["flagged"].to_numpy()
+    all_missing = (traj == nodata).all(axis=1)
+    return NodataReport(
+        valid=int(counts.sum() - flagged.sum()),
+        nodata_all=int(counts[all_missing].sum()),
+        nodata_some=int(flagged[~all_missing].sum()),
+        policy=run.nodata_policy,
+    )
+
+
+def compute_histogram(run: TransitionRun) -> pd.DataFrame:
+    """The (zone, trajectory) pixel histogram without writing the rasters."""
+    if isinstance(run.histogram, Delayed):
+        return run.histogram.compute()
+    return run.histogram
