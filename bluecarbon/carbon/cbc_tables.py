@@ -105,7 +105,9 @@ class ClassTable:
     def column(self, name: str) -> np.ndarray:
         """``values[name]`` with a NaN appended for the nodata index (shape ``(..., K+1)``)."""
         if name not in self.values:
-            raise InputError(f"biophysical table has no column {name!r}", file=self.source or None, column=name)
+            raise InputError(
+                f"biophysical table has no column {name!r}", file=self.source or None, column=name
+            )
         v = np.asarray(self.values[name], dtype=np.float64)
         pad = np.full((*v.shape[:-1], 1), np.nan)
         return np.concatenate([v, pad], axis=-1)
@@ -120,7 +122,9 @@ class ClassTable:
     def index_of_code(self, lucode: int) -> int:
         hits = np.flatnonzero(self.lucodes == lucode)
         if hits.size == 0:
-            raise InputError(f"land-cover code {lucode} is not in the biophysical table", file=self.source or None)
+            raise InputError(
+                f"land-cover code {lucode} is not in the biophysical table", file=self.source or None
+            )
         return int(hits[0])
 
     def index_of_name(self, name: str) -> int:
@@ -170,15 +174,21 @@ def read_snapshots(path: str | Path) -> dict[int, Path]:
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     for column in ("snapshot_year", "raster_path"):
         if column not in frame.columns:
-            raise InputError("missing column", file=path, column=column, expected="snapshot_year, raster_path")
+            raise InputError(
+                "missing column", file=path, column=column, expected="snapshot_year, raster_path"
+            )
     out: dict[int, Path] = {}
-    for i, (year, raster) in enumerate(zip(frame["snapshot_year"], frame["raster_path"], strict=True), start=2):
+    for i, (year, raster) in enumerate(
+        zip(frame["snapshot_year"], frame["raster_path"], strict=True), start=2
+    ):
         if pd.isna(year) or pd.isna(raster) or not str(raster).strip():
             raise InputError("empty cell", file=path, row=i, expected="a year and a raster path")
         try:
             y = int(float(str(year)))
         except ValueError:
-            raise InputError(f"year {year!r} is not a number", file=path, row=i, column="snapshot_year") from None
+            raise InputError(
+                f"year {year!r} is not a number", file=path, row=i, column="snapshot_year"
+            ) from None
         if y in out:
             raise InputError(f"snapshot year {y} appears twice", file=path, row=i, column="snapshot_year")
         raster_path = Path(str(raster).strip())
@@ -201,7 +211,9 @@ def class_table_from_frame(frame: pd.DataFrame, *, basis: CarbonBasis, source: s
     where = source or None
     for column in ("lucode", "lulc-class", *BIOPHYSICAL_COLUMNS):
         if column not in frame.columns:
-            raise InputError("missing column", file=where, column=column, expected="the InVEST biophysical columns")
+            raise InputError(
+                "missing column", file=where, column=column, expected="the InVEST biophysical columns"
+            )
     frame = frame.reset_index(drop=True)
     codes = []
     for i, value in enumerate(frame["lucode"], start=2):
@@ -215,12 +227,16 @@ def class_table_from_frame(frame: pd.DataFrame, *, basis: CarbonBasis, source: s
         raise InputError(f"lucode {dup} appears twice", file=where, column="lucode", expected="unique codes")
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"class {dup!r} appears twice", file=where, column="lulc-class", expected="unique names")
+        raise InputError(
+            f"class {dup!r} appears twice", file=where, column="lulc-class", expected="unique names"
+        )
     values: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
     numeric = [c for c in frame.columns if c in BIOPHYSICAL_COLUMNS or c in EXTRA_COLUMNS]
     for column in numeric:
-        values[column] = _numbers(frame[column], file=where, column=column, allow_empty=column in EXTRA_COLUMNS)
+        values[column] = _numbers(
+            frame[column], file=where, column=column, allow_empty=column in EXTRA_COLUMNS
+        )
     for column in frame.columns:
         if column.endswith(SE_SUFFIX) and column[: -len(SE_SUFFIX)] in values:
             se = _numbers(frame[column], file=where, column=column, allow_empty=True)
@@ -231,7 +247,9 @@ def class_table_from_frame(frame: pd.DataFrame, *, basis: CarbonBasis, source: s
         hl = values[f"{pool}-half-life"]
         if (hl < 0).any():
             row = int(np.flatnonzero(hl < 0)[0]) + 2
-            raise InputError("negative half-life", file=where, row=row, column=f"{pool}-half-life", expected=">= 0")
+            raise InputError(
+                "negative half-life", file=where, row=row, column=f"{pool}-half-life", expected=">= 0"
+            )
         for level in IMPACT_LEVELS:
             column = f"{pool}-{level}-impact-disturb"
             bad = (values[column] < 0) | (values[column] > 1)

@@ -99,7 +99,9 @@ class TransitionRun:
 
 
 # ------------------------------------------------------------------------------- reading
-def open_snapshots(snapshots: Mapping[int, str | Path], *, chunks: int | None = DEFAULT_CHUNK) -> xr.DataArray:
+def open_snapshots(
+    snapshots: Mapping[int, str | Path], *, chunks: int | None = DEFAULT_CHUNK
+) -> xr.DataArray:
     """Open land-cover snapshot rasters lazily as ``classes(year, y, x)`` with raw codes.
 
     All rasters must share the grid (CRS, transform, shape); nodata values are kept in
@@ -235,9 +237,13 @@ def run_transitions(
 
 def _check_columns(classes: ClassTable, matrix: TransitionMatrix, spec: ModelSpec) -> None:
     if spec.drained and not classes.has("drained-soil-ef"):
-        raise InputError("a transition calls for drained-soil emissions but no factor is set", column="drained-soil-ef")
+        raise InputError(
+            "a transition calls for drained-soil emissions but no factor is set", column="drained-soil-ef"
+        )
     if spec.rewetting and not classes.has("rewetted-ch4-ef"):
-        raise InputError("a transition calls for rewetting methane but no factor is set", column="rewetted-ch4-ef")
+        raise InputError(
+            "a transition calls for rewetting methane but no factor is set", column="rewetted-ch4-ef"
+        )
     if spec.rewetting and spec.gwp100_ch4 is None:
         raise InputError("rewetting methane needs a GWP100 for CH4", column="gwp100_ch4")
 
@@ -334,7 +340,9 @@ class _BlockProcessor:
         if self.policy is NodataPolicy.FILL:
             idx = _fill_gaps(idx, nodata)
         flat = idx.reshape(n_snap, -1)
-        zone = np.zeros(flat.shape[1], dtype=np.int64) if zones is None else zones.reshape(-1).astype(np.int64)
+        zone = (
+            np.zeros(flat.shape[1], dtype=np.int64) if zones is None else zones.reshape(-1).astype(np.int64)
+        )
         k1 = nodata + 1
         if self.table is not None:
             code = _pack(flat, k1)
@@ -343,8 +351,12 @@ class _BlockProcessor:
         else:
             rows, inverse = _unique_rows(flat, k1)
             if self.override_names:
-                pixel_overrides = {n: o.reshape(-1) for n, o in zip(self.override_names, overrides, strict=True)}
-                params = resolve_parameters(flat, self.classes, self.matrix, self.spec, overrides=pixel_overrides)
+                pixel_overrides = {
+                    n: o.reshape(-1) for n, o in zip(self.override_names, overrides, strict=True)
+                }
+                params = resolve_parameters(
+                    flat, self.classes, self.matrix, self.spec, overrides=pixel_overrides
+                )
                 layers = self.layout.stack(unit_outputs(params, self.spec))
             else:
                 params = resolve_parameters(rows, self.classes, self.matrix, self.spec)
@@ -352,7 +364,9 @@ class _BlockProcessor:
             histogram = _histogram_from_rows(
                 rows, inverse, zone, flagged.reshape(-1), layers if self.override_names else None
             )
-        return _BlockResult(layers=layers.reshape(-1, h, w).astype(np.float32, copy=False), histogram=histogram)
+        return _BlockResult(
+            layers=layers.reshape(-1, h, w).astype(np.float32, copy=False), histogram=histogram
+        )
 
 
 def _fill_gaps(idx: np.ndarray, nodata: int) -> np.ndarray:
@@ -554,7 +568,11 @@ def _assemble(
     tl = spec.timeline
     ny, nx = grid.sizes["y"], grid.sizes["x"]
     coords: dict[str, Any] = {
-        "year": ("year", np.asarray(tl.output_years, dtype=np.int32), {"long_name": "calendar year", "units": "1"}),
+        "year": (
+            "year",
+            np.asarray(tl.output_years, dtype=np.int32),
+            {"long_name": "calendar year", "units": "1"},
+        ),
         "pool": ("pool", np.asarray(POOLS, dtype=object), {"long_name": "carbon pool"}),
         "period": ("period", np.asarray(tl.period_labels, dtype=object), {"long_name": "period (start-end)"}),
         "period_start": (
@@ -585,7 +603,11 @@ def _assemble(
             var_attrs["carbon_basis"] = basis
         else:
             var_attrs["price_basis"] = "per tonne CO2e"
-        if spec.mode is Mode.DEFAULT and name in ("carbon_stock", "carbon_stock_by_pool", "carbon_accumulation"):
+        if spec.mode is Mode.DEFAULT and name in (
+            "carbon_stock",
+            "carbon_stock_by_pool",
+            "carbon_accumulation",
+        ):
             var_attrs["valid_min"] = 0.0
         data_vars[name] = ((*_DIMS[name], "y", "x"), arr, var_attrs)
     ds = xr.Dataset(data_vars=data_vars, coords=coords)
@@ -617,7 +639,11 @@ def _axis_attrs(axis: str, crs: Any) -> dict[str, str]:
             "axis": axis.upper(),
         }
     name = "longitude" if axis == "x" else "latitude"
-    return {"standard_name": name, "long_name": name, "units": f"degrees_{'east' if axis == 'x' else 'north'}"}
+    return {
+        "standard_name": name,
+        "long_name": name,
+        "units": f"degrees_{'east' if axis == 'x' else 'north'}",
+    }
 
 
 # ------------------------------------------------------------------------------- writing
@@ -645,11 +671,17 @@ def write_netcdf(run: TransitionRun, path: str | Path, *, complevel: int = 1) ->
     report = None
     if isinstance(histogram, Delayed):
         delayed_write = ds.to_netcdf(
-            path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel), compute=False
+            path,
+            engine="netcdf4",
+            format="NETCDF4",
+            encoding=netcdf_encoding(ds, complevel=complevel),
+            compute=False,
         )
         _, histogram = dask.compute(delayed_write, histogram)
     else:
-        ds.to_netcdf(path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel))
+        ds.to_netcdf(
+            path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel)
+        )
     report = nodata_report(histogram, run)
     _append_attrs(path, report.as_attrs())
     return histogram

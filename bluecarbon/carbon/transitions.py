@@ -78,7 +78,9 @@ class Timeline:
             raise InputError("duplicate snapshot years", expected="unique years")
         if analysis_year is None:
             if len(snaps) == 1:
-                raise InputError("an analysis year is required with a single snapshot", column="analysis_year")
+                raise InputError(
+                    "an analysis year is required with a single snapshot", column="analysis_year"
+                )
             analysis = snaps[-1]
         else:
             analysis = int(analysis_year)
@@ -94,7 +96,9 @@ class Timeline:
         bad = [y for y in extra if y < snaps[0] or y > analysis]
         if bad:
             raise InputError(
-                f"year {bad[0]} is outside the modelled span", column="years", expected=f"{snaps[0]}..{analysis}"
+                f"year {bad[0]} is outside the modelled span",
+                column="years",
+                expected=f"{snaps[0]}..{analysis}",
             )
         return cls(snapshot_years=snaps, analysis_year=analysis, extra_years=extra)
 
@@ -184,7 +188,9 @@ class Layout:
 
     def split(self, stacked: np.ndarray) -> dict[str, np.ndarray]:
         unit_shape = stacked.shape[1:]
-        return {name: stacked[a:b].reshape(*shape, *unit_shape) for name, (a, b, shape) in self.offsets().items()}
+        return {
+            name: stacked[a:b].reshape(*shape, *unit_shape) for name, (a, b, shape) in self.offsets().items()
+        }
 
 
 @dataclass(frozen=True)
@@ -294,6 +300,9 @@ def resolve_parameters(
     unit = np.broadcast_shapes(*shapes)
 
     def fit(a: np.ndarray, lead: tuple[int, ...] = ()) -> np.ndarray:
+        a = np.asarray(a)
+        inner = a.shape[len(lead) :]
+        a = a.reshape(*lead, *([1] * (len(unit) - len(inner))), *inner)
         return np.broadcast_to(a, (*lead, *unit))
 
     return UnitParameters(
@@ -511,18 +520,12 @@ def _compat(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
     shape = np.shape(params.initial["soil"])
     by_pool = np.stack([np.stack([np.broadcast_to(v, shape) for v in by_year[p]]) for p in POOLS])
     accumulation = np.stack(
-        [
-            sum(params.accumulation[p][k] for p in POOLS) * float(tl.ends[k] - tl.starts[k])
-            for k in reported
-        ]
+        [sum(params.accumulation[p][k] for p in POOLS) * float(tl.ends[k] - tl.starts[k]) for k in reported]
     )
     # InVEST's baseline-period net sequestration is the full accumulation (litter included);
     # later periods sum only the biomass and soil pools.
     net = np.stack(
-        [
-            accumulation[j] if k == 0 else np.broadcast_to(period_net[j], shape)
-            for j, k in enumerate(reported)
-        ]
+        [accumulation[j] if k == 0 else np.broadcast_to(period_net[j], shape) for j, k in enumerate(reported)]
     )
     out = {
         "carbon_stock": by_pool.sum(axis=0),

@@ -46,7 +46,9 @@ class UncertaintySettings:
     default_area_ci_fraction: float
 
     @classmethod
-    def from_params(cls, *, ci_level: float | None = None, buffer: float | None = None) -> UncertaintySettings:
+    def from_params(
+        cls, *, ci_level: float | None = None, buffer: float | None = None
+    ) -> UncertaintySettings:
         """Settings from ``bluecarbon/params/uncertainty.csv`` (CI 90 % unless ``ci_level`` is 0.95)."""
         level = float(ci_level if ci_level is not None else params.lookup("uncertainty", "ci_level").value)
         if np.isclose(level, 0.90):
@@ -63,7 +65,9 @@ class UncertaintySettings:
             seed=int(params.lookup("uncertainty", "mc_seed").value),
             ci_level=level,
             allowable=float(allowable),
-            buffer=float(buffer if buffer is not None else params.lookup("uncertainty", "buffer_fraction").value),
+            buffer=float(
+                buffer if buffer is not None else params.lookup("uncertainty", "buffer_fraction").value
+            ),
             default_area_ci_fraction=float(params.lookup("uncertainty", "default_area_ci_fraction").value),
         )
 
@@ -103,12 +107,16 @@ def product_relative_se(*relative_ses: ArrayLike) -> NDArray[np.float64]:
     return np.sqrt(np.sum(squares, axis=0))
 
 
-def relative_uncertainty(samples: ArrayLike, central: ArrayLike, *, level: float, axis: int = 0) -> NDArray[np.float64]:
+def relative_uncertainty(
+    samples: ArrayLike, central: ArrayLike, *, level: float, axis: int = 0
+) -> NDArray[np.float64]:
     """``U``: half-width of the central ``level`` interval of ``samples`` over ``|central|``.
 
     Zero where the central value is zero and the samples do not spread.
     """
-    lo, hi = np.nanquantile(np.asarray(samples, dtype=np.float64), [0.5 - level / 2.0, 0.5 + level / 2.0], axis=axis)
+    lo, hi = np.nanquantile(
+        np.asarray(samples, dtype=np.float64), [0.5 - level / 2.0, 0.5 + level / 2.0], axis=axis
+    )
     half = (hi - lo) / 2.0
     c = np.abs(np.asarray(central, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -188,7 +196,9 @@ def draw_area_factors(
     }
 
 
-def area_relative_se(area_ha: ArrayLike, area_ci_ha: ArrayLike, *, level: float = 0.95) -> NDArray[np.float64]:
+def area_relative_se(
+    area_ha: ArrayLike, area_ci_ha: ArrayLike, *, level: float = 0.95
+) -> NDArray[np.float64]:
     """Relative SE of a mapped area from its ``level`` CI half-width (Olofsson et al. 2014)."""
     z = stats.norm.ppf(0.5 + level / 2.0)
     a = np.asarray(area_ha, dtype=np.float64)

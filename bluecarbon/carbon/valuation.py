@@ -88,7 +88,9 @@ def read_price_table(path: str | Path) -> dict[int, float]:
     return out
 
 
-def discounted_price_weights(valuation: Valuation, *, baseline: int, years: Iterable[int]) -> dict[int, float]:
+def discounted_price_weights(
+    valuation: Valuation, *, baseline: int, years: Iterable[int]
+) -> dict[int, float]:
     """Discounted price of each year: ``w_y = p_y / (1 + d)^(y - baseline)``."""
     d = valuation.discount_rate
     return {y: valuation.price(y) / (1.0 + d) ** (y - baseline) for y in years}
