@@ -32,7 +32,8 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 import rasterio
-import rioxarray  # noqa: F401  (registers the .rio accessor)
+import rioxarray
+import rioxarray.exceptions
 import xarray as xr
 from dask.delayed import Delayed
 
@@ -152,7 +153,12 @@ def pixel_area_ha(grid: xr.DataArray) -> float:
     units = crs.linear_units.lower()
     if units not in ("metre", "meter", "m", "metres", "meters"):
         raise InputError(f"CRS linear units are {units!r}", expected="metres")
-    xres, yres = grid.rio.resolution()
+    try:
+        xres, yres = grid.rio.resolution()
+    except rioxarray.exceptions.OneDimensionalRaster:
+        # A single row or column: only a stored GeoTransform knows the pixel size.
+        transform = grid.rio.transform(recalc=False)
+        xres, yres = transform.a, transform.e
     return abs(xres * yres) / 10_000.0
 
 
@@ -494,7 +500,8 @@ def _combine_histograms(parts: list[pd.DataFrame]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ assembly
 _VARIABLE_ATTRS: Final[dict[str, dict[str, str]]] = {
     "carbon_stock": {
-        "long_name": "carbon stock in biomass, soil and litter at the start of the year ({basis} mass per area)",
+        "long_name": "carbon stock in biomass, soil and litter at the start of the year "
+        "({basis} mass per area)",
         "units": "Mg ha-1",
         "cell_methods": "area: mean",
     },

@@ -194,8 +194,8 @@ def summary_table(
         return np.asarray(rows.masks.multiply(picked).sum(axis=1)).ravel() * ha
 
     b = "co2e" if spec.basis is CarbonBasis.CO2E else "c"
-    names = list(classes.names) + ["(nodata)"]
-    codes = list(classes.lucodes.tolist()) + [None]
+    names = [*classes.names, "(nodata)"]
+    codes = [*classes.lucodes.tolist(), None]
     out_frames = []
     if not stock_rows.frame.empty:
         f = stock_rows.frame
@@ -284,7 +284,7 @@ def _monte_carlo(
     scopes = _scope_counts(tc.counts).astype(np.float64)
     ha = run.pixel_area_ha
     drawn = draw_class_table(classes, draws=settings.draws, rng=rng)
-    names = list(classes.names) + ["(nodata)"]
+    names = [*classes.names, "(nodata)"]
     # Area factors: one draw vector per (year, class) key used by any row.
     stock_keys = [
         (int(y), names[c])
@@ -323,7 +323,7 @@ def _monte_carlo(
             picked = v[:, rows.layer, :] * weights[None]  # (D, rows, T)
             masks = rows.masks.toarray()
             samples[name][start:stop] = (picked * masks[None]).sum(axis=-1) * ha
-    for rows, name, label, keys, frame in targets:
+    for _rows, name, label, keys, frame in targets:
         if frame is None:
             continue
         central_col = f"{label}_t_{basis_suffix}"

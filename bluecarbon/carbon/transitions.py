@@ -332,10 +332,7 @@ def unit_outputs(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarra
 
     Keys follow :meth:`ModelSpec.layout`; leading axes are years / pools / periods as there.
     """
-    if spec.mode is Mode.INVEST_COMPAT:
-        out = _compat(params, spec)
-    else:
-        out = _default(params, spec)
+    out = _compat(params, spec) if spec.mode is Mode.INVEST_COMPAT else _default(params, spec)
     tl = spec.timeline
     lengths = [tl.ends[k] - tl.starts[k] for k in tl.reported_periods]
     if spec.drained and params.drained is not None:
@@ -376,8 +373,12 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
     for pool in DISTURBABLE_POOLS:
         cohorts: list[tuple[np.ndarray, int, np.ndarray]] = []
 
-        def emitted_by(t: float, cohorts: list[tuple[np.ndarray, int, np.ndarray]] = cohorts) -> np.ndarray:
-            total = np.zeros_like(params.initial[pool])
+        def emitted_by(
+            t: float,
+            cohorts: list[tuple[np.ndarray, int, np.ndarray]] = cohorts,
+            like: np.ndarray = params.initial[pool],
+        ) -> np.ndarray:
+            total = np.zeros_like(like)
             for v, s, a in cohorts:
                 if t > s:
                     total = total + v * (1.0 - np.power(a, t - s))

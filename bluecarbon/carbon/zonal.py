@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from affine import Affine
+from pyogrio.errors import DataLayerError, DataSourceError
 from rasterio import features
 
 from bluecarbon.errors import InputError
@@ -30,7 +31,7 @@ def read_parcels(path: str, *, id_column: str | None = None) -> gpd.GeoDataFrame
     """Parcels from a vector file with a ``parcel_id`` column (or ``id_column``)."""
     try:
         frame = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001  (pyogrio raises several unrelated types)
+    except (DataSourceError, DataLayerError, OSError) as exc:
         raise InputError(f"cannot read parcels: {exc}", file=path) from None
     column = id_column or PARCEL_ID
     if column not in frame.columns:
