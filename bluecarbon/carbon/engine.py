@@ -666,6 +666,9 @@ def netcdf_encoding(ds: xr.Dataset, *, complevel: int = 1) -> dict[str, dict[str
             "_FillValue": np.float32(np.nan),
             "dtype": "float32",
         }
+        mapping = var.encoding.get("grid_mapping", var.attrs.get("grid_mapping"))
+        if mapping is not None:
+            encoding[str(name)]["grid_mapping"] = mapping
     return encoding
 
 

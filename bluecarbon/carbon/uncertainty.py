@@ -153,8 +153,9 @@ def conservative_value(
 
     A deduction larger than the value gives 0, never a negative credit.
     """
-    adjusted = vm0033_adjusted(value, uncertainty, allowable=allowable)
-    return np.where(adjusted >= 0, np.maximum(adjusted, 0.0) * (1.0 - buffer), adjusted)
+    v = np.asarray(value, dtype=np.float64)
+    adjusted = vm0033_adjusted(v, uncertainty, allowable=allowable)
+    return np.where(v >= 0, np.maximum(adjusted, 0.0) * (1.0 - buffer), adjusted)
 
 
 def percentiles(samples: ArrayLike, *, axis: int = 0) -> tuple[NDArray[np.float64], ...]:

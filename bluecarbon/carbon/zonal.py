@@ -127,26 +127,20 @@ def parcel_totals(
     frames = []
     for name in names:
         var = product[name]
-        lead = [d for d in var.dims if d not in ("y", "x")]
-        stacked = var.stack(_layer=lead) if lead else var.expand_dims(_layer=[0])
-        stacked = stacked.transpose("_layer", "y", "x")
-        sums, counts = _zonal(stacked.data, zones.data, len(ids))
-        index = stacked.indexes["_layer"] if lead else None
+        lead = [str(d) for d in var.dims if d not in ("y", "x")]
+        var = var.transpose(*lead, "y", "x")
+        shape = tuple(var.sizes[d] for d in lead)
+        flat = var.data.reshape(-1, var.sizes["y"], var.sizes["x"])
+        sums, counts = _zonal(flat, zones.data, len(ids))
         units = str(var.attrs.get("units", ""))
-        total_units = (
-            "Mg" if units.replace(" ", "") in ("Mgha-1", "t/ha", "Mg/ha") else units.replace(" ha-1", "")
-        )
-        for layer in range(sums.shape[0]):
-            coords = (
-                dict(zip(lead, index[layer] if len(lead) > 1 else (index[layer],), strict=True))
-                if lead
-                else {}
-            )
+        total_units = "Mg" if units == "Mg ha-1" else units.replace(" ha-1", "")
+        for layer, position in enumerate(np.ndindex(*shape)):
+            coords = {d: var[d].values[i].item() for d, i in zip(lead, position, strict=True)}
             for z, parcel in enumerate(ids, start=1):
                 frames.append(
                     {
                         PARCEL_ID: parcel,
-                        **{k: (v.item() if hasattr(v, "item") else v) for k, v in coords.items()},
+                        **coords,
                         "variable": name,
                         "area_ha": float(counts[layer, z]) * ha,
                         "total": float(sums[layer, z]) * ha,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from affine import Affine
-
 import dask.array as da
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
