@@ -21,6 +21,11 @@ runs once on the whole array, so numpy and dask results are identical.
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +34,7 @@ from typing import Any, Final
 
 import dask
 import dask.array as da
+import h5py
 import numpy as np
 import pandas as pd
 import rasterio
@@ -48,6 +54,10 @@ DENSE_LIMIT: Final[int] = 1 << 18
 #: Default block edge (pixels) when the input is not chunked yet.
 DEFAULT_CHUNK: Final[int] = 1024
 _PACK_LIMIT: Final[int] = 1 << 62
+#: Edge of the HDF5 chunks of every output variable (pixels).
+HDF5_CHUNK: Final[int] = 512
+#: Edge of the windows computed by one writer task (a multiple of ``HDF5_CHUNK``).
+WRITE_WINDOW: Final[int] = 1024
 #: Histogram columns holding the class index at each snapshot: ``snapshot_0``, ``snapshot_1``, ...
 TRAJECTORY_PREFIX: Final[str] = "snapshot_"
 
@@ -97,6 +107,7 @@ class TransitionRun:
     zone_ids: tuple[str, ...] = ()
     layer_sums: bool = False
     overrides: Mapping[str, xr.DataArray] = field(default_factory=dict)
+    source: _BlockSource | None = None
 
 
 # ------------------------------------------------------------------------------- reading
@@ -219,6 +230,7 @@ def run_transitions(
     override_data = [overrides[n].data for n in overrides]
     if isinstance(data, da.Array):
         layers, histogram = _run_dask(processor, data, zone_data, override_data)
+        source = _BlockSource(processor=processor, data=data, zones=zone_data, overrides=tuple(override_data))
     else:
         result = processor(
             np.asarray(data),
@@ -226,6 +238,7 @@ def run_transitions(
             *[np.asarray(o) for o in override_data],
         )
         layers, histogram = result.layers, result.histogram
+        source = _BlockSource(processor=processor, data=None, zones=None, overrides=(), layers=layers)
     dataset = _assemble(layers, classes_map, spec, layout, attrs=attrs)
     return TransitionRun(
         dataset=dataset,
@@ -238,6 +251,7 @@ def run_transitions(
         zone_ids=tuple(zone_ids),
         layer_sums=bool(overrides),
         overrides=overrides,
+        source=source,
     )
 
 
@@ -321,6 +335,33 @@ class _CodeLookup:
 
 
 @dataclass(frozen=True)
+class _BlockSource:
+    """What the writer needs to recompute any window in one pass: the processor and its inputs."""
+
+    processor: _BlockProcessor
+    data: Any
+    zones: Any
+    overrides: tuple[Any, ...]
+    layers: np.ndarray | None = None
+
+    def window(self, y0: int, y1: int, x0: int, x1: int, out: np.ndarray) -> _BlockResult:
+        """Layers of one window, computed into ``out`` (or copied from an eager run)."""
+        if self.layers is not None:
+            out[:] = self.layers[:, y0:y1, x0:x1]
+            return _BlockResult(layers=out, histogram=pd.DataFrame())
+        raw = _materialize(self.data[:, y0:y1, x0:x1])
+        zones = None if self.zones is None else _materialize(self.zones[y0:y1, x0:x1])
+        overrides = [_materialize(o[y0:y1, x0:x1]) for o in self.overrides]
+        return self.processor(raw, zones, *overrides, out=out)
+
+
+def _materialize(a: Any) -> np.ndarray:
+    if isinstance(a, da.Array):
+        return np.asarray(a.compute(scheduler="sync"))
+    return np.asarray(a)
+
+
+@dataclass(frozen=True)
 class _BlockResult:
     layers: np.ndarray
     histogram: pd.DataFrame
@@ -338,11 +379,14 @@ class _BlockProcessor:
     years: tuple[int, ...]
     override_names: tuple[str, ...]
 
-    def __call__(self, raw: np.ndarray, zones: np.ndarray | None, *overrides: np.ndarray) -> _BlockResult:
+    def __call__(
+        self, raw: np.ndarray, zones: np.ndarray | None, *overrides: np.ndarray, out: np.ndarray | None = None
+    ) -> _BlockResult:
+        """Layers ``(L, h, w)`` float32 (written into ``out`` when given) and the block histogram."""
         n_snap, h, w = raw.shape
         idx = np.stack([self.lookup.indices(raw[k], k, self.years[k]) for k in range(n_snap)])
         nodata = self.classes.nodata_index
-        flagged = (idx == nodata).any(axis=0)
+        flagged = (idx == nodata).any(axis=0).reshape(-1)
         if self.policy is NodataPolicy.FILL:
             idx = _fill_gaps(idx, nodata)
         flat = idx.reshape(n_snap, -1)
@@ -350,10 +394,14 @@ class _BlockProcessor:
             np.zeros(flat.shape[1], dtype=np.int64) if zones is None else zones.reshape(-1).astype(np.int64)
         )
         k1 = nodata + 1
+        n_layers = self.layout.n_layers
+        layers = (
+            out.reshape(n_layers, -1) if out is not None else np.empty((n_layers, h * w), dtype=np.float32)
+        )
         if self.table is not None:
             code = _pack(flat, k1)
-            layers = np.take(self.table, code, axis=1)
-            histogram = _histogram_from_codes(code, zone, flagged.reshape(-1), k1, n_snap)
+            _gather(self.table, code, layers)
+            histogram = _histogram_from_codes(code, zone, flagged, k1, n_snap)
         else:
             rows, inverse = _unique_rows(flat, k1)
             if self.override_names:
@@ -363,16 +411,21 @@ class _BlockProcessor:
                 params = resolve_parameters(
                     flat, self.classes, self.matrix, self.spec, overrides=pixel_overrides
                 )
-                layers = self.layout.stack(unit_outputs(params, self.spec))
+                layers[:] = self.layout.stack(unit_outputs(params, self.spec))
             else:
                 params = resolve_parameters(rows, self.classes, self.matrix, self.spec)
-                layers = np.take(self.layout.stack(unit_outputs(params, self.spec)), inverse, axis=1)
+                _gather(self.layout.stack(unit_outputs(params, self.spec)), inverse, layers)
             histogram = _histogram_from_rows(
-                rows, inverse, zone, flagged.reshape(-1), layers if self.override_names else None
+                rows, inverse, zone, flagged, layers if self.override_names else None
             )
-        return _BlockResult(
-            layers=layers.reshape(-1, h, w).astype(np.float32, copy=False), histogram=histogram
-        )
+        return _BlockResult(layers=layers.reshape(n_layers, h, w), histogram=histogram)
+
+
+def _gather(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """``out[j] = table[j][index]`` layer by layer (a small table row stays in cache)."""
+    index = index.astype(np.intp, copy=False)
+    for j in range(table.shape[0]):
+        np.take(table[j], index, out=out[j])
 
 
 def _fill_gaps(idx: np.ndarray, nodata: int) -> np.ndarray:
@@ -464,11 +517,18 @@ def _dense_table(classes: ClassTable, matrix: TransitionMatrix, spec: ModelSpec,
 def _run_dask(
     processor: _BlockProcessor, data: da.Array, zones: Any, overrides: list[Any]
 ) -> tuple[da.Array, Delayed]:
-    data = data.rechunk({0: -1})
+    # method="tasks": dask's automatic choice imports dask.distributed (about 1 s).
+    if len(data.chunks[0]) > 1:
+        data = data.rechunk({0: -1}, method="tasks")
     chunks_y, chunks_x = data.chunks[1], data.chunks[2]
+
+    def aligned(a: Any) -> da.Array:
+        a = da.asarray(a)
+        return a if a.chunks == (chunks_y, chunks_x) else a.rechunk((chunks_y, chunks_x), method="tasks")
+
     if zones is not None:
-        zones = da.asarray(zones).rechunk((chunks_y, chunks_x))
-    overrides = [da.asarray(o).rechunk((chunks_y, chunks_x)) for o in overrides]
+        zones = aligned(zones)
+    overrides = [aligned(o) for o in overrides]
     raw_blocks = data.to_delayed()
     zone_blocks = zones.to_delayed() if zones is not None else None
     override_blocks = [o.to_delayed() for o in overrides]
@@ -672,29 +732,146 @@ def netcdf_encoding(ds: xr.Dataset, *, complevel: int = 1) -> dict[str, dict[str
     return encoding
 
 
-def write_netcdf(run: TransitionRun, path: str | Path, *, complevel: int = 1) -> pd.DataFrame:
-    """Write the Dataset as one NetCDF4 file and return the pixel histogram, in one dask pass."""
+def write_netcdf(
+    run: TransitionRun,
+    path: str | Path,
+    *,
+    complevel: int = 1,
+    workers: int | None = None,
+    window: int = WRITE_WINDOW,
+) -> pd.DataFrame:
+    """Write the run as one CF NetCDF4 file and return the pixel histogram, in one pass.
+
+    Why not ``Dataset.to_netcdf``: HDF5 compresses chunks one at a time under a global lock,
+    which leaves all but one core idle and copies every block several times. Here the file's
+    structure (dimensions, coordinates, CRS, attributes, chunked zlib variables with a NaN fill)
+    is written with netCDF4; then worker threads compute windows of ``window`` pixels into
+    reusable buffers and deflate the HDF5 chunks themselves, and the main thread stores them
+    with ``write_direct_chunk``. Chunks that are all NaN are not stored at all (reads return the
+    fill value). Memory stays at ``workers + 1`` windows of output layers.
+    """
+    if run.source is None:
+        raise InputError("this run has no block source to write from")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
     ds = run.dataset
-    histogram = run.histogram
-    report = None
-    if isinstance(histogram, Delayed):
-        delayed_write = ds.to_netcdf(
-            path,
-            engine="netcdf4",
-            format="NETCDF4",
-            encoding=netcdf_encoding(ds, complevel=complevel),
-            compute=False,
-        )
-        _, histogram = dask.compute(delayed_write, histogram)
-    else:
-        ds.to_netcdf(
-            path, engine="netcdf4", format="NETCDF4", encoding=netcdf_encoding(ds, complevel=complevel)
-        )
-    report = nodata_report(histogram, run)
-    _append_attrs(path, report.as_attrs())
+    ny, nx = ds.sizes["y"], ds.sizes["x"]
+    edge = (min(HDF5_CHUNK, ny), min(HDF5_CHUNK, nx))
+    window = max(HDF5_CHUNK, (window // HDF5_CHUNK) * HDF5_CHUNK)
+    _write_structure(ds, path, complevel=complevel, edge=edge)
+    plan = _layer_plan(run.spec.layout())
+    windows = [
+        (y0, min(y0 + window, ny), x0, min(x0 + window, nx))
+        for y0 in range(0, ny, window)
+        for x0 in range(0, nx, window)
+    ]
+    n_workers = workers or min(len(windows), max(1, os.cpu_count() or 1))
+    local = threading.local()
+    n_layers = run.spec.layout().n_layers
+
+    def work(win: tuple[int, int, int, int]) -> tuple[list[tuple[str, tuple[int, ...], bytes]], pd.DataFrame]:
+        y0, y1, x0, x1 = win
+        buffer = getattr(local, "buffer", None)
+        if buffer is None:
+            buffer = local.buffer = np.empty((n_layers, window * window), dtype=np.float32)
+        out = buffer[:, : (y1 - y0) * (x1 - x0)].reshape(n_layers, y1 - y0, x1 - x0)
+        assert run.source is not None
+        result = run.source.window(y0, y1, x0, x1, out)
+        return _compress_window(result.layers, plan, y0, x0, edge, complevel), result.histogram
+
+    parts: list[pd.DataFrame] = []
+    with h5py.File(path, "r+") as h5, ThreadPoolExecutor(n_workers) as pool:
+        targets = {name: h5[name] for name, _ in plan}
+        pending: deque[Future] = deque()
+        for win in windows:
+            pending.append(pool.submit(work, win))
+            while len(pending) > n_workers:
+                parts.append(_store_chunks(targets, *pending.popleft().result()))
+        while pending:
+            parts.append(_store_chunks(targets, *pending.popleft().result()))
+    histogram = run.histogram if run.source.layers is not None else _combine_histograms(parts)
+    assert isinstance(histogram, pd.DataFrame)
+    _append_attrs(path, nodata_report(histogram, run).as_attrs())
     return histogram
+
+
+def _layer_plan(layout: Layout) -> list[tuple[str, tuple[int, ...]]]:
+    """(variable, leading index) of every stacked layer, in stacking order."""
+    plan = []
+    for name, (_, _, shape) in layout.offsets().items():
+        for lead in np.ndindex(*shape) if shape else [()]:
+            plan.append((name, tuple(int(i) for i in lead)))
+    return plan
+
+
+def _compress_window(
+    layers: np.ndarray,
+    plan: list[tuple[str, tuple[int, ...]]],
+    y0: int,
+    x0: int,
+    edge: tuple[int, int],
+    complevel: int,
+) -> list[tuple[str, tuple[int, ...], bytes]]:
+    _, h, w = layers.shape
+    ey, ex = edge
+    pad = np.full((ey, ex), np.nan, dtype=np.float32)
+    out = []
+    for r, (name, lead) in enumerate(plan):
+        for cy in range(0, h, ey):
+            for cx in range(0, w, ex):
+                chunk = layers[r, cy : cy + ey, cx : cx + ex]
+                if np.isnan(chunk).all():
+                    continue
+                if chunk.shape != (ey, ex):
+                    pad[:] = np.nan
+                    pad[: chunk.shape[0], : chunk.shape[1]] = chunk
+                    chunk = pad
+                raw = np.ascontiguousarray(chunk).tobytes()
+                if complevel > 0:
+                    deflate = zlib.compressobj(complevel)
+                    raw = deflate.compress(raw) + deflate.flush()
+                out.append((name, (*lead, y0 + cy, x0 + cx), raw))
+    return out
+
+
+def _store_chunks(
+    targets: Mapping[str, Any], chunks: list[tuple[str, tuple[int, ...], bytes]], histogram: pd.DataFrame
+) -> pd.DataFrame:
+    for name, offset, data in chunks:
+        targets[name].id.write_direct_chunk(offset, data)
+    return histogram
+
+
+def _write_structure(ds: xr.Dataset, path: Path, *, complevel: int, edge: tuple[int, int]) -> None:
+    """Coordinates, CRS and attributes via xarray; empty chunked data variables via netCDF4."""
+    import netCDF4
+
+    skeleton = ds.drop_vars(list(ds.data_vars))
+    skeleton.attrs = dict(ds.attrs)
+    skeleton.to_netcdf(path, engine="netcdf4", format="NETCDF4")
+    with netCDF4.Dataset(path, "a") as nc:
+        for name, var in ds.data_vars.items():
+            chunks = tuple(1 for _ in var.dims[:-2]) + edge
+            v = nc.createVariable(
+                str(name),
+                "f4",
+                var.dims,
+                zlib=complevel > 0,
+                complevel=max(complevel, 1),
+                shuffle=False,
+                chunksizes=chunks,
+                fill_value=np.float32(np.nan),
+            )
+            attrs = {k: val for k, val in var.attrs.items() if k != "_FillValue"}
+            mapping = var.encoding.get("grid_mapping", var.attrs.get("grid_mapping"))
+            if mapping is not None:
+                attrs["grid_mapping"] = mapping
+            extra = [str(c) for c in var.coords if c not in var.dims and c != mapping]
+            if extra:
+                attrs["coordinates"] = " ".join(sorted(extra))
+            v.setncatts(attrs)
 
 
 def _append_attrs(path: Path, attrs: Mapping[str, Any]) -> None:

@@ -93,55 +93,64 @@ def per_hectare(
 # --------------------------------------------------------------------------------- rows
 @dataclass(frozen=True)
 class _Rows:
+    """Summary rows and, per row, the pixel count of each member trajectory in the row's scope."""
+
     frame: pd.DataFrame
-    scope: np.ndarray  # scope index per row (0 = all, i = zone i)
-    masks: sparse.csr_matrix  # rows x trajectories, 1 where the trajectory belongs to the row
+    scope: np.ndarray  # scope index per row (0 = whole map, i = zone i)
     layer: np.ndarray  # index into the per-year or per-period axis
+    weights: sparse.csr_matrix  # rows x trajectories
+
+    def groups(self, by_scope: bool) -> list[tuple[tuple[int, int], np.ndarray]]:
+        keys = np.stack([self.scope if by_scope else np.zeros_like(self.scope), self.layer], axis=1)
+        out = []
+        for key in np.unique(keys, axis=0) if len(keys) else []:
+            out.append(((int(key[0]), int(key[1])), np.flatnonzero((keys == key).all(axis=1))))
+        return out
 
 
 def _build_rows(tc: TrajectoryCounts, run: TransitionRun) -> tuple[_Rows, _Rows]:
-    spec, classes = run.spec, run.classes
-    tl = spec.timeline
+    tl = run.spec.timeline
     scopes = _scope_counts(tc.counts)
-    present = scopes > 0
-    nodata = classes.nodata_index
-    stock_rows, flow_rows = [], []
-    stock_masks, flow_masks = [], []
+    nodata = run.classes.nodata_index
+    stock: list[tuple[int, int, int, int]] = []
+    flow: list[tuple[int, int, int, int]] = []
+    entries: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {"stock": [], "flow": []}
+
+    def add(kind: str, member: np.ndarray, record: tuple[int, ...], rows: list) -> None:
+        for s in range(scopes.shape[0]):
+            t = np.flatnonzero(member & (scopes[s] > 0))
+            if t.size:
+                entries[kind].append((len(rows), t, scopes[s, t]))
+                rows.append((s, *record))
+
     for i, year in enumerate(tl.output_years):
         cls = tc.trajectories[tl.period_of(year)]
         for g in np.unique(cls):
-            if g == nodata:
-                continue
-            member = cls == g
-            for s in range(scopes.shape[0]):
-                if (present[s] & member).any():
-                    stock_rows.append((s, i, year, int(g)))
-                    stock_masks.append(member)
+            if g != nodata:
+                add("stock", cls == g, (i, year, int(g)), stock)
     for j, k in enumerate(tl.reported_periods):
         to = tc.trajectories[k]
         frm = tc.trajectories[k - 1] if k else to
-        pairs = np.unique(np.stack([frm, to]), axis=1)
-        for f, g in pairs.T:
-            if f == nodata or g == nodata:
-                continue
-            member = (frm == f) & (to == g)
-            for s in range(scopes.shape[0]):
-                if (present[s] & member).any():
-                    flow_rows.append((s, j, int(f), int(g)))
-                    flow_masks.append(member)
-    stock = pd.DataFrame(stock_rows, columns=["scope_index", "layer", "year", "class_index"])
-    flow = pd.DataFrame(flow_rows, columns=["scope_index", "layer", "from_index", "class_index"])
+        for f, g in np.unique(np.stack([frm, to]), axis=1).T:
+            if f != nodata and g != nodata:
+                add("flow", (frm == f) & (to == g), (j, int(f), int(g)), flow)
     n_t = tc.n_trajectories
-    return (
-        _Rows(stock, stock["scope_index"].to_numpy(), _csr(stock_masks, n_t), stock["layer"].to_numpy()),
-        _Rows(flow, flow["scope_index"].to_numpy(), _csr(flow_masks, n_t), flow["layer"].to_numpy()),
-    )
-
-
-def _csr(masks: list[np.ndarray], n: int) -> sparse.csr_matrix:
-    if not masks:
-        return sparse.csr_matrix((0, n))
-    return sparse.csr_matrix(np.stack(masks).astype(np.float64))
+    out = []
+    for kind, rows, columns in (
+        ("stock", stock, ["scope_index", "layer", "year", "class_index"]),
+        ("flow", flow, ["scope_index", "layer", "from_index", "class_index"]),
+    ):
+        frame = pd.DataFrame(rows, columns=columns)
+        parts = entries[kind]
+        if parts:
+            r = np.concatenate([np.full(t.size, row) for row, t, _ in parts])
+            c = np.concatenate([t for _, t, _ in parts])
+            v = np.concatenate([w for _, _, w in parts]).astype(np.float64)
+            weights = sparse.csr_matrix((v, (r, c)), shape=(len(rows), n_t))
+        else:
+            weights = sparse.csr_matrix((0, n_t))
+        out.append(_Rows(frame, frame["scope_index"].to_numpy(), frame["layer"].to_numpy(), weights))
+    return out[0], out[1]
 
 
 def _scope_counts(counts: np.ndarray) -> np.ndarray:
@@ -169,29 +178,29 @@ def summary_table(
     tc = trajectory_counts(histogram, n_snapshots=n_snap, n_zones=len(run.zone_ids))
     ha = run.pixel_area_ha
     values = per_hectare(tc.trajectories, classes, run, spec, run.matrix)
-    scopes = _scope_counts(tc.counts).astype(np.float64)
     valid = np.all(tc.trajectories != classes.nodata_index, axis=0).astype(np.float64)
     stock_rows, flow_rows = _build_rows(tc, run)
     layout = spec.layout()
-    # Per-scope per-trajectory totals (hectare-values x pixel counts), or the engine's sums.
-    if tc.sums is not None:
+    scoped_sums = None
+    if tc.sums is not None:  # parameter rasters: the engine summed the per-pixel values
         split = layout.split(np.moveaxis(_scope_sums(tc.sums), 1, 0))  # name -> (..., scopes, T)
-        totals = {name: np.moveaxis(v, -2, 0) for name, v in split.items()}  # (scopes, ..., T)
-    else:
-        totals = {
-            name: v[None] * scopes.reshape(-1, *([1] * (v.ndim - 1)), scopes.shape[1])
-            for name, v in values.items()
-        }
+        scoped_sums = {name: np.moveaxis(v, -2, 0) for name, v in split.items()}  # (scopes, ..., T)
 
     def row_sum(rows: _Rows, name: str, lead: tuple[int, ...] = ()) -> np.ndarray:
-        t = totals[name]  # (scopes, [lead...], layers, T)
-        sel = t[(slice(None), *lead)] if lead else t
-        picked = np.nan_to_num(sel[rows.scope, rows.layer, :], nan=0.0)  # (rows, T)
-        return np.asarray(rows.masks.multiply(picked).sum(axis=1)).ravel() * ha
+        out = np.zeros(len(rows.frame))
+        if scoped_sums is not None:
+            sel = scoped_sums[name][(slice(None), *lead)] if lead else scoped_sums[name]
+            mask = (rows.weights != 0).astype(np.float64)
+            for (scope, layer), members in rows.groups(by_scope=True):
+                out[members] = mask[members] @ np.nan_to_num(sel[scope, layer], nan=0.0)
+        else:
+            sel = values[name][lead] if lead else values[name]
+            for (_, layer), members in rows.groups(by_scope=False):
+                out[members] = rows.weights[members] @ np.nan_to_num(sel[layer], nan=0.0)
+        return out * ha
 
     def area(rows: _Rows, weight: np.ndarray) -> np.ndarray:
-        picked = scopes[rows.scope] * weight[None, :]
-        return np.asarray(rows.masks.multiply(picked).sum(axis=1)).ravel() * ha
+        return np.asarray(rows.weights @ weight).ravel() * ha
 
     b = "co2e" if spec.basis is CarbonBasis.CO2E else "c"
     names = [*classes.names, "(nodata)"]
@@ -281,9 +290,15 @@ def _monte_carlo(
     spec, classes = run.spec, run.classes
     tl = spec.timeline
     rng = np.random.default_rng(settings.seed)
-    scopes = _scope_counts(tc.counts).astype(np.float64)
     ha = run.pixel_area_ha
     drawn = draw_class_table(classes, draws=settings.draws, rng=rng)
+    uncertain = drawn is not classes or any(float(r) > 0 for r in area_relative_se.values())
+    if not uncertain:
+        # Nothing carries a distribution: every draw equals the central value (U = 0).
+        for _rows, _name, label, _keys, frame in _targets(stock_rows, flow_rows, frames):
+            if frame is not None:
+                _fill_uncertainty(frame, label, basis_suffix, None, settings)
+        return
     names = [*classes.names, "(nodata)"]
     # Area factors: one draw vector per (year, class) key used by any row.
     stock_keys = [
@@ -297,14 +312,10 @@ def _monte_carlo(
     rel = {key: _area_rse(area_relative_se, key) for key in {*stock_keys, *flow_keys}}
     factors = draw_area_factors(rel, draws=settings.draws, rng=rng)
     targets = [
-        (stock_rows, "carbon_stock", "stock", stock_keys, frames[0] if not stock_rows.frame.empty else None),
-        (
-            flow_rows,
-            "net_sequestration",
-            "net_sequestration",
-            flow_keys,
-            frames[-1] if not flow_rows.frame.empty else None,
-        ),
+        (rows, name, label, keys, frame)
+        for (rows, name, label, _, frame), keys in zip(
+            _targets(stock_rows, flow_rows, frames), (stock_keys, flow_keys), strict=True
+        )
     ]
     samples = {name: np.zeros((settings.draws, len(rows.frame))) for rows, name, *_ in targets}
     for start in range(0, settings.draws, DRAW_BATCH):
@@ -319,10 +330,8 @@ def _monte_carlo(
             arr = values[name]  # (layers, D, T) with draws, (layers, T) without
             v = np.moveaxis(arr, 1, 0) if arr.ndim == 3 else np.broadcast_to(arr, (stop - start, *arr.shape))
             v = np.nan_to_num(v, nan=0.0)
-            weights = scopes[rows.scope]  # (rows, T)
-            picked = v[:, rows.layer, :] * weights[None]  # (D, rows, T)
-            masks = rows.masks.toarray()
-            samples[name][start:stop] = (picked * masks[None]).sum(axis=-1) * ha
+            for (_, layer), members in rows.groups(by_scope=False):
+                samples[name][start:stop, members] = (rows.weights[members] @ v[:, layer, :].T).T * ha
     for _rows, name, label, keys, frame in targets:
         if frame is None:
             continue
@@ -335,16 +344,38 @@ def _monte_carlo(
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(table_central != 0, central / table_central, 0.0)
             sample = sample * scale[None]
+        _fill_uncertainty(frame, label, basis_suffix, sample, settings)
+
+
+def _targets(
+    stock_rows: _Rows, flow_rows: _Rows, frames: list[pd.DataFrame]
+) -> list[tuple[_Rows, str, str, list[Any], pd.DataFrame | None]]:
+    stock_frame = frames[0] if not stock_rows.frame.empty else None
+    flow_frame = frames[-1] if not flow_rows.frame.empty else None
+    return [
+        (stock_rows, "carbon_stock", "stock", [], stock_frame),
+        (flow_rows, "net_sequestration", "net_sequestration", [], flow_frame),
+    ]
+
+
+def _fill_uncertainty(
+    frame: pd.DataFrame, label: str, b: str, sample: np.ndarray | None, settings: UncertaintySettings
+) -> None:
+    central = frame[f"{label}_t_{b}"].to_numpy(dtype=np.float64)
+    if sample is None:
+        p5 = p50 = p95 = central
+        u = np.zeros_like(central)
+    else:
         p5, p50, p95 = percentiles(sample)
         u = relative_uncertainty(sample, central, level=settings.ci_level)
-        frame[f"{label}_p5_t_{basis_suffix}"] = p5
-        frame[f"{label}_p50_t_{basis_suffix}"] = p50
-        frame[f"{label}_p95_t_{basis_suffix}"] = p95
-        frame[f"{label}_uncertainty"] = u
-        frame[f"{label}_vm0033_t_{basis_suffix}"] = vm0033_adjusted(central, u, allowable=settings.allowable)
-        frame[f"{label}_conservative_t_{basis_suffix}"] = conservative_value(
-            central, u, allowable=settings.allowable, buffer=settings.buffer
-        )
+    frame[f"{label}_p5_t_{b}"] = p5
+    frame[f"{label}_p50_t_{b}"] = p50
+    frame[f"{label}_p95_t_{b}"] = p95
+    frame[f"{label}_uncertainty"] = u
+    frame[f"{label}_vm0033_t_{b}"] = vm0033_adjusted(central, u, allowable=settings.allowable)
+    frame[f"{label}_conservative_t_{b}"] = conservative_value(
+        central, u, allowable=settings.allowable, buffer=settings.buffer
+    )
 
 
 def _area_rse(mapping: Mapping[Any, float], key: tuple[int, str]) -> float:

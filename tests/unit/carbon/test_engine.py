@@ -214,3 +214,23 @@ def test_nodata_policies_and_report(tmp_path) -> None:
     assert np.isnan(fill.dataset["carbon_stock"].values[:, 0, 2]).all()
     report = engine.nodata_report(compute_histogram(fill), fill)
     assert (report.valid, report.nodata_all, report.nodata_some) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("chunks", [None, (300, 256)])
+def test_netcdf_writer_stores_exactly_the_dataset(tmp_path, chunks) -> None:
+    """Direct chunk writes (padded edges, skipped all-NaN chunks) read back as the Dataset."""
+    classes, matrix = random_world(11, 3)
+    spec = ModelSpec(
+        timeline=Timeline.build([2000, 2007], analysis_year=2015),
+        valuation=Valuation({y: 5.0 for y in range(2000, 2016)}, 0.02),
+    )
+    maps = _maps(11, classes, 2, (700, 530), 0.0)
+    maps[:, :520, :] = 255  # the first HDF5 chunk row is all nodata -> not stored
+    run = run_transitions(grid(maps, [2000, 2007], chunks=chunks), classes, matrix, spec)
+    histogram = engine.write_netcdf(run, tmp_path / "out.nc", window=512, workers=2)
+    back = xr.open_dataset(tmp_path / "out.nc", engine="netcdf4")
+    expected = run.dataset.compute()
+    for name in expected.data_vars:
+        np.testing.assert_array_equal(back[name].values, expected[name].values, err_msg=name)
+    assert back.attrs["pixels_nodata_all_snapshots"] == 520 * 530
+    assert int(histogram["count"].sum()) == 700 * 530
