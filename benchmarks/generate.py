@@ -94,5 +94,7 @@ def generate(folder: Path, size: int) -> Path:
     for name in ("biophysical_table.csv", "transitions.csv", "price_table.csv"):
         shutil.copy(SHARED / name, folder / name)
     csv = folder / "snapshots.csv"
-    csv.write_text("snapshot_year,raster_path\n" + "".join(f"{y},{p.name}\n" for y, p in zip(YEARS, paths, strict=True)))
+    csv.write_text(
+        "snapshot_year,raster_path\n" + "".join(f"{y},{p.name}\n" for y, p in zip(YEARS, paths, strict=True))
+    )
     return csv

@@ -66,21 +66,38 @@ def write_random_scenario(folder: Path) -> dict[str, object]:
     rng = np.random.default_rng(RANDOM_SEED)
     folder.mkdir(parents=True, exist_ok=True)
     columns = [
-        "lucode", "lulc-class", "biomass-initial", "soil-initial", "litter-initial",
-        "biomass-half-life", "biomass-low-impact-disturb", "biomass-med-impact-disturb",
-        "biomass-high-impact-disturb", "biomass-yearly-accumulation", "soil-half-life",
-        "soil-low-impact-disturb", "soil-med-impact-disturb", "soil-high-impact-disturb",
-        "soil-yearly-accumulation", "litter-yearly-accumulation",
+        "lucode",
+        "lulc-class",
+        "biomass-initial",
+        "soil-initial",
+        "litter-initial",
+        "biomass-half-life",
+        "biomass-low-impact-disturb",
+        "biomass-med-impact-disturb",
+        "biomass-high-impact-disturb",
+        "biomass-yearly-accumulation",
+        "soil-half-life",
+        "soil-low-impact-disturb",
+        "soil-med-impact-disturb",
+        "soil-high-impact-disturb",
+        "soil-yearly-accumulation",
+        "litter-yearly-accumulation",
     ]
     lines = [",".join(columns)]
     for code, name in enumerate(RANDOM_CLASSES):
         row = [
-            code, name,
-            round(rng.uniform(0, 60), 2), round(rng.uniform(50, 900), 1), round(rng.uniform(0, 5), 2),
-            round(rng.uniform(0.2, 15), 2), *[round(v, 2) for v in np.sort(rng.uniform(0, 1, 3))],
-            round(rng.uniform(0, 3), 2), round(rng.uniform(0.5, 10), 2),
+            code,
+            name,
+            round(rng.uniform(0, 60), 2),
+            round(rng.uniform(50, 900), 1),
+            round(rng.uniform(0, 5), 2),
+            round(rng.uniform(0.2, 15), 2),
             *[round(v, 2) for v in np.sort(rng.uniform(0, 1, 3))],
-            round(rng.uniform(0, 8), 2), round(rng.uniform(0, 0.5), 2),
+            round(rng.uniform(0, 3), 2),
+            round(rng.uniform(0.5, 10), 2),
+            *[round(v, 2) for v in np.sort(rng.uniform(0, 1, 3))],
+            round(rng.uniform(0, 8), 2),
+            round(rng.uniform(0, 0.5), 2),
         ]
         if code == 4:  # one class with zero half-lives: InVEST reads them as "no emissions"
             row[5] = 0
@@ -90,7 +107,9 @@ def write_random_scenario(folder: Path) -> dict[str, object]:
     cells = ["accum", "low-impact-disturb", "med-impact-disturb", "high-impact-disturb", "NCC", ""]
     matrix = ["lulc-class," + ",".join(RANDOM_CLASSES)]
     for name in RANDOM_CLASSES:
-        matrix.append(name + "," + ",".join(cells[int(i)] for i in rng.integers(0, len(cells), len(RANDOM_CLASSES))))
+        matrix.append(
+            name + "," + ",".join(cells[int(i)] for i in rng.integers(0, len(cells), len(RANDOM_CLASSES)))
+        )
     (folder / "transitions.csv").write_text("\n".join(matrix) + "\n")
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32618)
@@ -104,7 +123,9 @@ def write_random_scenario(folder: Path) -> dict[str, object]:
         if k == 2:
             array[5, 5] = 255  # nodata in one snapshot only
         path = folder / f"lulc_{year}.tif"
-        ds = gdal.GetDriverByName("GTiff").Create(str(path), RANDOM_SHAPE[1], RANDOM_SHAPE[0], 1, gdal.GDT_Byte)
+        ds = gdal.GetDriverByName("GTiff").Create(
+            str(path), RANDOM_SHAPE[1], RANDOM_SHAPE[0], 1, gdal.GDT_Byte
+        )
         ds.SetGeoTransform((380000.0, 10.0, 0.0, 4300000.0, 0.0, -10.0))
         ds.SetProjection(srs.ExportToWkt())
         band = ds.GetRasterBand(1)
@@ -113,7 +134,9 @@ def write_random_scenario(folder: Path) -> dict[str, object]:
         ds = None
         snapshot_lines.append(f"{year},{path.name}")
     (folder / "snapshots.csv").write_text("\n".join(snapshot_lines) + "\n")
-    prices = ["year,price"] + [f"{y},{round(float(p), 4)}" for y, p in zip(range(2000, 2031), rng.uniform(5, 50, 31))]
+    prices = ["year,price"] + [
+        f"{y},{round(float(p), 4)}" for y, p in zip(range(2000, 2031), rng.uniform(5, 50, 31), strict=True)
+    ]
     (folder / "price_table.csv").write_text("\n".join(prices) + "\n")
     return {
         "analysis_year": 2030,
@@ -131,7 +154,10 @@ def raster_values(path: Path) -> list[list[float | None]]:
     band = ds.GetRasterBand(1)
     values = band.ReadAsArray().astype(np.float64)
     nodata = band.GetNoDataValue()
-    return [[None if (nodata is not None and v == nodata) or not np.isfinite(v) else float(v) for v in row] for row in values]
+    return [
+        [None if (nodata is not None and v == nodata) or not np.isfinite(v) else float(v) for v in row]
+        for row in values
+    ]
 
 
 def raster_sum(path: Path) -> dict[str, float | int]:
@@ -152,7 +178,9 @@ def raster_sum(path: Path) -> dict[str, float | int]:
     }
 
 
-def run_peer(name: str, inputs: Path, *, settings: dict[str, object] | None = None, per_pixel: bool = False) -> dict[str, object]:
+def run_peer(
+    name: str, inputs: Path, *, settings: dict[str, object] | None = None, per_pixel: bool = False
+) -> dict[str, object]:
     import natcap.invest
     from natcap.invest.coastal_blue_carbon import coastal_blue_carbon
 
@@ -175,7 +203,9 @@ def run_peer(name: str, inputs: Path, *, settings: dict[str, object] | None = No
         seconds = time.perf_counter() - start
         out = Path(workspace)
         outputs = {p.stem: raster_sum(p) for p in sorted((out / "output").glob("*.tif"))}
-        pixels = {p.stem: raster_values(p) for p in sorted((out / "output").glob("*.tif"))} if per_pixel else None
+        pixels = (
+            {p.stem: raster_values(p) for p in sorted((out / "output").glob("*.tif"))} if per_pixel else None
+        )
         years = sorted(int(p.stem.rsplit("-", 1)[1]) for p in (out / "output").glob("carbon-stock-at-*.tif"))
         pools = {}
         for pool in ("soil", "biomass"):

@@ -25,8 +25,8 @@ import os
 import threading
 import zlib
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -47,17 +47,22 @@ from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.transitions import Layout, Mode, ModelSpec, resolve_parameters, unit_outputs
 from bluecarbon.errors import InputError
 
+try:  # ISA-L deflate; the standard library's zlib is the fallback
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover
+    isal_zlib = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
 #: Largest number of possible trajectories for which the lookup table is built up front.
 DENSE_LIMIT: Final[int] = 1 << 18
 #: Default block edge (pixels) when the input is not chunked yet.
-DEFAULT_CHUNK: Final[int] = 1024
+DEFAULT_CHUNK: Final[int] = 512
 _PACK_LIMIT: Final[int] = 1 << 62
 #: Edge of the HDF5 chunks of every output variable (pixels).
 HDF5_CHUNK: Final[int] = 512
 #: Edge of the windows computed by one writer task (a multiple of ``HDF5_CHUNK``).
-WRITE_WINDOW: Final[int] = 1024
+WRITE_WINDOW: Final[int] = 512
 #: Histogram columns holding the class index at each snapshot: ``snapshot_0``, ``snapshot_1``, ...
 TRAJECTORY_PREFIX: Final[str] = "snapshot_"
 
@@ -830,10 +835,17 @@ def _compress_window(
                     chunk = pad
                 raw = np.ascontiguousarray(chunk).tobytes()
                 if complevel > 0:
-                    deflate = zlib.compressobj(complevel)
-                    raw = deflate.compress(raw) + deflate.flush()
+                    raw = _deflate(raw, complevel)
                 out.append((name, (*lead, y0 + cy, x0 + cx), raw))
     return out
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    """A zlib stream (HDF5's deflate filter): ISA-L for levels 1-3 (about 4x faster than zlib at
+    the same ratio, and it releases the GIL), the standard library otherwise."""
+    if isal_zlib is not None and level <= 3:
+        return bytes(isal_zlib.compress(data, level))
+    return zlib.compress(data, level)
 
 
 def _store_chunks(

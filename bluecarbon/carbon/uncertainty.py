@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from bluecarbon import params
 from bluecarbon.carbon.cbc_tables import ClassTable
@@ -81,7 +81,7 @@ def se_from_range(low: ArrayLike, high: ArrayLike, *, level: float = 0.95) -> ND
 
     (``z = 1.96`` for 95 %).
     """
-    z = stats.norm.ppf(0.5 + level / 2.0)
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
     return (np.asarray(high, dtype=np.float64) - np.asarray(low, dtype=np.float64)) / (2.0 * z)
 
 
@@ -92,6 +92,8 @@ def ci_half_width(se: ArrayLike, n: ArrayLike, *, level: float = 0.90) -> NDArra
     ----------
     Verra VM0033 v2.1 section 8.5 (METHODS.md section 6).
     """
+    from scipy import stats  # scipy.stats costs ~1 s to import; only this function needs it
+
     dof = np.maximum(np.asarray(n, dtype=np.float64) - 1.0, 1.0)
     return stats.t.ppf(0.5 + level / 2.0, dof) * np.asarray(se, dtype=np.float64)
 
@@ -201,7 +203,7 @@ def area_relative_se(
     area_ha: ArrayLike, area_ci_ha: ArrayLike, *, level: float = 0.95
 ) -> NDArray[np.float64]:
     """Relative SE of a mapped area from its ``level`` CI half-width (Olofsson et al. 2014)."""
-    z = stats.norm.ppf(0.5 + level / 2.0)
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
     a = np.asarray(area_ha, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(a > 0, np.asarray(area_ci_ha, dtype=np.float64) / z / np.where(a > 0, a, 1.0), 0.0)

@@ -30,7 +30,6 @@ from bluecarbon.carbon.totals import order_columns, summary_table
 from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.valuation import Valuation, price_series, read_price_table
-from bluecarbon.carbon.zonal import read_parcels, zone_raster
 from bluecarbon.errors import InputError
 from bluecarbon.vocab import CarbonBasis
 
@@ -143,6 +142,8 @@ def invest_transition_analysis(
     maps = open_snapshots(snapshots, chunks=chunks)
     zones, zone_ids = (None, ())
     if parcels is not None:
+        from bluecarbon.carbon.zonal import read_parcels, zone_raster
+
         zones, zone_ids = zone_raster(read_parcels(str(parcels)), maps.isel(year=0))
     run = run_transitions(
         maps,

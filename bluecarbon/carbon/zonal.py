@@ -11,24 +11,28 @@ wins where parcels overlap, which is reported).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import dask
 import dask.array as da
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
 from affine import Affine
-from pyogrio.errors import DataLayerError, DataSourceError
-from rasterio import features
 
 from bluecarbon.errors import InputError
+
+if TYPE_CHECKING:  # geopandas costs ~1 s to import; only parcel runs need it
+    import geopandas as gpd
 
 PARCEL_ID: str = "parcel_id"
 
 
 def read_parcels(path: str, *, id_column: str | None = None) -> gpd.GeoDataFrame:
     """Parcels from a vector file with a ``parcel_id`` column (or ``id_column``)."""
+    import geopandas as gpd
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
         frame = gpd.read_file(path)
     except (DataSourceError, DataLayerError, OSError) as exc:
@@ -95,6 +99,8 @@ def _burn_block(
 def _burn(
     geoms: Sequence[tuple[object, int]], transform: Affine, shape: tuple[int, int], y0: int, x0: int
 ) -> np.ndarray:
+    from rasterio import features
+
     if not geoms:
         return np.zeros(shape, dtype=np.int32)
     return features.rasterize(
