@@ -31,7 +31,7 @@ from scipy import sparse
 
 from bluecarbon.carbon.cbc_tables import POOLS, ClassTable
 from bluecarbon.carbon.engine import TRAJECTORY_PREFIX, TransitionRun
-from bluecarbon.carbon.transitions import ModelSpec, resolve_parameters, unit_outputs
+from bluecarbon.carbon.transitions import Mode, ModelSpec, resolve_parameters, unit_outputs
 from bluecarbon.carbon.uncertainty import (
     UncertaintySettings,
     conservative_value,
@@ -290,7 +290,6 @@ def _monte_carlo(
     spec, classes = run.spec, run.classes
     tl = spec.timeline
     rng = np.random.default_rng(settings.seed)
-    ha = run.pixel_area_ha
     drawn = draw_class_table(classes, draws=settings.draws, rng=rng)
     uncertain = drawn is not classes or any(float(r) > 0 for r in area_relative_se.values())
     if not uncertain:
@@ -317,21 +316,10 @@ def _monte_carlo(
             _targets(stock_rows, flow_rows, frames), (stock_keys, flow_keys), strict=True
         )
     ]
-    samples = {name: np.zeros((settings.draws, len(rows.frame))) for rows, name, *_ in targets}
-    for start in range(0, settings.draws, DRAW_BATCH):
-        stop = min(start + DRAW_BATCH, settings.draws)
-        batch = drawn.with_values(
-            {c: np.asarray(v)[start:stop] for c, v in drawn.values.items() if np.ndim(v) == 2}
-        )
-        values = per_hectare(tc.trajectories, batch, run, spec, run.matrix)
-        for rows, name, *_ in targets:
-            if rows.frame.empty:
-                continue
-            arr = values[name]  # (layers, D, T) with draws, (layers, T) without
-            v = np.moveaxis(arr, 1, 0) if arr.ndim == 3 else np.broadcast_to(arr, (stop - start, *arr.shape))
-            v = np.nan_to_num(v, nan=0.0)
-            for (_, layer), members in rows.groups(by_scope=False):
-                samples[name][start:stop, members] = (rows.weights[members] @ v[:, layer, :].T).T * ha
+    if spec.mode is Mode.DEFAULT and all(c in LINEAR_COLUMNS for c in _uncertain_columns(drawn)):
+        samples = _linear_samples(drawn, classes, tc, run, targets, settings.draws)
+    else:
+        samples = _brute_force_samples(drawn, tc, run, targets, settings.draws)
     for _rows, name, label, keys, frame in targets:
         if frame is None:
             continue
@@ -345,6 +333,82 @@ def _monte_carlo(
                 scale = np.where(table_central != 0, central / table_central, 0.0)
             sample = sample * scale[None]
         _fill_uncertainty(frame, label, basis_suffix, sample, settings)
+
+
+#: Columns the default-mode outputs are affine in (with fractions and half-lives fixed): every
+#: stock, flow and NPV is f(0) + J x in these, so Monte Carlo draws need no kernel re-runs.
+LINEAR_COLUMNS: Final[frozenset[str]] = frozenset(
+    {f"{pool}-initial" for pool in POOLS}
+    | {f"{pool}-yearly-accumulation" for pool in POOLS}
+    | {"drained-soil-ef", "rewetted-ch4-ef"}
+)
+
+
+def _uncertain_columns(drawn: ClassTable) -> list[str]:
+    return [c for c, v in drawn.values.items() if np.ndim(v) == 2]
+
+
+def _row_totals(rows: _Rows, values: np.ndarray, ha: float) -> np.ndarray:
+    """Row totals of per-hectare values ``(..., layers, T)`` -> ``(..., rows)``."""
+    out = np.zeros((*values.shape[:-2], len(rows.frame)))
+    v = np.nan_to_num(values, nan=0.0)
+    for (_, layer), members in rows.groups(by_scope=False):
+        out[..., members] = (rows.weights[members] @ np.moveaxis(v[..., layer, :], -1, 0)).T * ha
+    return out
+
+
+def _linear_samples(
+    drawn: ClassTable,
+    classes: ClassTable,
+    tc: TrajectoryCounts,
+    run: TransitionRun,
+    targets: list[tuple[_Rows, str, str, list[Any], pd.DataFrame | None]],
+    draws: int,
+) -> dict[str, np.ndarray]:
+    """Draws of row totals as f(0) + X J, J from one kernel run per uncertain (column, class)."""
+    columns = _uncertain_columns(drawn)
+    zero = classes.with_values(
+        {c: np.zeros_like(np.asarray(classes.values[c], dtype=np.float64)) for c in columns}
+    )
+    base_values = per_hectare(tc.trajectories, zero, run, run.spec, run.matrix)
+    base = {name: _row_totals(rows, base_values[name], run.pixel_area_ha) for rows, name, *_ in targets}
+    samples = {name: np.broadcast_to(b, (draws, b.size)).copy() for name, b in base.items()}
+    for column in columns:
+        for k in range(classes.n_classes):
+            draw = np.asarray(drawn.values[column])[:, k]
+            if not np.any(draw):
+                continue
+            unit = np.zeros(classes.n_classes)
+            unit[k] = 1.0
+            values = per_hectare(tc.trajectories, zero.with_values({column: unit}), run, run.spec, run.matrix)
+            for rows, name, *_ in targets:
+                slope = _row_totals(rows, values[name], run.pixel_area_ha) - base[name]
+                samples[name] += draw[:, None] * slope[None, :]
+    return samples
+
+
+def _brute_force_samples(
+    drawn: ClassTable,
+    tc: TrajectoryCounts,
+    run: TransitionRun,
+    targets: list[tuple[_Rows, str, str, list[Any], pd.DataFrame | None]],
+    draws: int,
+) -> dict[str, np.ndarray]:
+    """Draws of row totals by re-running the kernel on every draw (batches of DRAW_BATCH)."""
+    samples = {name: np.zeros((draws, len(rows.frame))) for rows, name, *_ in targets}
+    for start in range(0, draws, DRAW_BATCH):
+        stop = min(start + DRAW_BATCH, draws)
+        batch = drawn.with_values(
+            {c: np.asarray(v)[start:stop] for c, v in drawn.values.items() if np.ndim(v) == 2}
+        )
+        values = per_hectare(tc.trajectories, batch, run, run.spec, run.matrix)
+        for rows, name, *_ in targets:
+            if rows.frame.empty:
+                continue
+            arr = values[name]  # (layers, D, T) with draws, (layers, T) without
+            v = np.moveaxis(arr, 1, 0) if arr.ndim == 3 else np.broadcast_to(arr, (stop - start, *arr.shape))
+            samples[name][start:stop] = _row_totals(rows, v, run.pixel_area_ha)
+    return samples
 
 
 def _targets(

@@ -24,7 +24,7 @@ Two modes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -161,6 +161,8 @@ class UnitParameters:
     valid: np.ndarray
     drained: np.ndarray | None = None
     methane: np.ndarray | None = None
+    entered: np.ndarray | None = None
+    entry_initial: Mapping[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,14 @@ class Layout:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything the kernel needs besides the per-unit parameters."""
+    """Everything the kernel needs besides the per-unit parameters.
+
+    ``reset_on_entry`` (default mode only) sets a pixel's pools to the initial stocks of the
+    class it enters through an ``accum`` transition, the user's guide's "storage equilibrium"
+    reading (IPCC stock-difference style: a class holds its class stock). The jump is a
+    reclassification, not sequestration, so stock change = net sequestration + jumps. Off, the
+    stock carries over and grows by accumulation (InVEST's code and mass balance).
+    """
 
     timeline: Timeline
     mode: Mode = Mode.DEFAULT
@@ -204,6 +213,7 @@ class ModelSpec:
     drained: bool = False
     rewetting: bool = False
     gwp100_ch4: float | None = None
+    reset_on_entry: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def layout(self) -> Layout:
@@ -288,6 +298,17 @@ def resolve_parameters(
             on = matrix.rewetted[prev, cur] if k else np.zeros(cur.shape, dtype=bool)
             methane.append(np.where(on, value("rewetted-ch4-ef", cur), 0.0) / 1000.0)
     valid = np.all(idx != nodata, axis=0)
+    entered = entry_initial = None
+    if spec.reset_on_entry:
+        changes = [np.zeros(idx[0].shape, dtype=bool)]
+        changes += [
+            (action[idx[k - 1], idx[k]] == int(Action.ACCUM)) & (idx[k - 1] != idx[k])
+            for k in range(1, n_snap)
+        ]
+        entered = np.stack(changes)
+        entry_initial = {
+            pool: _stack([value(f"{pool}-initial", idx[k]) for k in range(n_snap)]) for pool in POOLS
+        }
     periods = {
         "accumulation": {p: _stack(v) for p, v in accumulation.items()},
         "disturbance": {p: _stack(v) for p, v in disturbance.items()},
@@ -313,6 +334,10 @@ def resolve_parameters(
         valid=fit(valid),
         drained=fit(_stack(drained), (n_snap,)) if spec.drained else None,
         methane=fit(_stack(methane), (n_snap,)) if spec.rewetting else None,
+        entered=None if entered is None else fit(entered, (n_snap,)),
+        entry_initial=None
+        if entry_initial is None
+        else {p: fit(v, (n_snap,)) for p, v in entry_initial.items()},
     )
 
 
@@ -370,13 +395,20 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
                 total = total + params.accumulation[pool][k] * span
         return total
 
-    for pool in DISTURBABLE_POOLS:
+    def jumped(jumps: list[tuple[int, np.ndarray]], t: float, like: np.ndarray) -> np.ndarray:
+        total = np.zeros_like(like)
+        for t0, delta in jumps:
+            if t >= t0:
+                total = total + delta
+        return total
+
+    for pool in POOLS:
         cohorts: list[tuple[np.ndarray, int, np.ndarray]] = []
+        jumps: list[tuple[int, np.ndarray]] = []
+        like = params.initial[pool]
 
         def emitted_by(
-            t: float,
-            cohorts: list[tuple[np.ndarray, int, np.ndarray]] = cohorts,
-            like: np.ndarray = params.initial[pool],
+            t: float, cohorts: list[tuple[np.ndarray, int, np.ndarray]] = cohorts, like: np.ndarray = like
         ) -> np.ndarray:
             total = np.zeros_like(like)
             for v, s, a in cohorts:
@@ -384,9 +416,25 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
                     total = total + v * (1.0 - np.power(a, t - s))
             return total
 
+        def stock_at(
+            t: float,
+            pool: str = pool,
+            jumps: list[tuple[int, np.ndarray]] = jumps,
+            emitted: Callable[[float], np.ndarray] = emitted_by,
+        ) -> np.ndarray:
+            base = params.initial[pool] + accumulated(pool, t) - emitted(t)
+            return base + jumped(jumps, t, params.initial[pool])
+
         for k in range(1, tl.n_periods):
             t0 = tl.starts[k]
-            stock = params.initial[pool] + accumulated(pool, t0) - emitted_by(t0)
+            stock = stock_at(t0)
+            if params.entered is not None and params.entry_initial is not None:
+                # Reset on entry: the pool takes the new class's stock (a reclassification).
+                delta = np.where(params.entered[k], params.entry_initial[pool][k] - stock, 0.0)
+                jumps.append((t0, delta))
+                stock = stock + delta
+            if pool not in DISTURBABLE_POOLS:
+                continue
             pending = np.zeros_like(stock)
             for v, s, a in cohorts:
                 pending = pending + v * np.power(a, t0 - s)
@@ -395,11 +443,10 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
             v_k = np.where(is_zero(h), 0.0, params.disturbance[pool][k] * (stock - pending))
             cohorts.append((v_k, t0, a_k))
         for y in years:
-            out_stock[pool].append(params.initial[pool] + accumulated(pool, y) - emitted_by(y))
+            out_stock[pool].append(stock_at(y))
         for i, k in enumerate(tl.reported_periods):
             emissions[i] = emissions[i] + (emitted_by(tl.ends[k]) - emitted_by(tl.starts[k]))
         cohorts_all += cohorts
-    out_stock["litter"] = [params.initial["litter"] + accumulated("litter", y) for y in years]
 
     by_pool = np.stack([np.stack(out_stock[p]) for p in POOLS])
     by_pool = np.where((by_pool < 0) & (by_pool > -ROUNDING_FLOOR), 0.0, by_pool)

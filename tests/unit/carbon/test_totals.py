@@ -141,3 +141,37 @@ def test_shellfish_harvests_join_as_their_own_pool() -> None:
     # 10 % relative SE: U90 ~ 0.1645 < 0.20 -> no deduction; buffer 10 %.
     assert row["net_sequestration_uncertainty"] == pytest.approx(0.1645, abs=0.01)
     assert row["net_sequestration_conservative_t_co2e"] == pytest.approx(36.6419 * 0.9, rel=1e-4)
+
+
+def test_linear_monte_carlo_equals_brute_force(tmp_path: Path) -> None:
+    """Default-mode outputs are affine in stocks and rates: f(0) + X J gives the same draws."""
+    import dataclasses
+
+    from bluecarbon.carbon import totals as tt
+    from bluecarbon.carbon.engine import compute_histogram, open_snapshots, run_transitions
+    from bluecarbon.carbon.transitions import ModelSpec, Timeline
+    from bluecarbon.carbon.uncertainty import draw_class_table
+    from tests.unit.carbon.test_engine import random_world
+
+    classes, matrix = random_world(4, 3)
+    se = {
+        c: np.abs(np.asarray(classes.values[c])) * 0.2
+        for c in ("soil-initial", "biomass-yearly-accumulation")
+    }
+    classes = dataclasses.replace(classes, standard_errors=se)
+    rng = np.random.default_rng(3)
+    maps = {y: rng.choice(classes.lucodes, size=(6, 7)) for y in (2000, 2006, 2013)}
+    write_snapshots(tmp_path, maps)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2006, 2013], analysis_year=2020, years=[2010]))
+    run = run_transitions(
+        open_snapshots({y: tmp_path / f"lulc_{y}.tif" for y in maps}), classes, matrix, spec
+    )
+    tc = tt.trajectory_counts(compute_histogram(run), n_snapshots=3, n_zones=0)
+    stock_rows, flow_rows = tt._build_rows(tc, run)
+    frames = [stock_rows.frame, flow_rows.frame]
+    targets = [(r, n, lab, [], f) for r, n, lab, _, f in tt._targets(stock_rows, flow_rows, frames)]
+    drawn = draw_class_table(classes, draws=150, rng=np.random.default_rng(5))
+    linear = tt._linear_samples(drawn, classes, tc, run, targets, 150)
+    brute = tt._brute_force_samples(drawn, tc, run, targets, 150)
+    for name in linear:
+        np.testing.assert_allclose(linear[name], brute[name], rtol=1e-9, atol=1e-6)

@@ -162,3 +162,15 @@ def test_default_mode_stock_change_equals_net_sequestration(traj: list[int], gap
     assert last - first == pytest.approx(float(out["total_net_sequestration"]), abs=1e-6)
     assert (out["carbon_stock_by_pool"] >= 0).all()
     assert (out["carbon_emissions"] >= 0).all()
+
+
+def test_reset_on_entry_by_hand() -> None:
+    # developed 2000 -> marsh 2010 (accum), analysis 2020.
+    carried = _run([1, 0], [2000, 2010], 2020, Mode.DEFAULT)
+    reset = _run([1, 0], [2000, 2010], 2020, Mode.DEFAULT, reset_on_entry=True)
+    # Carried over: 0 in 2010, then 4.5/yr -> 45 in 2020.
+    np.testing.assert_allclose(carried["carbon_stock"], [0.0, 0.0, 45.0])
+    # Reset: the pixel holds the marsh stock from 2010 (20 + 300 + 2 = 322), then + 45 -> 367;
+    # the jump is a reclassification: net sequestration is still 45.
+    np.testing.assert_allclose(reset["carbon_stock"], [0.0, 322.0, 367.0])
+    np.testing.assert_allclose(reset["net_sequestration"], carried["net_sequestration"])
