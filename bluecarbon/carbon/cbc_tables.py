@@ -226,9 +226,9 @@ def class_table_from_frame(frame: pd.DataFrame, *, basis: CarbonBasis, source: s
         dup = next(c for c in codes if codes.count(c) > 1)
         raise InputError(f"lucode {dup} appears twice", file=where, column="lucode", expected="unique codes")
     if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
+        dup_name = next(n for n in names if names.count(n) > 1)
         raise InputError(
-            f"class {dup!r} appears twice", file=where, column="lulc-class", expected="unique names"
+            f"class {dup_name!r} appears twice", file=where, column="lulc-class", expected="unique names"
         )
     values: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
@@ -369,7 +369,7 @@ def habitat_flags_from_names(classes: ClassTable) -> dict[str, bool]:
 # ------------------------------------------------------------------------------ helpers
 def _read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, **kwargs)  # type: ignore[call-overload]
+        return pd.read_csv(path, **kwargs)
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

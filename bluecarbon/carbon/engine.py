@@ -233,6 +233,8 @@ def run_transitions(
     data = classes_map.data
     zone_data = zones.data if zones is not None else None
     override_data = [overrides[n].data for n in overrides]
+    layers: Any
+    histogram: Delayed | pd.DataFrame
     if isinstance(data, da.Array):
         layers, histogram = _run_dask(processor, data, zone_data, override_data)
         source = _BlockSource(processor=processor, data=data, zones=zone_data, overrides=tuple(override_data))
@@ -665,7 +667,9 @@ def _assemble(
     currency = spec.valuation.currency if spec.valuation is not None else "currency"
     for name, (a, b, shape) in layout.offsets().items():
         arr = layers[a:b].reshape(*shape, ny, nx) if shape else layers[a]
-        var_attrs = {k: v.format(basis=basis, currency=currency) for k, v in _VARIABLE_ATTRS[name].items()}
+        var_attrs: dict[str, object] = {
+            k: v.format(basis=basis, currency=currency) for k, v in _VARIABLE_ATTRS[name].items()
+        }
         if name in ("methane_emissions",):
             var_attrs["gas"] = "CH4"
         elif name == "methane_emissions_co2e":
@@ -866,7 +870,7 @@ def _write_structure(ds: xr.Dataset, path: Path, *, complevel: int, edge: tuple[
     with netCDF4.Dataset(path, "a") as nc:
         for name, var in ds.data_vars.items():
             chunks = tuple(1 for _ in var.dims[:-2]) + edge
-            v = nc.createVariable(
+            v = nc.createVariable(  # type: ignore[call-overload]
                 str(name),
                 "f4",
                 var.dims,

@@ -39,7 +39,7 @@ def soil_density_by_habitat(
     """
     if min_cores is None:
         min_cores = int(params.lookup("soil_defaults", "min_cores_for_site_estimate").value)
-    rows = []
+    rows: list[dict[str, object]] = []
     full = core_table[core_table["reached_depth"] & core_table["stock_mg_c_ha"].notna()]
     for habitat in habitats:
         values = full.loc[full["habitat"] == habitat.value, "stock_mg_c_ha"].to_numpy(float)

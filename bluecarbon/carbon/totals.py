@@ -189,7 +189,7 @@ def summary_table(
     def row_sum(rows: _Rows, name: str, lead: tuple[int, ...] = ()) -> np.ndarray:
         out = np.zeros(len(rows.frame))
         if scoped_sums is not None:
-            sel = scoped_sums[name][(slice(None), *lead)] if lead else scoped_sums[name]
+            sel = scoped_sums[name][(slice(None), *lead)] if lead else scoped_sums[name]  # type: ignore[arg-type]
             mask = (rows.weights != 0).astype(np.float64)
             for (scope, layer), members in rows.groups(by_scope=True):
                 out[members] = mask[members] @ np.nan_to_num(sel[scope, layer], nan=0.0)

@@ -512,7 +512,7 @@ def _compat(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
     tl = spec.timeline
     years = tl.output_years
     reported = tl.reported_periods
-    by_year: dict[str, list[np.ndarray | None]] = {p: [None] * len(years) for p in POOLS}
+    by_year: dict[str, list[np.ndarray]] = {p: [np.zeros(())] * len(years) for p in POOLS}
     period_emission: list[np.ndarray] = [np.zeros(()) for _ in reported]
     period_net: list[np.ndarray] = [np.zeros(()) for _ in reported]
     for pool in DISTURBABLE_POOLS:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -190,8 +190,8 @@ def draw_class_table(classes: ClassTable, *, draws: int, rng: np.random.Generato
 
 
 def draw_area_factors(
-    relative_se: Mapping[object, float], *, draws: int, rng: np.random.Generator
-) -> dict[object, np.ndarray]:
+    relative_se: Mapping[Any, float], *, draws: int, rng: np.random.Generator
+) -> dict[Any, np.ndarray]:
     """Multiplicative area errors per key (class, or (year, class)): ``N(1, r)`` clipped at 0."""
     return {
         key: np.maximum(1.0 + rng.standard_normal(draws) * float(r), 0.0) if r > 0 else np.ones(draws)

@@ -140,7 +140,8 @@ def invest_transition_analysis(
         gwp100_ch4=gwp100_ch4() if matrix.calls_for_rewetting else None,
     )
     maps = open_snapshots(snapshots, chunks=chunks)
-    zones, zone_ids = (None, ())
+    zones: xr.DataArray | None = None
+    zone_ids: tuple[str, ...] = ()
     if parcels is not None:
         from bluecarbon.carbon.zonal import read_parcels, zone_raster
 

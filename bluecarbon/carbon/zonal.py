@@ -124,7 +124,8 @@ def parcel_totals(
     """
     from bluecarbon.carbon.engine import pixel_area_ha as grid_pixel_area
 
-    names = list(variables or [v for v in product.data_vars if {"y", "x"} <= set(product[v].dims)])
+    gridded = [str(v) for v in product.data_vars if {"y", "x"} <= set(product[v].dims)]
+    names = [str(v) for v in variables] if variables else gridded
     if not names:
         raise InputError("the product has no (y, x) variables to total")
     first = product[names[0]]

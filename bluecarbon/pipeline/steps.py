@@ -287,7 +287,8 @@ def site_carbon(
     density = pd.read_parquet(soil.uris["soil_density"])
     maps = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")["habitat"]
     area = pd.read_parquet(habitat.uris["area"])
-    zones, zone_ids = None, ()
+    zones: xr.DataArray | None = None
+    zone_ids: tuple[str, ...] = ()
     if parcels is not None:
         site_parcels = gpd.read_parquet(parcels.uris["parcels"])
         site_parcels = site_parcels[site_parcels["site"] == site_id]

@@ -65,3 +65,29 @@ def test_transitions_option_errors_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "--discount-rate" in result.output
     result = runner.invoke(app, _args(tmp_path, "--analysis-year", "2020"))
     assert result.exit_code == 1 and "before the last snapshot" in result.output
+
+
+def test_transitions_with_extra_emission_modifiers(tmp_path: Path) -> None:
+    text = (SHARED / "transitions.csv").read_text()
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    rows["salt-marsh"][header.index("developed")] = "high-impact-disturb+drained"
+    rows["upland"][header.index("salt-marsh")] = "accum+rewetted-low-salinity"
+    table = tmp_path / "transitions.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows.values())]) + "\n")
+    args = _args(tmp_path)
+    args[args.index("--transitions") + 1] = str(table)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(tmp_path / "cbc.nc")
+    drained = ds["drained_soil_emissions"].sel(period="2020-2030")
+    # 2,622 reclaimed marsh pixels drained from 2020: 7.9 t C x 3.664191 t CO2e/t C x 10 yr
+    assert float(drained.max()) == pytest.approx(7.9 * 44.0095 / 12.0107 * 10, rel=1e-6)
+    assert int((drained > 0).sum()) == 2622
+    assert ds["methane_emissions"].attrs["gas"] == "CH4"
+    assert ds["methane_emissions_co2e"].attrs["carbon_basis"] == "CO2e"
+    # 4,506 upland pixels become marsh in 2030 (rewetted): nothing before the analysis year
+    assert float(ds["methane_emissions"].sum()) == 0.0
+    summary = pd.read_csv(tmp_path / "cbc_summary.csv")
+    assert {"drained_soil_emissions_t_co2e", "methane_emissions_t_ch4"} <= set(summary.columns)

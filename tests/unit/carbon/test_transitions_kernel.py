@@ -174,3 +174,31 @@ def test_reset_on_entry_by_hand() -> None:
     # the jump is a reclassification: net sequestration is still 45.
     np.testing.assert_allclose(reset["carbon_stock"], [0.0, 322.0, 367.0])
     np.testing.assert_allclose(reset["net_sequestration"], carried["net_sequestration"])
+
+
+def test_extra_emissions_when_a_transition_calls_for_them() -> None:
+    # marsh -> developed (+drained) in 2010, developed -> marsh (+rewetted) in 2020, analysis 2030.
+    classes = class_table(
+        [MARSH | {"drained-soil-ef": 5.0, "rewetted-ch4-ef": 193.7}, DEVELOPED | {"drained-soil-ef": 0.0,
+         "rewetted-ch4-ef": 0.0}]
+    )  # fmt: skip
+    matrix = TransitionMatrix.empty(2)
+    matrix.action[0, 1], matrix.drained[0, 1] = Action.HIGH, True
+    matrix.action[1, 0], matrix.rewetted[1, 0] = Action.ACCUM, True
+    spec = ModelSpec(
+        timeline=Timeline.build([2000, 2010, 2020], analysis_year=2030),
+        drained=True,
+        rewetting=True,
+        gwp100_ch4=28.0,
+    )
+    idx = np.array([[0], [1], [0]], dtype=np.int16)
+    out = unit_outputs(resolve_parameters(idx, classes, matrix, spec), spec)
+    # Drained marsh soil 2010-2020: 5 (tables' basis)/ha/yr x 10 yr = 50; nothing in other periods.
+    np.testing.assert_allclose(out["drained_soil_emissions"][:, 0], [0.0, 50.0, 0.0])
+    # Rewetted at < 18 ppt 2020-2030: 193.7 kg CH4/ha/yr x 10 / 1000 = 1.937 t CH4; x 28 = 54.236 t CO2e
+    np.testing.assert_allclose(out["methane_emissions"][:, 0], [0.0, 0.0, 1.937])
+    np.testing.assert_allclose(out["methane_emissions_co2e"][:, 0], [0.0, 0.0, 54.236])
+    # Reported on their own: net sequestration is unchanged by them.
+    plain = ModelSpec(timeline=spec.timeline)
+    base = unit_outputs(resolve_parameters(idx, classes, matrix, plain), plain)
+    np.testing.assert_allclose(out["net_sequestration"], base["net_sequestration"])
