@@ -27,7 +27,7 @@ import zlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -111,7 +111,6 @@ class TransitionRun:
     pixel_area_ha: float
     zone_ids: tuple[str, ...] = ()
     layer_sums: bool = False
-    overrides: Mapping[str, xr.DataArray] = field(default_factory=dict)
     source: _BlockSource | None = None
 
 
@@ -257,7 +256,6 @@ def run_transitions(
         pixel_area_ha=pixel_area_ha(classes_map),
         zone_ids=tuple(zone_ids),
         layer_sums=bool(overrides),
-        overrides=overrides,
         source=source,
     )
 
@@ -723,24 +721,6 @@ def _axis_attrs(axis: str, crs: Any) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------- writing
-def netcdf_encoding(ds: xr.Dataset, *, complevel: int = 1) -> dict[str, dict[str, Any]]:
-    """zlib level ``complevel`` chunks of one year/period and up to 512 x 512 pixels; NaN fill."""
-    encoding: dict[str, dict[str, Any]] = {}
-    for name, var in ds.data_vars.items():
-        chunks = tuple(1 if d not in ("y", "x") else min(512, var.sizes[d]) for d in var.dims)
-        encoding[str(name)] = {
-            "zlib": complevel > 0,
-            "complevel": complevel,
-            "chunksizes": chunks,
-            "_FillValue": np.float32(np.nan),
-            "dtype": "float32",
-        }
-        mapping = var.encoding.get("grid_mapping", var.attrs.get("grid_mapping"))
-        if mapping is not None:
-            encoding[str(name)]["grid_mapping"] = mapping
-    return encoding
-
-
 def write_netcdf(
     run: TransitionRun,
     path: str | Path,
