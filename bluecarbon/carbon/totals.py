@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from bluecarbon.carbon.cbc_tables import POOLS, ClassTable
+from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.engine import TRAJECTORY_PREFIX, TransitionRun
 from bluecarbon.carbon.transitions import Mode, ModelSpec, resolve_parameters, unit_outputs
 from bluecarbon.carbon.uncertainty import (
@@ -83,7 +83,7 @@ def trajectory_counts(histogram: pd.DataFrame, *, n_snapshots: int, n_zones: int
 
 
 def per_hectare(
-    trajectories: np.ndarray, classes: ClassTable, run: TransitionRun | None, spec: ModelSpec, matrix: Any
+    trajectories: np.ndarray, classes: ClassTable, matrix: TransitionMatrix, spec: ModelSpec
 ) -> dict[str, np.ndarray]:
     """Kernel outputs per trajectory (and per draw when ``classes`` holds draws)."""
     params = resolve_parameters(trajectories, classes, matrix, spec)
@@ -177,7 +177,7 @@ def summary_table(
     n_snap = len(tl.snapshot_years)
     tc = trajectory_counts(histogram, n_snapshots=n_snap, n_zones=len(run.zone_ids))
     ha = run.pixel_area_ha
-    values = per_hectare(tc.trajectories, classes, run, spec, run.matrix)
+    values = per_hectare(tc.trajectories, classes, run.matrix, spec)
     valid = np.all(tc.trajectories != classes.nodata_index, axis=0).astype(np.float64)
     stock_rows, flow_rows = _build_rows(tc, run)
     layout = spec.layout()
@@ -370,7 +370,7 @@ def _linear_samples(
     zero = classes.with_values(
         {c: np.zeros_like(np.asarray(classes.values[c], dtype=np.float64)) for c in columns}
     )
-    base_values = per_hectare(tc.trajectories, zero, run, run.spec, run.matrix)
+    base_values = per_hectare(tc.trajectories, zero, run.matrix, run.spec)
     base = {name: _row_totals(rows, base_values[name], run.pixel_area_ha) for rows, name, *_ in targets}
     samples = {name: np.broadcast_to(b, (draws, b.size)).copy() for name, b in base.items()}
     for column in columns:
@@ -380,7 +380,7 @@ def _linear_samples(
                 continue
             unit = np.zeros(classes.n_classes)
             unit[k] = 1.0
-            values = per_hectare(tc.trajectories, zero.with_values({column: unit}), run, run.spec, run.matrix)
+            values = per_hectare(tc.trajectories, zero.with_values({column: unit}), run.matrix, run.spec)
             for rows, name, *_ in targets:
                 slope = _row_totals(rows, values[name], run.pixel_area_ha) - base[name]
                 samples[name] += draw[:, None] * slope[None, :]
@@ -401,7 +401,7 @@ def _brute_force_samples(
         batch = drawn.with_values(
             {c: np.asarray(v)[start:stop] for c, v in drawn.values.items() if np.ndim(v) == 2}
         )
-        values = per_hectare(tc.trajectories, batch, run, run.spec, run.matrix)
+        values = per_hectare(tc.trajectories, batch, run.matrix, run.spec)
         for rows, name, *_ in targets:
             if rows.frame.empty:
                 continue

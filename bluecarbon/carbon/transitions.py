@@ -25,7 +25,7 @@ Two modes:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -214,7 +214,6 @@ class ModelSpec:
     rewetting: bool = False
     gwp100_ch4: float | None = None
     reset_on_entry: bool = False
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     def layout(self) -> Layout:
         tl = self.timeline
