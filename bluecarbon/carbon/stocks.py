@@ -1,22 +1,32 @@
-"""Per-habitat carbon densities and class totals.
+"""Per-habitat carbon densities, the engine on habitat maps, and class totals for a release.
 
 The rule of METHODS.md section 1: site data win where they exist, IPCC Tier 1 defaults fill
 in where they do not. :func:`soil_density_by_habitat` makes that choice per habitat and
 records which source won (``density_source``), so every total can say where its density came
-from. Totals are area (ha) x density (Mg C ha-1) in tonnes, with CO2e columns beside them.
+from. :func:`habitat_carbon_run` runs the transition engine (the one checked against InVEST)
+on the pipeline's habitat maps with parameters from the parameter tables, and
+:func:`habitat_class_totals` turns its histogram into the ``class_totals`` table: area (ha) x
+density (Mg C ha-1) in tonnes, CO2e beside C, P5/P50/P95 and the VM0033 conservative value.
 """
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+import xarray as xr
 
 from bluecarbon import params
+from bluecarbon.carbon.defaults import habitat_class_table, habitat_transition_matrix
+from bluecarbon.carbon.engine import NodataPolicy, TransitionRun, run_transitions
 from bluecarbon.carbon.strata import stratum_summary
+from bluecarbon.carbon.totals import ECOSYSTEM_POOLS, summary_table
+from bluecarbon.carbon.transitions import ModelSpec, Timeline
+from bluecarbon.carbon.uncertainty import UncertaintySettings, area_relative_se, se_from_range
 from bluecarbon.errors import InputError
 from bluecarbon.units import CO2E_PER_C
-from bluecarbon.vocab import Habitat
+from bluecarbon.vocab import CarbonBasis, Habitat
 
 
 def soil_density_by_habitat(
@@ -78,7 +88,7 @@ def _tier1_soil(habitat: Habitat) -> dict[str, object] | None:
     except InputError:
         return None
     # IPCC gives a 95 % range; SE ~ half-width / 1.96 where a range is given.
-    se = (p.high - p.low) / 2 / stats.norm.ppf(0.975) if p.low is not None and p.high is not None else np.nan
+    se = float(se_from_range(p.low, p.high)) if p.low is not None and p.high is not None else np.nan
     return {
         "habitat": habitat.value,
         "soil_mg_c_ha": p.value,
@@ -88,22 +98,111 @@ def _tier1_soil(habitat: Habitat) -> dict[str, object] | None:
     }
 
 
-def accumulation_rate(habitat: Habitat) -> float:
-    """IPCC Tier 1 soil carbon accumulation, Mg C ha-1 yr-1 (0 for non-habitat)."""
-    try:
-        return params.lookup("ipcc_tier1", "soil_carbon_accumulation", habitat.value).value
-    except InputError:
-        return 0.0
+def habitat_carbon_run(
+    habitat_maps: xr.DataArray,
+    soil_density: pd.DataFrame,
+    *,
+    nodata_policy: NodataPolicy | str = NodataPolicy.FILL,
+    zones: xr.DataArray | None = None,
+    zone_ids: tuple[str, ...] = (),
+) -> TransitionRun:
+    """The transition engine on habitat maps ``habitat(year, y, x)`` (Habitat codes, NaN nodata).
+
+    Parameters come from the pipeline's tables (:mod:`bluecarbon.carbon.defaults`); carbon
+    basis, default (user's guide) mode; the analysis year is the year after the last map, so
+    every map year starts a period and has a sequestration rate. A pixel unmapped in some years
+    takes its nearest mapped class (``nodata_policy="fill"``, counted in the run's report).
+    """
+    years = [int(y) for y in habitat_maps["year"].values]
+    classes = habitat_class_table(soil_density)
+    matrix = habitat_transition_matrix(classes)
+    spec = ModelSpec(
+        timeline=Timeline.build(years, analysis_year=years[-1] + 1), basis=CarbonBasis.C, reset_on_entry=True
+    )
+    return run_transitions(
+        habitat_maps, classes, matrix, spec, nodata_policy=nodata_policy, zones=zones, zone_ids=zone_ids
+    )
 
 
-def class_totals(areas: pd.DataFrame, densities: pd.DataFrame) -> pd.DataFrame:
-    """Join areas (``site``, ``year``, ``habitat``, ``area_ha``) with densities; add stock and
-    sequestration totals in t C and t CO2e."""
-    frame = areas.merge(densities, on="habitat", how="inner")
-    frame["stock_t_c"] = frame["area_ha"] * frame["soil_mg_c_ha"]
-    frame["stock_se_t_c"] = frame["area_ha"] * frame["soil_se_mg_c_ha"]
-    frame["stock_t_co2e"] = frame["stock_t_c"] * CO2E_PER_C
-    rate = frame["habitat"].map(lambda h: accumulation_rate(Habitat(h)))
-    frame["sequestration_t_c_yr"] = frame["area_ha"] * rate
-    frame["sequestration_t_co2e_yr"] = frame["sequestration_t_c_yr"] * CO2E_PER_C
-    return frame
+def area_relative_errors(area: pd.DataFrame, *, default_ci_fraction: float) -> dict[tuple[int, str], float]:
+    """Relative SE of each (year, habitat) area: from ``area_ci_ha`` (95 % half-width) when the
+    habitat step supplies it, else ``default_ci_fraction`` (95 % half-width as a fraction)."""
+    ci = area["area_ci_ha"] if "area_ci_ha" in area.columns else pd.Series(np.nan, index=area.index)
+    ci = ci.where(ci.notna(), area["area_ha"] * default_ci_fraction)
+    rse = area_relative_se(area["area_ha"].to_numpy(), ci.to_numpy())
+    return {(int(y), str(h)): float(r) for y, h, r in zip(area["year"], area["habitat"], rse, strict=True)}
+
+
+def habitat_class_totals(
+    run: TransitionRun,
+    histogram: pd.DataFrame,
+    area: pd.DataFrame,
+    soil_density: pd.DataFrame,
+    *,
+    site: str,
+    uncertainty: UncertaintySettings,
+) -> pd.DataFrame:
+    """Per site, year and habitat: area, densities, stock and sequestration with uncertainty.
+
+    Densities (Mg C ha-1) are the engine's class means over the mapped pixels; totals are the
+    habitat step's area (``area_ha``, area-adjusted where available) x density, so stratified
+    area estimates replace pixel counting. The Monte Carlo percentiles scale the same way.
+    ``sequestration_t_c_yr`` is the class's net sequestration in the year after the map year
+    (accumulation minus disturbance emissions, annualised over the period the map starts).
+    """
+    rse = area_relative_errors(area, default_ci_fraction=uncertainty.default_area_ci_fraction)
+    summary = summary_table(run, histogram, uncertainty=uncertainty, area_relative_se=rse)
+    scope = summary[summary["scope"] == "class"]
+    years = set(run.spec.timeline.snapshot_years)
+    stock = scope[(scope["kind"] == "stock") & scope["year"].isin(years)].copy()
+    stock = stock.rename(columns={"lulc_class": "habitat", "area_ha": "mapped_area_ha"})
+    stock["year"] = stock["year"].astype(int)
+    flows = scope[scope["kind"] == "flow"].copy()
+    flows["years"] = (flows["period_end"] - flows["period_start"]).astype(float)
+    seq = (
+        flows.groupby(["period_start", "lulc_class"], as_index=False)
+        .agg(
+            net=("net_sequestration_t_c", "sum"),
+            p5=("net_sequestration_p5_t_c", "sum"),
+            p50=("net_sequestration_p50_t_c", "sum"),
+            p95=("net_sequestration_p95_t_c", "sum"),
+            conservative=("net_sequestration_conservative_t_c", "sum"),
+            flow_area=("area_ha", "sum"),
+            years=("years", "first"),
+        )
+        .rename(columns={"period_start": "year", "lulc_class": "habitat"})
+    )
+    seq["year"] = seq["year"].astype(int)
+    frame = stock.merge(seq, on=["year", "habitat"], how="left")
+    official = area[["year", "habitat", "area_ha", *(["area_ci_ha"] if "area_ci_ha" in area.columns else [])]]
+    frame = frame.merge(official, on=["year", "habitat"], how="left")
+    frame["area_ha"] = frame["area_ha"].fillna(frame["mapped_area_ha"])
+    mapped = frame["mapped_area_ha"].where(frame["mapped_area_ha"] > 0)
+    scale = frame["area_ha"] / mapped
+    out = pd.DataFrame(
+        {"site": site, "year": frame["year"], "habitat": frame["habitat"], "area_ha": frame["area_ha"]}
+    )
+    if "area_ci_ha" in frame.columns:
+        out["area_ci_ha"] = frame["area_ci_ha"]
+    out["mapped_area_ha"] = frame["mapped_area_ha"]
+    for pool in ("soil", "biomass", "litter"):
+        out[f"{pool}_mg_c_ha"] = (frame[f"{pool}_t_c"] / mapped).fillna(0.0)
+    out["stock_mg_c_ha"] = (frame["stock_t_c"] / mapped).fillna(0.0)
+    out["stock_t_c"] = out["area_ha"] * out["stock_mg_c_ha"]
+    z90 = NormalDist().inv_cdf(0.95)
+    for q in ("p5", "p50", "p95", "vm0033", "conservative"):
+        out[f"stock_{q}_t_c"] = (frame[f"stock_{q}_t_c"] * scale).fillna(0.0)
+    out["stock_se_t_c"] = (out["stock_p95_t_c"] - out["stock_p5_t_c"]) / (2.0 * z90)
+    out["stock_uncertainty"] = frame["stock_uncertainty"].fillna(0.0)
+    out["stock_t_co2e"] = out["stock_t_c"] * CO2E_PER_C
+    out["stock_conservative_t_co2e"] = out["stock_conservative_t_c"] * CO2E_PER_C
+    per_year = frame["area_ha"] / frame["flow_area"].where(frame["flow_area"] > 0) / frame["years"]
+    out["sequestration_t_c_yr"] = (frame["net"] * per_year).fillna(0.0)
+    for q in ("p5", "p50", "p95", "conservative"):
+        out[f"sequestration_{q}_t_c_yr"] = (frame[q] * per_year).fillna(0.0)
+    out["sequestration_t_co2e_yr"] = out["sequestration_t_c_yr"] * CO2E_PER_C
+    out["sequestration_conservative_t_co2e_yr"] = out["sequestration_conservative_t_c_yr"] * CO2E_PER_C
+    sources = soil_density.set_index("habitat")["density_source"] if not soil_density.empty else pd.Series()
+    out["density_source"] = out["habitat"].map(sources).fillna("none")
+    out["pools"] = ECOSYSTEM_POOLS
+    return out.sort_values(["site", "year", "habitat"]).reset_index(drop=True)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -26,8 +27,12 @@ import xarray as xr
 
 from bluecarbon import params
 from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
-from bluecarbon.carbon.stocks import class_totals, soil_density_by_habitat
+from bluecarbon.carbon.engine import nodata_report
+from bluecarbon.carbon.stocks import habitat_carbon_run, habitat_class_totals, soil_density_by_habitat
 from bluecarbon.carbon.strata import core_strata
+from bluecarbon.carbon.totals import summary_table
+from bluecarbon.carbon.uncertainty import UncertaintySettings
+from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import fingerprint
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
@@ -67,6 +72,9 @@ from bluecarbon.vocab import Habitat
 
 log = logging.getLogger(__name__)
 
+#: Version of the carbon step's method; part of its fingerprint.
+CARBON_ENGINE = "transitions-1"
+
 #: Parameter tables each step reads (their hashes enter the step's fingerprint).
 STEP_TABLES: dict[str, tuple[str, ...]] = {
     "soil_cores": ("loi_to_oc", "soil_defaults", "ipcc_tier1", "core_uncertainty", "validation_limits"),
@@ -80,7 +88,7 @@ STEP_TABLES: dict[str, tuple[str, ...]] = {
         "intertidal",
         "area_uncertainty",
     ),
-    "site_carbon": ("ipcc_tier1",),
+    "site_carbon": ("ipcc_tier1", "transition_defaults", "uncertainty"),
     "parcels": (),
 }
 
@@ -485,36 +493,50 @@ def _habitat_by_random_forest(
 
 
 # ----------------------------------------------------------------------------- carbon
-def site_carbon(site_id: str, habitat: StepResult, soil: StepResult, work_dir: Path) -> StepResult:
-    """Carbon stock per pixel and year from habitat and soil density; class totals."""
-    key = step_key("site_carbon", {"habitat": habitat.key, "soil": soil.key}, {"site": site_id})
+def site_carbon(
+    site_id: str,
+    habitat: StepResult,
+    soil: StepResult,
+    work_dir: Path,
+    parcels: StepResult | None = None,
+) -> StepResult:
+    """Carbon per pixel and class from the habitat maps: the transition engine (stocks by pool,
+    accumulation, emissions, net sequestration) written as a ``carbon`` Zarr product, and class
+    totals with P5/P50/P95 and VM0033 conservative values. With ``parcels``, also per-parcel
+    totals per year and habitat (``parcel_totals``)."""
+    inputs = {"habitat": habitat.key, "soil": soil.key} | ({"parcels": parcels.key} if parcels else {})
+    key = step_key("site_carbon", inputs, {"site": site_id, "engine": CARBON_ENGINE})
     if (hit := _cached(work_dir, "site_carbon", key)) is not None:
         return hit
     out = _out_dir(work_dir, "site_carbon", key)
     density = pd.read_parquet(soil.uris["soil_density"])
     maps = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")["habitat"]
-    lookup = np.full(256, np.nan, dtype="float32")
-    for h in Habitat:
-        lookup[h.code] = 0.0  # classes without a density are not accounted
-    for row in density.itertuples():
-        lookup[Habitat(row.habitat).code] = row.soil_mg_c_ha
-    codes = maps.fillna(255).astype("uint8")
-    stock = xr.apply_ufunc(lambda c: lookup[c], codes, dask="parallelized", output_dtypes=["float32"])
-    stock = stock.where(maps.notnull()).rename("carbon_stock")
-    stock.attrs = {
-        "long_name": "soil organic carbon stock to 1 m (carbon mass per area)",
-        "units": "Mg ha-1",
-        "carbon_basis": "C",
-        "valid_min": 0.0,
-        "cell_methods": "area: mean",
-    }
-    carbon = stock.to_dataset().rio.write_crs(maps.rio.crs)
-    uris = {"carbon": str(out / "carbon.zarr"), "totals": str(out / "class_totals.parquet")}
-    carbon.to_zarr(uris["carbon"], mode="w", consolidated=False)
     area = pd.read_parquet(habitat.uris["area"])
-    totals = class_totals(area, density)
+    zones: xr.DataArray | None = None
+    zone_ids: tuple[str, ...] = ()
+    if parcels is not None:
+        site_parcels = gpd.read_parquet(parcels.uris["parcels"])
+        site_parcels = site_parcels[site_parcels["site"] == site_id]
+        if not site_parcels.empty:
+            zones, zone_ids = zone_raster(site_parcels, maps.isel(year=0))
+    run = habitat_carbon_run(maps, density, zones=zones, zone_ids=zone_ids)
+    uris = {"carbon": str(out / "carbon.zarr"), "totals": str(out / "class_totals.parquet")}
+    write = run.dataset.to_zarr(uris["carbon"], mode="w", consolidated=False, compute=False)
+    _, histogram = dask.compute(write, run.histogram)
+    report = nodata_report(histogram, run)
+    settings = UncertaintySettings.from_params()
+    totals = habitat_class_totals(run, histogram, area, density, site=site_id, uncertainty=settings)
     totals.to_parquet(uris["totals"], index=False)
-    return _finish(out, StepResult("site_carbon", key, uris, {"site": site_id}))
+    if zone_ids:
+        summary = summary_table(run, histogram, uncertainty=settings)
+        per_parcel = summary[summary["scope"] == "parcel"].rename(columns={"lulc_class": "habitat"})
+        per_parcel = per_parcel.assign(
+            site=site_id, year=per_parcel["year"].fillna(per_parcel["period_start"])
+        )
+        uris["parcel_totals"] = str(out / "parcel_totals.parquet")
+        per_parcel.to_parquet(uris["parcel_totals"], index=False)
+    info = {"site": site_id, **report.as_attrs()}
+    return _finish(out, StepResult("site_carbon", key, uris, info))
 
 
 # ---------------------------------------------------------------------------- parcels

@@ -38,7 +38,13 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
         (totals["site"] == "old_tampa_bay") & (totals["habitat"] == "seagrass") & (totals["year"] == 2022)
     ]
     row = seagrass.iloc[0]
-    assert row["stock_t_c"] == pytest.approx(row["area_ha"] * row["soil_mg_c_ha"])
+    assert row["stock_t_c"] == pytest.approx(row["area_ha"] * row["stock_mg_c_ha"])
+    assert row["stock_mg_c_ha"] == pytest.approx(
+        row["soil_mg_c_ha"] + row["biomass_mg_c_ha"] + row["litter_mg_c_ha"]
+    )
+    assert row["stock_p5_t_c"] < row["stock_t_c"] < row["stock_p95_t_c"]
+    assert row["stock_conservative_t_c"] < row["stock_t_c"]
+    assert {"carbon_stock_by_pool", "net_sequestration"} <= set(cat.open("old_tampa_bay/carbon").data_vars)
     assert row["stock_t_co2e"] == pytest.approx(row["stock_t_c"] * 44.0095 / 12.0107)
     parcels = cat.table("parcels")
     assert len(parcels) == 7 and parcels.crs.to_epsg() == 4326

@@ -122,26 +122,8 @@ def test_fail_fast_mode_stops_on_the_published_ccn_values(tmp_path, hashes) -> N
         steps.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast")
 
 
-def test_study_file_may_name_plots_and_harvests(tmp_path) -> None:
-    demo = (Path(__file__).resolve().parents[3] / "data/studies/demo.toml").read_text()
-    extra = """
-[[plots]]
-kind = "lumcon"
-file = "field/saltmarsh_biomass_lumcon/plotData_2013_2018.csv"
-
-[[plots]]
-kind = "fourqurean2012"
-file = "field/seagrass_biomass_fourqurean2012/Fourqurean_2012_biomass.csv"
-ccn_dir = "field/ccrcn"
-
-[harvests]
-kind = "fao"
-file = "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv"
-countries = ["CHN"]
-"""
-    path = tmp_path / "study.toml"
-    path.write_text(demo + extra)
-    study = load_study(path)
+def test_demo_study_names_plots_and_harvests() -> None:
+    study = load_study(Path(__file__).resolve().parents[3] / "data/studies/demo.toml")
     assert [p.kind for p in study.plots] == ["lumcon", "fourqurean2012"]
     assert study.harvests == HARVESTS
     files = study.raw_files(RAW)

@@ -1,0 +1,79 @@
+"""VM0033 rules, error propagation and the Monte Carlo, against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bluecarbon.carbon.uncertainty import (
+    UncertaintySettings,
+    area_relative_se,
+    ci_half_width,
+    conservative_value,
+    draw_class_table,
+    percentiles,
+    product_relative_se,
+    relative_uncertainty,
+    se_from_range,
+    vm0033_adjusted,
+)
+from bluecarbon.errors import InputError
+from tests.unit.carbon.cbc_helpers import class_table
+
+
+def test_vm0033_deduction_by_hand() -> None:
+    # U = 25 % > A = 20 %: 100 x (1 - 0.25 + 0.20) = 95; U = 15 % <= A: unchanged.
+    assert vm0033_adjusted(100.0, 0.25, allowable=0.20) == pytest.approx(95.0)
+    assert vm0033_adjusted(100.0, 0.15, allowable=0.20) == pytest.approx(100.0)
+    # A net emission is made larger: -100 x (1 + 0.30 - 0.20) = -110.
+    assert vm0033_adjusted(-100.0, 0.30, allowable=0.20) == pytest.approx(-110.0)
+    # Conservative: 95 x (1 - 0.10 buffer) = 85.5; no buffer on a net emission.
+    assert conservative_value(100.0, 0.25, allowable=0.20, buffer=0.10) == pytest.approx(85.5)
+    assert conservative_value(-100.0, 0.30, allowable=0.20, buffer=0.10) == pytest.approx(-110.0)
+    # A deduction beyond the value gives 0, never a negative credit: 10 x (1 - 1.5 + 0.2) < 0 -> 0.
+    assert conservative_value(10.0, 1.5, allowable=0.20, buffer=0.10) == 0.0
+
+
+def test_error_propagation_by_hand() -> None:
+    # IPCC seagrass soil range 84-139 as a 95 % interval: (139 - 84) / (2 x 1.959964) = 14.03087
+    assert se_from_range(84.0, 139.0) == pytest.approx(14.03087, rel=1e-6)
+    # Area x density: relative errors in quadrature: sqrt(0.03^2 + 0.04^2) = 0.05
+    assert product_relative_se(0.03, 0.04) == pytest.approx(0.05)
+    # 90 % CI half-width from 10 samples: t(0.95, 9) = 1.833113 x SE 2 = 3.666226
+    assert ci_half_width(2.0, 10, level=0.90) == pytest.approx(3.666226, rel=1e-6)
+    # Map accuracy: 95 % CI +-19.6 ha on 100 ha -> relative SE 19.6 / 1.959964 / 100 = 0.100002
+    assert area_relative_se(100.0, 19.6) == pytest.approx(0.100002, rel=1e-5)
+
+
+def test_relative_uncertainty_of_a_normal_sample() -> None:
+    # N(100, 10): the 90 % interval is 100 +- 1.644854 x 10 -> U = 0.1645.
+    rng = np.random.default_rng(1)
+    sample = rng.normal(100.0, 10.0, 200_000)
+    assert relative_uncertainty(sample, 100.0, level=0.90) == pytest.approx(0.1645, rel=0.01)
+    p5, p50, p95 = percentiles(sample)
+    assert (p5, p50, p95) == pytest.approx((83.55, 100.0, 116.45), rel=0.005)
+    assert relative_uncertainty(np.zeros(10), 0.0, level=0.9) == 0.0
+
+
+def test_draws_are_seeded_clipped_and_only_where_an_error_is_given() -> None:
+    classes = class_table(
+        [
+            {"lucode": 1, "lulc-class": "a", "soil-initial": 100.0, "soil-initial-se": 10.0},
+            {"lucode": 2, "lulc-class": "b", "soil-initial": 1.0, "soil-initial-se": 50.0},
+        ]
+    )
+    assert classes.standard_errors["soil-initial"].tolist() == [10.0, 50.0]
+    one = draw_class_table(classes, draws=1000, rng=np.random.default_rng(7))
+    two = draw_class_table(classes, draws=1000, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(one.values["soil-initial"], two.values["soil-initial"])
+    assert one.values["soil-initial"].shape == (1000, 2)
+    assert (one.values["soil-initial"] >= 0).all()
+    assert np.ndim(one.values["biomass-initial"]) == 1  # no error given: unchanged
+
+
+def test_settings_come_from_the_parameter_table() -> None:
+    s = UncertaintySettings.from_params()
+    assert s.draws >= 1000 and s.allowable == pytest.approx(0.20) and s.ci_level == pytest.approx(0.90)
+    assert UncertaintySettings.from_params(ci_level=0.95).allowable == pytest.approx(0.30)
+    with pytest.raises(InputError):
+        UncertaintySettings.from_params(ci_level=0.8)
