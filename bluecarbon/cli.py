@@ -72,7 +72,9 @@ def _prefect_env(settings: Settings) -> None:
         os.environ.setdefault(key, value)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
+    if value is None or value != value:
+        return "-"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 

@@ -6,11 +6,11 @@ Library functions build lazy graphs and never choose a scheduler. Callers that r
 same code runs on a LocalCluster, a dask-jobqueue cluster on an HPC system or a Kubernetes
 cluster; without one, dask's local threaded scheduler is used.
 
-Several tasks of one flow run concurrently in threads. The client is made current with
-``Client.as_current()`` (a context variable, so each thread sees only its own choice, unlike
-the process-wide ``dask.config`` scheduler setting), and clients are shared: one per
-address, reference-counted, closed when the last block using it ends, so a task never
-closes a client another task is using.
+The scheduler choice is process-wide (``dask.config``), so it is made once for a whole run
+(the monitoring flow wraps everything it does), never per task: tasks of one run execute
+concurrently in threads, and per-thread set/restore of a global setting would race.
+Clients are shared, one per address, reference-counted and closed when the last block
+using it ends.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import dask
 
 from bluecarbon.errors import ConfigError
 
@@ -61,7 +63,7 @@ def compute_on(address: str | None) -> Iterator[str]:
         return
     client = _acquire(address)
     try:
-        with client.as_current():
+        with dask.config.set(scheduler=client):
             yield address
     finally:
         _release(address)

@@ -1,4 +1,4 @@
-"""Estimate flow: carbon stocks, sequestration and totals per site."""
+"""Estimate flow: carbon stocks, sequestration and totals per site (and per parcel)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,35 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from bluecarbon.compute import compute_on
 from bluecarbon.pipeline import steps
+from bluecarbon.pipeline.study import Site, Study
 from flows.ingest import TASK
 
 
-@task(name="site-carbon", task_run_name="carbon-{site_id}", **TASK)
+@task(name="site-carbon", task_run_name="carbon-{site.id}", **TASK)
 def site_carbon(
-    site_id: str, habitat: steps.StepResult, soil: steps.StepResult, work_dir: Path, dask_address: str
+    site: Site,
+    habitat: steps.StepResult,
+    soil: steps.StepResult,
+    parcels: steps.StepResult,
+    work_dir: Path,
 ) -> steps.StepResult:
-    with compute_on(dask_address):
-        result = steps.site_carbon(site_id, habitat, soil, work_dir)
-    get_run_logger().info("carbon %s%s", site_id, " (cached)" if result.cached else "")
+    result = steps.site_carbon(
+        site.id, habitat, soil, work_dir, parcels, soil_cores=site.options.get("soil_cores")
+    )
+    get_run_logger().info("carbon %s: %s%s", site.id, result.info, " (cached)" if result.cached else "")
     return result
 
 
 @flow(name="estimate")
 def estimate(
-    habitats: dict[str, steps.StepResult], soil: steps.StepResult, work_dir: Path, dask_address: str = ""
+    study: Study,
+    habitats: dict[str, steps.StepResult],
+    soil: steps.StepResult,
+    parcels: steps.StepResult,
+    work_dir: Path,
 ) -> dict[str, steps.StepResult]:
-    """Carbon per site from its habitat maps and the soil densities."""
-    futures = {k: site_carbon.submit(k, h, soil, work_dir, dask_address) for k, h in habitats.items()}
+    """Carbon per site (and per parcel) from its habitat maps and the soil densities."""
+    sites = {s.id: s for s in study.sites}
+    futures = {k: site_carbon.submit(sites[k], h, soil, parcels, work_dir) for k, h in habitats.items()}
     return {k: f.result() for k, f in futures.items()}

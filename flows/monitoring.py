@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow
 
 from bluecarbon import params
+from bluecarbon.compute import compute_on
 from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.study import load_study
 from flows._tasks import settings_for
@@ -33,26 +34,28 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
     address = settings.dask_address if dask_address is None else dask_address
     study = load_study(settings.study_file)
     s3 = vars(settings.s3) if settings.store_uri.startswith("s3://") else None
-    ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid)
-    habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes, address)
-    carbon = estimate(habitats, ingested.soil, settings.work_dir, address)
-    key = steps.release_key(study, ingested.hashes)
-    outcome = publish(
-        settings.store_uri,
-        s3,
-        settings.catalog_dir,
-        study,
-        key,
-        ingested,
-        habitats,
-        carbon,
-        settings.root,
-        address,
-        address or "local threads",
-    )
+    with compute_on(address) as where:  # one scheduler for the whole run (see bluecarbon.compute)
+        ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid)
+        habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes)
+        carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir)
+        key = steps.release_key(study, ingested.hashes)
+        outcome = publish(
+            settings.store_uri,
+            s3,
+            settings.catalog_dir,
+            study,
+            key,
+            ingested,
+            habitats,
+            carbon,
+            settings.root,
+            where,
+        )
+    field_records = {r.step: r for r in (ingested.plots, ingested.harvests) if r is not None}
     records = {
         "soil": ingested.soil,
         "parcels": ingested.parcels,
+        **field_records,
         **habitats,
         **{f"carbon:{k}": v for k, v in carbon.items()},
     }

@@ -12,7 +12,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from bluecarbon.catalog.stac import build_catalog
-from bluecarbon.compute import compute_on
 from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
 from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
@@ -50,7 +49,6 @@ def publish_release(
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
     root: Path,
-    dask_address: str,
 ) -> dict[str, Any]:
     logger = get_run_logger()
     store = open_store(store_uri, s3)
@@ -67,11 +65,11 @@ def publish_release(
         habitats=habitats,
         carbon=carbon,
         parcels=ingested.parcels,
+        field_results=[r for r in (ingested.plots, ingested.harvests) if r is not None],
         flow_run_id=str(flow_run.get_id()),
         git=git_commit(root),
     )
-    with compute_on(dask_address):  # products may be lazy: publishing computes them
-        result = store.publish(bundle, progress=logger.info)
+    result = store.publish(bundle, progress=logger.info)  # products are lazy: publishing computes them
     return {"release": result.release.as_dict(), "published": result.published, "previous": previous}
 
 
@@ -92,11 +90,10 @@ def publish(
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
     root: Path,
-    dask_address: str = "",
     compute: str = "local threads",
 ) -> dict[str, Any]:
     """Publish (or report the existing release), rebuild the catalog, write artifacts."""
-    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, dask_address)
+    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root)
     rejected = rejected_rows(ingested)
     if rejected:
         create_table_artifact(

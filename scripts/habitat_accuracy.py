@@ -1,6 +1,6 @@
 """Run the habitat-extent step for every site of a study and print area and accuracy tables.
 
-Usage: python scripts/habitat_accuracy.py [data/studies/aberystwyth_assessed.toml]
+Usage: python scripts/habitat_accuracy.py [data/studies/demo.toml]
 
 Work files go to a temporary folder; nothing is published. Prints, per site, the area table
 (area with 95 % CI and where the CI comes from) and the accuracy table ("assessed" with
@@ -49,4 +49,4 @@ def main(study_file: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "studies" / "aberystwyth_assessed.toml")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "studies" / "demo.toml")

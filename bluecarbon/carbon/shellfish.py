@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bluecarbon import params
+from bluecarbon.errors import InputError
 from bluecarbon.ingest.production import COEFFICIENT_COLUMNS, validate_harvests
 from bluecarbon.units import CO2E_PER_C
 
@@ -107,3 +108,55 @@ def harvest_totals(carbon: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     columns = ["harvest_t", "dry_t", "tissue_c_t", "shell_c_t", "total_c_t", "total_co2e_t"]
     frame = carbon.assign(harvest_t=pd.to_numeric(carbon["harvest_t"], errors="coerce"))
     return frame.groupby(by, sort=True, dropna=False)[columns].sum().reset_index()
+
+
+def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "mariculture") -> pd.DataFrame:
+    """Harvest removal per country, year and habitat class, in the shape of the release's
+    ``class_totals`` (pool ``shellfish``), with P5/P50/P95 and the conservative value.
+
+    Harvest removal is an annual flow, not a stock: ``stock_t_c`` is 0 and the removal is
+    ``sequestration_t_c_yr`` (shell + tissue, the HY/T 0305-2021 national-standard basis; the
+    parts stay apart in ``shell_c_t`` and ``tissue_c_t``). Bivalves (kind ``bivalve``) go to
+    ``shellfish_aquaculture``, seaweeds to ``seaweed_aquaculture``. Uncertainty is normal with
+    the relative SE ``shellfish_carbon_rse`` of ``params/uncertainty.csv``; the conservative
+    value applies the VM0033 deduction (90 % CI) and the non-permanence buffer.
+
+    Notes
+    -----
+    P5, P95 = T (1 -/+ 1.645 r); U = 1.645 r; conservative = T (1 - max(U - A, 0)) (1 - b).
+    """
+    from bluecarbon.carbon.uncertainty import conservative_value
+
+    rse = params.lookup("uncertainty", "shellfish_carbon_rse").value
+    allowable = params.lookup("uncertainty", "allowable_uncertainty_ci90").value
+    buffer = params.lookup("uncertainty", "buffer_fraction").value
+    habitats = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
+    unknown = sorted(set(carbon["kind"].astype(str)) - set(habitats))
+    if unknown:
+        raise InputError(
+            f"unknown harvest kind {unknown[0]!r}", column="kind", expected=" or ".join(habitats)
+        )
+    frame = carbon.assign(
+        habitat=carbon["kind"].map(habitats),
+        site=carbon["country"].astype(str).str.lower() + "_" + site_suffix,
+    )
+    columns = ["harvest_t", "tissue_c_t", "shell_c_t", "total_c_t"]
+    out = frame.groupby(["site", "year", "habitat"], as_index=False)[columns].sum()
+    z90 = 1.6448536269514722
+    total = out["total_c_t"].to_numpy(dtype=float)
+    out["area_ha"] = np.nan
+    out["stock_t_c"] = 0.0
+    out["stock_t_co2e"] = 0.0
+    out["sequestration_t_c_yr"] = total
+    out["sequestration_p5_t_c_yr"] = total * (1 - z90 * rse)
+    out["sequestration_p50_t_c_yr"] = total
+    out["sequestration_p95_t_c_yr"] = total * (1 + z90 * rse)
+    out["sequestration_conservative_t_c_yr"] = conservative_value(
+        total, np.full_like(total, z90 * rse), allowable=allowable, buffer=buffer
+    )
+    out["sequestration_t_co2e_yr"] = total * CO2E_PER_C
+    out["sequestration_conservative_t_co2e_yr"] = out["sequestration_conservative_t_c_yr"] * CO2E_PER_C
+    out["density_source"] = "hy_t_0305_harvest_removal"
+    out["pools"] = "shellfish"
+    out["carbon_basis_note"] = "HY/T 0305-2021 national-standard basis (shell carbon included)"
+    return out.drop(columns=["total_c_t"])

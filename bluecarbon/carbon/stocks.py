@@ -11,6 +11,7 @@ density (Mg C ha-1) in tonnes, CO2e beside C, P5/P50/P95 and the VM0033 conserva
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from statistics import NormalDist
 
 import numpy as np
@@ -79,6 +80,66 @@ def soil_density_by_habitat(
         "uncertainty_pct",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+#: Core attributes a site may select its soil cores by.
+CORE_FILTERS = ("bbox", "country", "study_id")
+
+
+def select_cores(cores: pd.DataFrame, selection: Mapping[str, object], *, where: str = "") -> pd.Series:
+    """Boolean mask over ``cores`` for a selection ``{bbox: [W, S, E, N], country: [...],
+    study_id: [...]}`` (all given criteria must hold)."""
+    unknown = sorted(set(selection) - set(CORE_FILTERS))
+    if unknown:
+        raise InputError(
+            f"unknown core selection key {unknown[0]!r}{where}", expected=", ".join(CORE_FILTERS)
+        )
+    mask = pd.Series(True, index=cores.index)
+    if "bbox" in selection:
+        bbox = selection["bbox"]
+        if not isinstance(bbox, list | tuple) or len(bbox) != 4:
+            raise InputError(f"bbox must be [west, south, east, north]{where}", column="bbox")
+        west, south, east, north = (float(v) for v in bbox)
+        mask &= cores["longitude"].between(west, east) & cores["latitude"].between(south, north)
+    for key in ("country", "study_id"):
+        if key in selection:
+            values = selection[key]
+            mask &= cores[key].isin([values] if isinstance(values, str) else list(values))  # type: ignore[arg-type]
+    return mask
+
+
+def site_soil_density(
+    core_table: pd.DataFrame,
+    cores: pd.DataFrame,
+    general: pd.DataFrame,
+    selections: Mapping[str, Mapping[str, object]],
+    *,
+    min_cores: int | None = None,
+) -> pd.DataFrame:
+    """Soil density per habitat for one site: for each habitat with a core ``selection``
+    (e.g. the cores of the site's region), the mean of the selected cores that reached 1 m
+    when at least ``min_cores`` exist; otherwise the ``general`` row (all cores or Tier 1).
+
+    Site data should win over far-away data (METHODS.md section 1): a Florida seagrass
+    meadow is better represented by Florida cores than by the global mean, which Posidonia
+    meadows of the Mediterranean dominate. ``density_source`` says which rule applied.
+    """
+    out = general.set_index("habitat").copy()
+    keys = ["study_id", "core_id"]
+    for habitat, selection in selections.items():
+        Habitat(habitat)  # a clear ValueError names an unknown habitat
+        chosen = cores.loc[select_cores(cores, selection, where=f" for {habitat}"), keys]
+        subset = core_table.merge(chosen, on=keys, how="inner")
+        regional = soil_density_by_habitat(subset, [Habitat(habitat)], min_cores=min_cores)
+        if regional.empty or regional["density_source"].iloc[0] != "cores":
+            continue
+        row = regional.iloc[0].to_dict()
+        row["density_source"] = "cores_selected"
+        row["source"] = f"Coastal Carbon Library cores reaching 100 cm selected by {dict(selection)}"
+        for column, value in row.items():
+            if column != "habitat":
+                out.loc[habitat, column] = value
+    return out.reset_index()
 
 
 def _tier1_soil(habitat: Habitat) -> dict[str, object] | None:

@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from bluecarbon import params
+from bluecarbon.carbon.shellfish import harvest_class_totals
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.pipeline.field import field_tables
@@ -99,6 +100,11 @@ def assemble_bundle(
             result.uris["carbon"], consolidated=False, decode_coords="all"
         )
     totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
+    harvest = next((r for r in field_results if "harvests" in r.uris), None)
+    if harvest is not None:  # harvest removal joins the totals as pool "shellfish"
+        totals = pd.concat(
+            [totals, harvest_class_totals(pd.read_parquet(harvest.uris["harvests"]))], ignore_index=True
+        )
     area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
         **field_tables([soil, *field_results]),
@@ -106,6 +112,17 @@ def assemble_bundle(
         "class_totals": totals,
         "parcels": gpd.read_parquet(parcels.uris["parcels"]),
     }
+    site_density = [
+        pd.read_parquet(r.uris["soil_density"]) for r in carbon.values() if "soil_density" in r.uris
+    ]
+    if site_density:  # the densities each site used, beside the all-cores ones
+        general = tables["soil_density"].assign(site="all")
+        tables["soil_density"] = pd.concat([general, *site_density], ignore_index=True)
+    parcel_totals = [
+        pd.read_parquet(r.uris["parcel_totals"]) for r in carbon.values() if "parcel_totals" in r.uris
+    ]
+    if parcel_totals:
+        tables["parcel_totals"] = pd.concat(parcel_totals, ignore_index=True)
     accuracy = [pd.read_parquet(r.uris["accuracy"]) for r in habitats.values() if "accuracy" in r.uris]
     if accuracy:
         tables["accuracy"] = pd.concat(accuracy, ignore_index=True)

@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 
-def _n(value: float) -> str:
+def _n(value: float | None) -> str:
+    if value is None or value != value:
+        return "-"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 

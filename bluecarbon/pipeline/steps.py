@@ -28,7 +28,12 @@ import xarray as xr
 from bluecarbon import params
 from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
 from bluecarbon.carbon.engine import nodata_report
-from bluecarbon.carbon.stocks import habitat_carbon_run, habitat_class_totals, soil_density_by_habitat
+from bluecarbon.carbon.stocks import (
+    habitat_carbon_run,
+    habitat_class_totals,
+    site_soil_density,
+    soil_density_by_habitat,
+)
 from bluecarbon.carbon.strata import core_strata
 from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.uncertainty import UncertaintySettings
@@ -254,8 +259,14 @@ def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str,
     """Habitat map per snapshot year (Zarr), area per year with its 95 % CI (Parquet) and the
     map's accuracy table (Parquet; "not assessed" where no reference sample exists)."""
     files = site.files(raw_dir)
-    # Polygon sites read only the default area uncertainty; imagery sites read every table.
-    tables = STEP_TABLES["site_habitat"] if site.source == "imagery" else ("area_uncertainty",)
+    # Polygon sites read only the default area uncertainty; imagery sites read every table,
+    # except the rule table when the random forest (not a rule set) maps them.
+    if site.source != "imagery":
+        tables: tuple[str, ...] = ("area_uncertainty",)
+    elif site.options.get("classifier") == "random_forest":
+        tables = tuple(t for t in STEP_TABLES["site_habitat"] if t != "habitat_rules")
+    else:
+        tables = STEP_TABLES["site_habitat"]
     key = step_key(
         "site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options}, tables=tables
     )
@@ -499,17 +510,28 @@ def site_carbon(
     soil: StepResult,
     work_dir: Path,
     parcels: StepResult | None = None,
+    *,
+    soil_cores: Mapping[str, Mapping[str, object]] | None = None,
 ) -> StepResult:
     """Carbon per pixel and class from the habitat maps: the transition engine (stocks by pool,
     accumulation, emissions, net sequestration) written as a ``carbon`` Zarr product, and class
     totals with P5/P50/P95 and VM0033 conservative values. With ``parcels``, also per-parcel
-    totals per year and habitat (``parcel_totals``)."""
+    totals per year and habitat (``parcel_totals``). ``soil_cores`` selects, per habitat, the
+    cores that represent the site's soils (see :func:`bluecarbon.carbon.stocks.site_soil_density`)."""
     inputs = {"habitat": habitat.key, "soil": soil.key} | ({"parcels": parcels.key} if parcels else {})
-    key = step_key("site_carbon", inputs, {"site": site_id, "engine": CARBON_ENGINE})
+    options = {"site": site_id, "engine": CARBON_ENGINE, "soil_cores": soil_cores or {}}
+    key = step_key("site_carbon", inputs, options)
     if (hit := _cached(work_dir, "site_carbon", key)) is not None:
         return hit
     out = _out_dir(work_dir, "site_carbon", key)
     density = pd.read_parquet(soil.uris["soil_density"])
+    if soil_cores:
+        density = site_soil_density(
+            pd.read_parquet(soil.uris["core_stocks"]).query("depth_cm == 100.0"),
+            pd.read_parquet(soil.uris["cores"]),
+            density,
+            soil_cores,
+        )
     maps = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")["habitat"]
     area = pd.read_parquet(habitat.uris["area"])
     zones: xr.DataArray | None = None
@@ -520,7 +542,12 @@ def site_carbon(
         if not site_parcels.empty:
             zones, zone_ids = zone_raster(site_parcels, maps.isel(year=0))
     run = habitat_carbon_run(maps, density, zones=zones, zone_ids=zone_ids)
-    uris = {"carbon": str(out / "carbon.zarr"), "totals": str(out / "class_totals.parquet")}
+    uris = {
+        "carbon": str(out / "carbon.zarr"),
+        "totals": str(out / "class_totals.parquet"),
+        "soil_density": str(out / "soil_density.parquet"),
+    }
+    density.assign(site=site_id).to_parquet(uris["soil_density"], index=False)
     write = run.dataset.to_zarr(uris["carbon"], mode="w", consolidated=False, compute=False)
     _, histogram = dask.compute(write, run.histogram)
     report = nodata_report(histogram, run)
@@ -574,9 +601,11 @@ def parcels(
 
 # ---------------------------------------------------------------------------- summary
 def headline(totals: pd.DataFrame) -> pd.DataFrame:
-    """Latest year per site, blue-carbon habitats: area, stock, annual sequestration."""
+    """Latest year per site, blue-carbon habitats: area, stock (central and conservative),
+    annual sequestration."""
     latest = totals[totals["year"] == totals.groupby("site")["year"].transform("max")]
-    latest = latest[latest["stock_t_c"] > 0]
+    blue = latest["habitat"].map(lambda h: Habitat(h).is_blue_carbon)
+    latest = latest[blue & ((latest["area_ha"] > 0) | latest["area_ha"].isna())]  # NaN: harvest flows
     cols = [
         "site",
         "year",
@@ -587,6 +616,7 @@ def headline(totals: pd.DataFrame) -> pd.DataFrame:
         "sequestration_t_co2e_yr",
         "density_source",
     ]
+    cols += [c for c in ("stock_conservative_t_co2e", "stock_p5_t_c", "stock_p95_t_c") if c in latest.columns]
     return latest[cols].sort_values(["site", "habitat"]).reset_index(drop=True)
 
 

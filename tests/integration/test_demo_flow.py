@@ -17,10 +17,9 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     releases = cat.releases()
     assert list(releases["tag"]) == [outcome["release"]["tag"]]
     assert set(cat.products()) == {
-        "old_tampa_bay/habitat",
-        "old_tampa_bay/carbon",
-        "rufiji_delta/habitat",
-        "rufiji_delta/carbon",
+        f"{site}/{kind}"
+        for site in ("old_tampa_bay", "rufiji_delta", "aberystwyth_coast")
+        for kind in ("habitat", "carbon")
     }
     habitat = cat.open("old_tampa_bay/habitat")["habitat"]
     assert habitat.chunks is not None
@@ -30,7 +29,18 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     assert cat.open("rufiji_delta/habitat")["habitat"].sizes["year"] == 4
     area = cat.table("habitat_area")
     assert area["area_ci_ha"].notna().all()
-    assert set(area["area_source"]) == {"survey_polygons", "classified_imagery"}
+    assert set(area["area_source"]) == {"survey_polygons", "classified_imagery", "error_adjusted_estimate"}
+    accuracy = cat.table("accuracy")
+    assessed = accuracy[accuracy["site"] == "aberystwyth_coast"]
+    assert (assessed["status"] == "assessed").all() and assessed["users_accuracy"].between(0.8, 1.0).all()
+    assert (accuracy.loc[accuracy["site"] == "rufiji_delta", "status"] == "not assessed").all()
+    density = cat.table("soil_density")
+    florida = density[(density["site"] == "old_tampa_bay") & (density["habitat"] == "seagrass")].iloc[0]
+    assert florida["density_source"] == "cores_selected" and florida["n_cores"] >= 3
+    harvest = cat.table("class_totals")
+    china = harvest[(harvest["site"] == "chn_mariculture") & (harvest["year"] == 2022)]
+    assert set(china["habitat"]) == {"shellfish_aquaculture", "seaweed_aquaculture"}
+    assert (china["pools"] == "shellfish").all()
     carbon = cat.open("old_tampa_bay/carbon")["carbon_stock"]
     assert carbon.attrs["units"] == "Mg ha-1" and carbon.attrs["carbon_basis"] == "C"
     totals = cat.table("class_totals")

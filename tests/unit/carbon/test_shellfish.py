@@ -148,3 +148,21 @@ def test_rows_keep_their_order_and_index_even_when_labels_repeat() -> None:
     out = harvest_carbon(harvests)
     assert list(out.index) == [7, 7] and list(out["shellfish_class"]) == ["oysters", "kelp"]
     assert out["total_c_t"].tolist() == pytest.approx([0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598), 0.0624])
+
+
+def test_harvest_class_totals_hand_computed() -> None:
+    from bluecarbon.carbon.shellfish import harvest_carbon, harvest_class_totals
+
+    harvests = pd.DataFrame(
+        {"species": ["Crassostrea gigas"], "harvest_t": [1000.0], "year": [2022], "country": ["CHN"]}
+    )
+    carbon = harvest_carbon(harvests)
+    row = harvest_class_totals(carbon).iloc[0]
+    total = 1000.0 * 0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598)  # 95.85 t C
+    assert (row["site"], row["habitat"]) == ("chn_mariculture", "shellfish_aquaculture")
+    assert row["sequestration_t_c_yr"] == pytest.approx(total, rel=1e-4)
+    assert row["shell_c_t"] == pytest.approx(1000.0 * 0.6510 * 0.9386 * 0.1268, rel=1e-4)
+    # r = 0.10: P5 = T (1 - 1.645 x 0.10); U = 0.1645 < A = 0.20, so only the 10 % buffer applies
+    assert row["sequestration_p5_t_c_yr"] == pytest.approx(total * (1 - 0.16448536), rel=1e-4)
+    assert row["sequestration_conservative_t_c_yr"] == pytest.approx(total * 0.9, rel=1e-4)
+    assert row["stock_t_c"] == 0.0 and np.isnan(row["area_ha"])
