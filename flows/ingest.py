@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.pipeline import field, steps
-from bluecarbon.pipeline.study import Study
+from bluecarbon.pipeline.study import HarvestSource, Study
 from flows._tasks import RETRIES, RETRY_DELAYS, retry_on_transient
 
 TASK = {
@@ -38,10 +38,11 @@ class Ingested:
     soil: steps.StepResult
     parcels: steps.StepResult
     plots: steps.StepResult | None = None
-    harvests: steps.StepResult | None = None
+    harvests: tuple[steps.StepResult, ...] = ()
 
     def field_results(self) -> list[steps.StepResult]:
-        return [r for r in (self.soil, self.plots, self.harvests) if r is not None]
+        """Cores, plots and harvests results (the ones that carry validation reports)."""
+        return [r for r in (self.soil, self.plots, *self.harvests) if r is not None]
 
 
 def _validated[T](what: str, run: Callable[[], T]) -> T:
@@ -100,19 +101,17 @@ def biomass_plots(
     )  # type: ignore[arg-type]
 
 
-@task(name="shellfish-harvests", **TASK)
+@task(name="shellfish-harvests", task_run_name="harvests-{source.kind}", **TASK)
 def shellfish_harvests(
-    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+    raw_dir: Path, source: HarvestSource, work_dir: Path, hashes: dict[str, str], mode: str
 ) -> steps.StepResult:
-    assert study.harvests is not None
-    harvests = study.harvests
     return _log(
         "harvests",
         _validated(
-            "shellfish and seaweed harvests",
-            lambda: field.shellfish_harvests(raw_dir, harvests, work_dir, hashes, mode=mode),
+            f"shellfish and seaweed harvests ({source.file})",
+            lambda: field.shellfish_harvests(raw_dir, source, work_dir, hashes, mode=mode),  # type: ignore[arg-type]
         ),
-    )  # type: ignore[arg-type]
+    )
 
 
 @task(name="parcels", **TASK)
@@ -129,7 +128,7 @@ def ingest(study: Study, raw_dir: Path, work_dir: Path, on_invalid: str = "quara
     hashes = steps.input_hashes(entries, files)
     soil = soil_cores.submit(raw_dir, study, work_dir, hashes, mode)
     plots = biomass_plots.submit(raw_dir, study, work_dir, hashes, mode) if study.plots else None
-    harvests = shellfish_harvests.submit(raw_dir, study, work_dir, hashes, mode) if study.harvests else None
+    harvests = [shellfish_harvests.submit(raw_dir, h, work_dir, hashes, mode) for h in study.harvests]
     parcel = parcels.submit(raw_dir, study, work_dir, hashes)
     return Ingested(
         entries=entries,
@@ -137,5 +136,5 @@ def ingest(study: Study, raw_dir: Path, work_dir: Path, on_invalid: str = "quara
         soil=soil.result(),
         parcels=parcel.result(),
         plots=plots.result() if plots else None,
-        harvests=harvests.result() if harvests else None,
+        harvests=tuple(h.result() for h in harvests),
     )

@@ -51,7 +51,7 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
             settings.root,
             where,
         )
-    field_records = {r.step: r for r in (ingested.plots, ingested.harvests) if r is not None}
+    field_records = {f"{r.step}:{i}": r for i, r in enumerate(ingested.field_results()[1:], start=1)}
     records = {
         "soil": ingested.soil,
         "parcels": ingested.parcels,

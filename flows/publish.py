@@ -65,7 +65,7 @@ def publish_release(
         habitats=habitats,
         carbon=carbon,
         parcels=ingested.parcels,
-        field_results=[r for r in (ingested.plots, ingested.harvests) if r is not None],
+        field_results=ingested.field_results()[1:],
         flow_run_id=str(flow_run.get_id()),
         git=git_commit(root),
     )
@@ -100,9 +100,13 @@ def publish(
             rejected[:1000], key="quarantine", description="input rows held back by validation"
         )
     rebuild_catalog(store_uri, s3, catalog_dir)
+    field_steps = {
+        f"{r.step.replace('_', ' ')} {i}": r for i, r in enumerate(ingested.field_results()[1:], 1)
+    }
     step_records = {
         "soil cores": ingested.soil,
         "parcels": ingested.parcels,
+        **field_steps,
         **{f"habitat {k}": v for k, v in habitats.items()},
         **{f"carbon {k}": v for k, v in carbon.items()},
     }

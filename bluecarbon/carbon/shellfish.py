@@ -110,6 +110,38 @@ def harvest_totals(carbon: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     return frame.groupby(by, sort=True, dropna=False)[columns].sum().reset_index()
 
 
+def _removal_totals(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum harvest carbon over ``keys`` and add the removal with P5/P50/P95 and the
+    conservative value (see :func:`harvest_class_totals` for the equations)."""
+    from bluecarbon.carbon.uncertainty import conservative_value
+
+    rse = params.lookup("uncertainty", "shellfish_carbon_rse").value
+    allowable = params.lookup("uncertainty", "allowable_uncertainty_ci90").value
+    buffer = params.lookup("uncertainty", "buffer_fraction").value
+    habitats = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
+    unknown = sorted(set(frame["kind"].astype(str)) - set(habitats))
+    if unknown:
+        raise InputError(
+            f"unknown harvest kind {unknown[0]!r}", column="kind", expected=" or ".join(habitats)
+        )
+    frame = frame.assign(habitat=frame["kind"].map(habitats))
+    columns = ["harvest_t", "tissue_c_t", "shell_c_t", "total_c_t"]
+    out = frame.groupby([*keys, "year", "habitat"], as_index=False)[columns].sum()
+    z90 = 1.6448536269514722
+    total = out["total_c_t"].to_numpy(dtype=float)
+    out["sequestration_t_c_yr"] = total
+    out["sequestration_p5_t_c_yr"] = total * (1 - z90 * rse)
+    out["sequestration_p50_t_c_yr"] = total
+    out["sequestration_p95_t_c_yr"] = total * (1 + z90 * rse)
+    out["sequestration_conservative_t_c_yr"] = conservative_value(
+        total, np.full_like(total, z90 * rse), allowable=allowable, buffer=buffer
+    )
+    out["sequestration_t_co2e_yr"] = total * CO2E_PER_C
+    out["sequestration_conservative_t_co2e_yr"] = out["sequestration_conservative_t_c_yr"] * CO2E_PER_C
+    out["carbon_basis_note"] = "HY/T 0305-2021 national-standard basis (shell carbon included)"
+    return out.drop(columns=["total_c_t"])
+
+
 def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "mariculture") -> pd.DataFrame:
     """Harvest removal per country, year and habitat class, in the shape of the release's
     ``class_totals`` (pool ``shellfish``), with P5/P50/P95 and the conservative value.
@@ -125,38 +157,27 @@ def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "maricultur
     -----
     P5, P95 = T (1 -/+ 1.645 r); U = 1.645 r; conservative = T (1 - max(U - A, 0)) (1 - b).
     """
-    from bluecarbon.carbon.uncertainty import conservative_value
-
-    rse = params.lookup("uncertainty", "shellfish_carbon_rse").value
-    allowable = params.lookup("uncertainty", "allowable_uncertainty_ci90").value
-    buffer = params.lookup("uncertainty", "buffer_fraction").value
-    habitats = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
-    unknown = sorted(set(carbon["kind"].astype(str)) - set(habitats))
-    if unknown:
-        raise InputError(
-            f"unknown harvest kind {unknown[0]!r}", column="kind", expected=" or ".join(habitats)
-        )
-    frame = carbon.assign(
-        habitat=carbon["kind"].map(habitats),
-        site=carbon["country"].astype(str).str.lower() + "_" + site_suffix,
-    )
-    columns = ["harvest_t", "tissue_c_t", "shell_c_t", "total_c_t"]
-    out = frame.groupby(["site", "year", "habitat"], as_index=False)[columns].sum()
-    z90 = 1.6448536269514722
-    total = out["total_c_t"].to_numpy(dtype=float)
+    frame = carbon.assign(site=carbon["country"].astype(str).str.lower() + "_" + site_suffix)
+    out = _removal_totals(frame, ["site"])
     out["area_ha"] = np.nan
     out["stock_t_c"] = 0.0
     out["stock_t_co2e"] = 0.0
-    out["sequestration_t_c_yr"] = total
-    out["sequestration_p5_t_c_yr"] = total * (1 - z90 * rse)
-    out["sequestration_p50_t_c_yr"] = total
-    out["sequestration_p95_t_c_yr"] = total * (1 + z90 * rse)
-    out["sequestration_conservative_t_c_yr"] = conservative_value(
-        total, np.full_like(total, z90 * rse), allowable=allowable, buffer=buffer
-    )
-    out["sequestration_t_co2e_yr"] = total * CO2E_PER_C
-    out["sequestration_conservative_t_co2e_yr"] = out["sequestration_conservative_t_c_yr"] * CO2E_PER_C
     out["density_source"] = "hy_t_0305_harvest_removal"
     out["pools"] = "shellfish"
-    out["carbon_basis_note"] = "HY/T 0305-2021 national-standard basis (shell carbon included)"
-    return out.drop(columns=["total_c_t"])
+    return out
+
+
+def harvest_parcel_totals(carbon: pd.DataFrame) -> pd.DataFrame:
+    """Farm harvest removal per parcel (``farm_id`` = parcel id), year and habitat class, in
+    the shape of the release's ``parcel_totals`` (``kind`` flow, ``pool`` shellfish; the
+    period is the harvest year). Same equations as :func:`harvest_class_totals`."""
+    out = _removal_totals(carbon.rename(columns={"farm_id": "parcel_id"}), ["parcel_id"])
+    out = out.assign(
+        scope="parcel", kind="flow", pool="shellfish", period_start=out["year"], period_end=out["year"] + 1
+    )
+    out["net_sequestration_t_c"] = out["sequestration_t_c_yr"]
+    out["net_sequestration_p5_t_c"] = out["sequestration_p5_t_c_yr"]
+    out["net_sequestration_p50_t_c"] = out["sequestration_p50_t_c_yr"]
+    out["net_sequestration_p95_t_c"] = out["sequestration_p95_t_c_yr"]
+    out["net_sequestration_conservative_t_c"] = out["sequestration_conservative_t_c_yr"]
+    return out

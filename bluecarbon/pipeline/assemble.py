@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from bluecarbon import params
-from bluecarbon.carbon.shellfish import harvest_class_totals
+from bluecarbon.carbon.shellfish import harvest_class_totals, harvest_parcel_totals
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.pipeline.field import field_tables
@@ -100,11 +100,16 @@ def assemble_bundle(
             result.uris["carbon"], consolidated=False, decode_coords="all"
         )
     totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
-    harvest = next((r for r in field_results if "harvests" in r.uris), None)
-    if harvest is not None:  # harvest removal joins the totals as pool "shellfish"
-        totals = pd.concat(
-            [totals, harvest_class_totals(pd.read_parquet(harvest.uris["harvests"]))], ignore_index=True
-        )
+    harvest_frames = [pd.read_parquet(r.uris["harvests"]) for r in field_results if "harvests" in r.uris]
+    harvests = pd.concat(harvest_frames, ignore_index=True) if harvest_frames else None
+    farm_totals = None
+    if harvests is not None:  # harvest removal joins the totals as pool "shellfish"
+        national = harvests[harvests["country"].notna() & harvests["farm_id"].isna()]
+        if not national.empty:
+            totals = pd.concat([totals, harvest_class_totals(national)], ignore_index=True)
+        farms = harvests[harvests["farm_id"].notna()]
+        if not farms.empty:
+            farm_totals = harvest_parcel_totals(farms)
     area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
         **field_tables([soil, *field_results]),
@@ -121,6 +126,8 @@ def assemble_bundle(
     parcel_totals = [
         pd.read_parquet(r.uris["parcel_totals"]) for r in carbon.values() if "parcel_totals" in r.uris
     ]
+    if farm_totals is not None:
+        parcel_totals.append(farm_totals)
     if parcel_totals:
         tables["parcel_totals"] = pd.concat(parcel_totals, ignore_index=True)
     accuracy = [pd.read_parquet(r.uris["accuracy"]) for r in habitats.values() if "accuracy" in r.uris]

@@ -33,7 +33,8 @@ from bluecarbon.pipeline.steps import StepResult, _cached, _finish, _out_dir, re
 from bluecarbon.pipeline.study import HarvestSource, PlotSource
 
 #: Keys of a harvest record in the ``harvests`` release table.
-HARVEST_KEYS = ["country", "species", "year"]
+#: Harvest rows are kept per country (FAO) or farm (survey template), species and year.
+HARVEST_KEYS = ["country", "farm_id", "species", "year"]
 
 
 def _read_plots(raw_dir: Path, source: PlotSource, mode: Mode) -> TableRead:
@@ -148,6 +149,9 @@ def _by_species(carbon: pd.DataFrame) -> pd.DataFrame:
     }
     sums = ["harvest_t", "dry_t", "tissue_c_t", "shell_c_t", "total_c_t", "total_co2e_t"]
     frame = carbon.assign(year=pd.to_numeric(carbon["year"]).astype("int64"))
+    for key in HARVEST_KEYS:
+        if key not in frame.columns:
+            frame[key] = pd.NA
     out = frame.groupby(HARVEST_KEYS, sort=True, dropna=False).agg({**firsts, **{c: "sum" for c in sums}})
     out["n_records"] = frame.groupby(HARVEST_KEYS, sort=True, dropna=False).size()
     out = out.reset_index()
@@ -185,16 +189,19 @@ def field_tables(results: Iterable[StepResult]) -> dict[str, pd.DataFrame]:
     (core and plot strata; needs a TableSpec, see the module docstring)."""
     tables: dict[str, pd.DataFrame] = {}
     quarantine, strata = [], []
+    parts: dict[str, list[pd.DataFrame]] = {}
     for result in results:
         uris = result.uris
         for name in ("cores", "core_stocks", "soil_density", "plots", "harvests"):
             if name in uris:
-                tables[name] = pd.read_parquet(uris[name])
+                parts.setdefault(name, []).append(pd.read_parquet(uris[name]))
         for name in ("core_strata", "plot_strata"):
             if name in uris:
                 strata.append(pd.read_parquet(uris[name]))
         if "quarantine" in uris:
             quarantine.append(pd.read_parquet(uris["quarantine"]).assign(step=result.step))
+    for name, frames in parts.items():  # several plot or harvest sources: one table each
+        tables[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if quarantine:
         tables["quarantine"] = pd.concat(quarantine, ignore_index=True).astype({"step": "string"})
     if strata:

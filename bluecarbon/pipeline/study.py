@@ -91,6 +91,7 @@ class HarvestSource:
     kind: str
     file: str
     countries: tuple[str, ...] = ()
+    illustrative: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class Study:
     parcels: tuple[ParcelSource, ...]
     digest: str
     plots: tuple[PlotSource, ...] = ()
-    harvests: HarvestSource | None = None
+    harvests: tuple[HarvestSource, ...] = ()
 
     def raw_files(self, raw_dir: Path) -> list[str]:
         files = list(self.cores.files)
@@ -111,8 +112,7 @@ class Study:
         files += [p.file for p in self.parcels]
         for plot in self.plots:
             files += plot.files
-        if self.harvests is not None:
-            files.append(self.harvests.file)
+        files += [h.file for h in self.harvests]
         return sorted(set(files))
 
 
@@ -185,16 +185,24 @@ def load_study(path: str | Path) -> Study:
                 f"{where}: kind {kind!r}", file=path, column="kind", expected=" or ".join(PLOT_KINDS)
             )
         plots.append(PlotSource(kind=kind, file=need(p, "file", where), ccn_dir=p.get("ccn_dir")))
-    harvests = None
-    if "harvests" in data:
-        h = data["harvests"]
-        kind = need(h, "kind", "[harvests]")
+    raw_harvests = data.get("harvests", [])
+    if isinstance(raw_harvests, dict):  # a single [harvests] table
+        raw_harvests = [raw_harvests]
+    harvest_sources = []
+    for i, h in enumerate(raw_harvests, start=1):
+        where = f"[[harvests]] #{i}"
+        kind = need(h, "kind", where)
         if kind not in HARVEST_KINDS:
             raise InputError(
-                f"[harvests]: kind {kind!r}", file=path, column="kind", expected=" or ".join(HARVEST_KINDS)
+                f"{where}: kind {kind!r}", file=path, column="kind", expected=" or ".join(HARVEST_KINDS)
             )
-        harvests = HarvestSource(
-            kind=kind, file=need(h, "file", "[harvests]"), countries=tuple(h.get("countries", ()))
+        harvest_sources.append(
+            HarvestSource(
+                kind=kind,
+                file=need(h, "file", where),
+                countries=tuple(h.get("countries", ())),
+                illustrative=bool(h.get("illustrative", False)),
+            )
         )
     return Study(
         name=data.get("name", path.stem),
@@ -204,5 +212,5 @@ def load_study(path: str | Path) -> Study:
         parcels=parcels,
         digest=sha256_text(canonical_json(data)),
         plots=tuple(plots),
-        harvests=harvests,
+        harvests=tuple(harvest_sources),
     )
