@@ -408,6 +408,98 @@ def catalog(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def statement(
+    parcel_id: Annotated[
+        str, typer.Argument(help="Parcel id as stored in the release (see `bluecarbon show`).")
+    ],
+    release: Annotated[
+        str, typer.Option("--release", help="Release tag, 'latest' or snapshot id.")
+    ] = "latest",
+    price: Annotated[
+        float | None, typer.Option("--price", help="CNY per t CO2e (default: params carbon_prices.csv).")
+    ] = None,
+    buffer: Annotated[
+        float | None, typer.Option("--buffer", help="Non-permanence buffer, percent (default: params).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json | html | pdf")] = "json",
+    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "en",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout for json).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Issue a sink statement for one parcel of a published release (conservative value,
+    uncertainty, provenance). JSON is the source of truth; HTML and PDF render from it."""
+    from bluecarbon.report.render import render_html, render_pdf
+    from bluecarbon.report.statement import build_statement
+
+    if fmt not in ("json", "html", "pdf"):
+        err.print(f"[bold red]error:[/] --format {fmt!r}: expected json, html or pdf")
+        raise typer.Exit(2)
+    if fmt == "pdf" and output is None:
+        err.print("[bold red]error:[/] --format pdf needs --output FILE.pdf")
+        raise typer.Exit(2)
+    settings = _settings(config)
+    with _errors():
+        doc = build_statement(
+            _store(settings), parcel_id, release=release, price=price, buffer_pct=buffer, lang=lang
+        )
+        if fmt == "json":
+            text = json.dumps(doc, ensure_ascii=False, indent=1)
+            if output is None:
+                print(text)
+                return
+            output.write_text(text + "\n", encoding="utf-8")
+        elif fmt == "html":
+            html = render_html(doc)
+            if output is None:
+                print(html)
+                return
+            output.write_text(html, encoding="utf-8")
+        else:
+            assert output is not None
+            engine = render_pdf(doc, output)
+            console.print(f"PDF rendered with {engine}")
+    status = " (WITHDRAWN RELEASE)" if doc["release"]["status"] == "withdrawn" else ""
+    console.print(
+        f"statement for {parcel_id} at release {doc['release']['tag']}{status}: conservative "
+        f"{doc['conservative']['conservative_t_co2e']:,.0f} t CO2e -> {output}"
+    )
+
+
+@app.command("verify-statement")
+def verify_statement_cmd(
+    file: Annotated[Path, typer.Argument(help="Statement JSON file.")],
+    shallow: Annotated[
+        bool, typer.Option("--shallow", help="Skip re-hashing the release's stored data.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Recompute a statement from its release and confirm its hashes; any edit is reported."""
+    from bluecarbon.report.statement import validate_statement, verify_statement
+
+    settings = _settings(config)
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {file}: not a readable JSON statement ({exc})")
+        raise typer.Exit(1) from None
+    problems = validate_statement(doc)
+    with _errors():
+        check = verify_statement(_store(settings), doc, deep=not shallow)
+    problems += list(check.problems)
+    if problems:
+        err.print(f"[bold red]statement {file} FAILED verification[/] ({len(problems)} problem(s)):")
+        for p in problems[:40]:
+            err.print(f"  {p}", highlight=False)
+        raise typer.Exit(1)
+    console.print(
+        f"statement {file}: OK, every figure recomputed from release {check.release}; "
+        f"sha256 {doc['integrity']['sha256']}"
+    )
+
+
+@app.command()
 def api(
     config: ConfigOption = None,
     host: Annotated[

@@ -140,6 +140,7 @@ def assemble_bundle(
         "method": METHOD,
         "package_version": code_version(),
         "git_commit": git,
+        "site_subclasses": {s.id: dict(s.options.get("subclasses", {})) for s in study.sites},
         "flow_run_id": flow_run_id,
         "steps": {
             r.step + (f":{site}" if site else ""): r.key

@@ -1,0 +1,244 @@
+"""HTML and PDF renderings of a statement, made only from its JSON.
+
+HTML is the primary rendering (Jinja2, one self-contained file with the map inlined as a
+PNG data URI). PDF is printed from that HTML by headless Chromium when it is installed
+(best typesetting, Chinese included); otherwise fpdf2 writes a plainer PDF from the same
+JSON, with a CJK font found on the system for Chinese (and a clear error naming the Debian
+package to install when there is none).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bluecarbon.errors import BlueCarbonError
+from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT
+from bluecarbon.report.maps import render_map_png
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium/Chrome executable, or None."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@cache
+def cjk_font_file() -> tuple[str, int] | None:
+    """(font file, index in a collection) with Chinese glyphs (fontconfig), or None."""
+    fc = shutil.which("fc-match")
+    if fc is None:
+        return None
+    out = subprocess.run(
+        [fc, "-f", "%{file}|%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=20
+    )
+    path, _, index = out.stdout.strip().partition("|")
+    if not path or not Path(path).is_file() or "DejaVu" in path:
+        return None
+    return path, int(index or 0)
+
+
+@cache
+def cjk_font_family() -> str | None:
+    """A matplotlib font family with Chinese glyphs, or None."""
+    from matplotlib import font_manager
+
+    for candidate in ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC"):
+        try:
+            font_manager.findfont(candidate, fallback_to_default=False)
+        except ValueError:
+            continue
+        return candidate
+    return None
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bluecarbon.report", "templates"), autoescape=select_autoescape(["html"])
+    )
+    env.filters["n0"] = lambda v: _fmt(v, 0)
+    env.filters["n1"] = lambda v: _fmt(v, 1)
+    env.filters["n2"] = lambda v: _fmt(v, 2)
+    env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.1f} %"
+    return env
+
+
+def render_html(doc: Mapping[str, Any]) -> str:
+    """The statement as one self-contained HTML page in its language."""
+    lang = doc["lang"]
+    png = render_map_png(doc["map"], lang)
+    return (
+        _env()
+        .get_template("statement.html.j2")
+        .render(
+            doc=doc,
+            lang=lang,
+            t={k: v[lang] for k, v in TEXT.items()},
+            habitat_name={k: v[lang] for k, v in HABITAT_NAMES.items()},
+            pool_name={k: v[lang] for k, v in POOL_NAMES.items()},
+            map_png=base64.b64encode(png).decode("ascii"),
+        )
+    )
+
+
+def render_pdf(doc: Mapping[str, Any], output: Path, *, engine: str = "auto") -> str:
+    """Write the statement as PDF; returns the engine used ("chromium" or "fpdf2").
+
+    ``engine="auto"`` prints the HTML with headless Chromium when it is installed and falls
+    back to fpdf2; ``"chromium"`` or ``"fpdf2"`` force one.
+    """
+    output = Path(output)
+    if engine not in ("auto", "chromium", "fpdf2"):
+        raise BlueCarbonError(f"unknown PDF engine {engine!r}: expected auto, chromium or fpdf2")
+    chromium = find_chromium() if engine != "fpdf2" else None
+    if engine == "chromium" and chromium is None:
+        raise BlueCarbonError("Chromium is not installed (Debian: apt install chromium)")
+    if chromium is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "statement.html"
+            page.write_text(render_html(doc), encoding="utf-8")
+            result = subprocess.run(
+                [
+                    chromium,
+                    *CHROMIUM_FLAGS,
+                    f"--user-data-dir={tmp}/profile",
+                    "--no-pdf-header-footer",
+                    f"--print-to-pdf={output}",
+                    page.as_uri(),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+        if result.returncode == 0 and output.is_file() and output.stat().st_size > 0:
+            return "chromium"
+        if engine == "chromium":
+            raise BlueCarbonError(f"Chromium could not print the PDF: {result.stderr[-500:]}")
+    _fpdf(doc, output)
+    return "fpdf2"
+
+
+def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
+    from fpdf import FPDF
+
+    lang = doc["lang"]
+    t = {k: v[lang] for k, v in TEXT.items()}
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    font = cjk_font_file()
+    if font:
+        pdf.add_font("cjk", fname=font[0], collection_font_number=font[1])
+        family = "cjk"
+    elif lang == "zh":
+        raise BlueCarbonError(
+            "no font with Chinese glyphs found for the PDF: install one (Debian/Ubuntu: "
+            "apt install fonts-noto-cjk) or install Chromium for HTML-based PDF printing"
+        )
+    else:
+        family = "helvetica"
+    pdf.add_page()
+
+    def line(text: str, size: int = 9, bold: bool = False) -> None:
+        pdf.set_font(family, size=size)
+        if family == "helvetica":
+            text = text.encode("latin-1", "replace").decode("latin-1")
+        pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+
+    parcel, release, cons = doc["parcel"], doc["release"], doc["conservative"]
+    line(t["title"], 16)
+    if release["status"] == "withdrawn":
+        line(f"{t['withdrawn']}: {release['withdrawn_reason']}", 11)
+    if parcel["illustrative"]:
+        line(t["illustrative"], 10)
+    line(f"{t['parcel']}: {parcel['name']} ({parcel['parcel_id']}), {_fmt(parcel['area_ha'], 1)} ha")
+    line(f"{t['release']}: {release['tag']} / {release['snapshot_id']} / {release['content_hash']}")
+    with tempfile.NamedTemporaryFile(suffix=".png") as png:
+        png.write(render_map_png(doc["map"], lang))
+        png.flush()
+        pdf.image(png.name, w=120)
+    line(t["habitats"], 12)
+    for h in doc["habitats"]:
+        line(
+            f"  {HABITAT_NAMES[h['habitat']][lang]}: {_fmt(h['area_ha'], 1)} ha "
+            f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {h['accuracy']}"
+        )
+    line(t["stocks"], 12)
+    for s in doc["stocks"]["by_pool"]:
+        line(
+            f"  {HABITAT_NAMES[s['habitat']][lang]} / {s['pool_label']}: {_fmt(s['t_c'])} t C, {_fmt(s['t_co2e'])} t CO2e"
+        )
+    total = doc["stocks"]["total"]
+    line(
+        f"  {t['total']}: {_fmt(total['t_co2e'])} t CO2e (P5 {_fmt(total['p5_t_co2e'])}, "
+        f"P50 {_fmt(total['p50_t_co2e'])}, P95 {_fmt(total['p95_t_co2e'])})"
+    )
+    seq = doc["sequestration"]
+    line(f"{t['sequestration']}: {_fmt(seq['t_co2e_per_yr'])} {t['per_year']} ({seq['period']})", 10)
+    if doc["shellfish"]["latest"]:
+        sh = doc["shellfish"]["latest"]
+        line(
+            f"{t['shellfish']} {sh['year']}: {t['tissue']} {_fmt(sh['tissue_c_t'], 2)}, "
+            f"{t['shell']} {_fmt(sh['shell_c_t'], 2)}; {_fmt(sh['t_co2e'], 1)} t CO2e",
+            10,
+        )
+        line(t["shellfish_note"], 8)
+    line(t["conservative"], 12)
+    line(
+        f"  {t['central']} {_fmt(cons['central_t_co2e'])}; {t['lower_bound']} {_fmt(cons['lower_bound_p5_t_co2e'])}; "
+        f"{t['vm0033']} {_fmt(cons['vm0033_adjusted_t_co2e'])}; {t['at_risk']} {_fmt(cons['at_risk_t_co2e'])}; "
+        f"{t['buffer']} {cons['buffer_fraction'] * 100:g} %; {t['conservative_value']} "
+        f"{_fmt(cons['conservative_t_co2e'])} t CO2e"
+    )
+    val = doc["valuation"]
+    line(
+        f"{t['value']}: {_fmt(val['price_cny_per_t_co2e'], 2)} CNY/t CO2e -> {_fmt(val['conservative_value_cny'], 2)} CNY "
+        f"({val['price_source']})"
+    )
+    if doc["flags"]:
+        line(t["flags"], 12)
+        for f in doc["flags"]:
+            line(f"  - {f}", 8)
+    line(t["licences"], 12)
+    for lic in doc["licences"]:
+        line(f"  {lic['license']}: {lic['dataset']} ({lic['restrictions']})", 7)
+    line(t["provenance"], 12)
+    prov = doc["provenance"]
+    line(
+        f"  {prov['release_tag']} {prov['snapshot_id']} {prov['content_hash']}; generated {prov['generated_at']}; "
+        f"bluecarbon {prov['package_version_statement']}; statement sha256 {doc['integrity']['sha256']}",
+        7,
+    )
+    line(t["verify"], 7)
+    pdf.output(str(output))

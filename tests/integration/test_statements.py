@@ -1,0 +1,217 @@
+"""Sink statements on the demo release: real parcels, both languages, verification and
+tampering, withdrawn releases, rendering (HTML, PDF, and a real headless browser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bluecarbon.errors import ReleaseNotFound
+from bluecarbon.report.render import CHROMIUM_FLAGS, cjk_font_file, find_chromium, render_html, render_pdf
+from bluecarbon.report.statement import build_statement, statement_hash, validate_statement, verify_statement
+from bluecarbon.store import Store
+from bluecarbon.units import CO2E_PER_C
+
+pytestmark = pytest.mark.slow
+FARM = "qd-jzb-oyster-01"
+
+
+@pytest.fixture(scope="module")
+def store(demo_project) -> Store:
+    folder, _, _ = demo_project
+    return Store.open(str(folder / "store"))
+
+
+@pytest.fixture(scope="module")
+def meadow(store: Store) -> dict[str, dict]:
+    return {lang: build_statement(store, "tbep-1", lang=lang) for lang in ("en", "zh")}
+
+
+def test_statement_of_a_real_parcel(store: Store, meadow: dict[str, dict]) -> None:
+    en, zh = meadow["en"], meadow["zh"]
+    assert validate_statement(en) == [] and validate_statement(zh) == []
+    assert en["habitats"] == zh["habitats"]
+    for section in ("stocks", "sequestration", "conservative", "valuation"):
+        a, b = json.loads(json.dumps(en[section])), json.loads(json.dumps(zh[section]))
+        if section == "stocks":
+            for row in a["by_pool"] + b["by_pool"]:
+                row.pop("pool_label")
+        assert a == b, f"{section}: the two languages carry the same figures"
+    release = store.resolve("latest")
+    assert en["release"]["tag"] == release.tag and en["provenance"]["content_hash"] == release.content_hash
+    assert {i["path"] for i in en["provenance"]["input_checksums"]} >= {"field/ccrcn/ccn_cores.csv.gz"}
+    seagrass = next(h for h in en["habitats"] if h["habitat"] == "seagrass")
+    assert 1500 < seagrass["area_ha"] < 2200 and seagrass["area_ci95_ha"] > 0
+    total, cons = en["stocks"]["total"], en["conservative"]
+    assert total["t_co2e"] == pytest.approx(total["t_c"] * CO2E_PER_C, rel=1e-6)
+    assert total["p5_t_co2e"] < total["t_co2e"] < total["p95_t_co2e"]
+    assert cons["conservative_t_co2e"] <= cons["lower_bound_p5_t_co2e"] < cons["central_t_co2e"]
+    assert cons["conservative_t_co2e"] == pytest.approx(
+        cons["base_t_co2e"] * (1 - cons["buffer_fraction"]), rel=1e-6
+    )
+    assert en["parameters"]["buffer"]["source"] and en["parameters"]["price"]["source"]
+    assert en["valuation"]["conservative_value_cny"] == pytest.approx(
+        cons["conservative_t_co2e"] * en["valuation"]["price_cny_per_t_co2e"], rel=1e-6
+    )
+    assert en["stocks"]["extrapolation"] == "none"
+    assert any(p["unverified_rows"] > 0 for p in en["parameters"]["tables"]), (
+        "unverified parameters are flagged"
+    )
+    assert any(lic["license"] == "CC-BY-4.0" for lic in en["licences"])
+    assert en["map"]["grid"] and "1" in en["map"]["classes"]
+    assert any("repaired" in f for f in en["flags"]) is False  # tbep-1 was valid as published
+
+
+def test_farm_statement_keeps_shell_and_tissue_apart(store: Store) -> None:
+    doc = build_statement(store, FARM, lang="zh", price=200.0, buffer_pct=20.0)
+    assert validate_statement(doc) == []
+    assert doc["parcel"]["illustrative"] and any("illustrative" in f for f in doc["flags"])
+    years = doc["shellfish"]["years"]
+    assert {(r["year"], r["species"]) for r in years} >= {(2023, "长牡蛎"), (2023, "栉孔扇贝")}
+    oyster = next(r for r in years if r["year"] == 2021)
+    # 420 t x 0.6510 x 0.9386 x 0.1268 (shell) and x 0.0614 x 0.4598 (tissue)
+    assert oyster["shell_c_t"] == pytest.approx(420 * 0.6510 * 0.9386 * 0.1268, rel=1e-3)
+    assert oyster["tissue_c_t"] == pytest.approx(420 * 0.6510 * 0.0614 * 0.4598, rel=1e-3)
+    latest = doc["shellfish"]["latest"]
+    assert latest["t_co2e"] == pytest.approx(
+        (latest["tissue_c_t"] + latest["shell_c_t"]) * CO2E_PER_C, rel=1e-4
+    )
+    assert doc["parameters"]["buffer"]["given_by_user"] and doc["parameters"]["buffer"]["value"] == 0.2
+    assert doc["valuation"]["price_cny_per_t_co2e"] == 200.0
+    html = render_html(doc)
+    assert "国家标准" in html and "示意数据" in html and "贝壳碳" in html
+
+
+def test_verification_and_tampering(store: Store, meadow: dict[str, dict], tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(meadow["en"]))
+    assert verify_statement(store, doc).ok
+    edited = json.loads(json.dumps(doc))
+    edited["conservative"]["conservative_t_co2e"] *= 1.5
+    check = verify_statement(store, edited, deep=False)
+    assert not check.ok and any("integrity" in p for p in check.problems)
+    edited["integrity"]["sha256"] = statement_hash(edited)  # a forger recomputes the hash
+    check = verify_statement(store, edited, deep=False)
+    assert not check.ok and any("/conservative/conservative_t_co2e" in p for p in check.problems)
+    renamed = json.loads(json.dumps(doc))
+    renamed["parcel"]["name"] = "Somewhere Else"
+    renamed["integrity"]["sha256"] = statement_hash(renamed)
+    assert any("/parcel/name" in p for p in verify_statement(store, renamed, deep=False).problems)
+
+
+def test_withdrawn_release_says_so(demo_project, tmp_path: Path) -> None:
+    folder, _, _ = demo_project
+    shutil.copytree(folder / "store", tmp_path / "store")
+    copy = Store.open(str(tmp_path / "store"))
+    tag = copy.resolve("latest").tag
+    copy.withdraw(tag, "test: superseded parameter table")
+    doc = build_statement(copy, "tbep-1", release=tag, lang="en")
+    assert doc["release"]["status"] == "withdrawn"
+    assert any("withdrawn" in f for f in doc["flags"])
+    assert 'id="withdrawn"' in render_html(doc)
+    assert verify_statement(copy, doc, deep=False).ok
+
+
+def test_statements_only_from_published_releases(store: Store, tmp_path: Path, demo_project) -> None:
+    folder, _, _ = demo_project
+    shutil.copytree(folder / "store", tmp_path / "store")
+    copy = Store.open(str(tmp_path / "store"))
+    main = copy.repo.lookup_branch("main")
+    copy.repo.create_branch("staging-test", main)
+    session = copy.repo.writable_session("staging-test")
+    staged = session.commit("unpublished", allow_empty=True)
+    with pytest.raises(ReleaseNotFound):
+        build_statement(copy, "tbep-1", release=staged)
+    with pytest.raises(ReleaseNotFound, match="not in release"):
+        build_statement(store, "no-such-parcel")
+
+
+def test_pdf_with_fpdf2(meadow: dict[str, dict], tmp_path: Path) -> None:
+    out = tmp_path / "en.pdf"
+    assert render_pdf(meadow["en"], out, engine="fpdf2") == "fpdf2"
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 20_000
+    if cjk_font_file() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk): Chinese fpdf2 PDF not checked")
+    zh = tmp_path / "zh.pdf"
+    render_pdf(meadow["zh"], zh, engine="fpdf2")
+    assert zh.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.browser
+def test_html_renders_in_headless_chromium(meadow: dict[str, dict], tmp_path: Path) -> None:
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip(
+            "Chromium not installed: .ci/run installs it (Debian package chromium); make test skips this"
+        )
+    shots = {}
+    for lang, doc in meadow.items():
+        page = tmp_path / f"{lang}.html"
+        page.write_text(render_html(doc), encoding="utf-8")
+        png = tmp_path / f"{lang}.png"
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path}/profile-{lang}",
+                f"--screenshot={png}",
+                "--window-size=1000,1400",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=180,
+            check=True,
+        )
+        image = np.asarray(Image.open(png).convert("L"), dtype=float)
+        assert image.shape == (1400, 1000)
+        dark = (image < 128).mean()
+        assert 0.01 < dark < 0.5, f"{lang}: the page rendered text and a map ({dark:.3f} dark)"
+        shots[lang] = image
+    assert np.abs(shots["en"] - shots["zh"]).mean() > 1.0, "the Chinese page differs from the English one"
+    pdf = tmp_path / "zh.pdf"
+    assert render_pdf(meadow["zh"], pdf, engine="chromium") == "chromium"
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_api_serves_statements(store: Store) -> None:
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from bluecarbon.report.render import render_html as html_renderer
+    from bluecarbon.server import AccessPolicy, ApiConfig, create_app
+
+    app = create_app(
+        ApiConfig(
+            store=store,
+            policy=AccessPolicy(public_releases=("*",)),
+            build_statement=build_statement,
+            render_html=html_renderer,
+        )
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        base = f"http://127.0.0.1:{port}/releases/latest/parcels"
+        doc = httpx.get(f"{base}/{FARM}/statement", params={"lang": "zh"}, timeout=120).json()
+        assert doc["parcel"]["parcel_id"] == FARM and validate_statement(doc) == []
+        html = httpx.get(f"{base}/tbep-1/statement", params={"format": "html"}, timeout=120)
+        assert html.status_code == 200 and "Blue-carbon sink statement" in html.text
+        assert httpx.get(f"{base}/tbep-1/statement", params={"price": -1}).status_code == 400
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
