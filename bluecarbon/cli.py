@@ -79,6 +79,7 @@ def _fmt(value: float | None) -> str:
 
 
 def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
+    """Headline table: stocks of mapped habitats, annual removal of harvested aquaculture."""
     table = Table(title=title, title_justify="left")
     for column, justify in (
         ("site", "left"),
@@ -87,20 +88,25 @@ def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
         ("area ha", "right"),
         ("stock t C", "right"),
         ("stock t CO2e", "right"),
+        ("conservative t CO2e", "right"),
         ("sequestration t CO2e/yr", "right"),
-        ("density from", "left"),
+        ("basis", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in rows:
+        flow_only = r["area_ha"] is None or r["area_ha"] != r["area_ha"]  # harvest removal: no stock
         table.add_row(
             str(r["site"]),
             str(r["year"]),
             str(r["habitat"]),
             _fmt(r["area_ha"]),
-            _fmt(r["stock_t_c"]),
-            _fmt(r["stock_t_co2e"]),
+            "-" if flow_only else _fmt(r["stock_t_c"]),
+            "-" if flow_only else _fmt(r["stock_t_co2e"]),
+            "-" if flow_only else _fmt(r.get("stock_conservative_t_co2e")),
             _fmt(r["sequestration_t_co2e_yr"]),
-            str(r.get("density_source", "")),
+            str(r.get("density_source", "")).replace(
+                "hy_t_0305_harvest_removal", "harvest removal, HY/T 0305"
+            ),
         )
     console.print(table)
 
