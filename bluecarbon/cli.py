@@ -370,8 +370,8 @@ def export(
         written = export_release(
             _store(settings),
             release,
-            fmt=fmt,
-            output=output,  # type: ignore[arg-type]
+            fmt=fmt,  # type: ignore[arg-type]
+            output=output,
             products=product or None,
             tables=table_name or None,
         )
@@ -673,4 +673,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -41,7 +41,12 @@ import pandas as pd
 
 from bluecarbon import params
 from bluecarbon.ingest.ccn import FOURQUREAN_TRAP_FOLDER
-from bluecarbon.ingest.core_validation import effective_interval, normalise_habitat, validate_core_tables
+from bluecarbon.ingest.core_validation import (
+    DEPTH_NUMERIC,
+    effective_interval,
+    normalise_habitat,
+    validate_core_tables,
+)
 from bluecarbon.units import MG_HA_PER_G_CM2
 
 KEY: Final[list[str]] = ["study_id", "core_id"]
@@ -192,18 +197,8 @@ def interval_carbon(
 
 
 def _merge_intervals(cores: pd.DataFrame, depthseries: pd.DataFrame) -> pd.DataFrame:
-    numeric = [
-        "depth_min",
-        "depth_max",
-        "representative_depth_min",
-        "representative_depth_max",
-        "dry_bulk_density",
-        "fraction_organic_matter",
-        "fraction_carbon",
-        "compaction_fraction",
-    ]
     ds = pd.DataFrame({k: depthseries[k].astype("string") for k in KEY})
-    for column in numeric:
+    for column in DEPTH_NUMERIC:
         ds[column] = (
             pd.to_numeric(depthseries[column], errors="coerce").astype("float64")
             if column in depthseries.columns
@@ -225,7 +220,7 @@ def _merge_intervals(cores: pd.DataFrame, depthseries: pd.DataFrame) -> pd.DataF
 
     group = [*KEY, "top_sampled_cm", "bottom_sampled_cm"]
     firsts = [c for c in ("method_id", "fraction_carbon_type") if c in ds.columns]
-    aggs: dict[str, str | tuple[str, str]] = {c: "mean" for c in numeric}
+    aggs: dict[str, str | tuple[str, str]] = {c: "mean" for c in DEPTH_NUMERIC}
     aggs |= {c: "first" for c in firsts}
     merged = ds.groupby(group, sort=False, dropna=False).agg(aggs)
     merged["n_replicates"] = ds.groupby(group, sort=False, dropna=False).size()

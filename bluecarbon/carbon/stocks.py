@@ -104,7 +104,8 @@ def select_cores(cores: pd.DataFrame, selection: Mapping[str, object], *, where:
     for key in ("country", "study_id"):
         if key in selection:
             values = selection[key]
-            mask &= cores[key].isin([values] if isinstance(values, str) else list(values))  # type: ignore[arg-type]
+            wanted = [values] if isinstance(values, str) else [str(v) for v in values]  # type: ignore[attr-defined]
+            mask &= cores[key].isin(wanted)
     return mask
 
 

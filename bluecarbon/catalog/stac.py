@@ -174,7 +174,7 @@ def build_catalog(store: Store, catalog_dir: Path, *, store_href: str | None = N
                 id=tables_cid,
                 description="Tables of each release (Delta Lake, pinned versions): parcels, cores, totals",
                 extent=pystac.Extent(
-                    pystac.SpatialExtent([[-180, -90, 180, 90]]),
+                    pystac.SpatialExtent([[-180.0, -90.0, 180.0, 90.0]]),
                     pystac.TemporalExtent([[release.created, None]]),
                 ),
                 license=_licence_expression(licences),

@@ -118,26 +118,27 @@ def run_summary_markdown(
     return "\n".join(lines) + "\n"
 
 
+#: Columns of class totals an analyst reads first (headline and table artifacts).
+SUMMARY_COLUMNS = (
+    "site",
+    "year",
+    "habitat",
+    "area_ha",
+    "area_ci_ha",
+    "stock_t_c",
+    "stock_t_co2e",
+    "stock_p5_t_c",
+    "stock_p95_t_c",
+    "stock_conservative_t_co2e",
+    "sequestration_t_co2e_yr",
+    "sequestration_conservative_t_co2e_yr",
+    "density_source",
+)
+
+
 def class_totals_rows(totals: pd.DataFrame, *, limit: int = 500) -> list[dict[str, Any]]:
     """Per-class totals as JSON-friendly rows for a table artifact (latest years first)."""
-    keep = [
-        c
-        for c in (
-            "site",
-            "year",
-            "habitat",
-            "area_ha",
-            "stock_t_c",
-            "stock_t_co2e",
-            "sequestration_t_co2e_yr",
-            "p5_t_co2e",
-            "p50_t_co2e",
-            "p95_t_co2e",
-            "conservative_t_co2e",
-            "density_source",
-        )
-        if c in totals.columns
-    ]
+    keep = [c for c in SUMMARY_COLUMNS if c in totals.columns]
     frame = totals[keep].sort_values(["site", "year", "habitat"], ascending=[True, False, True]).head(limit)
     rows = frame.round(3).to_dict(orient="records")
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in rows]

@@ -71,6 +71,7 @@ from bluecarbon.ingest.rasters import (
 )
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
+from bluecarbon.pipeline.report import SUMMARY_COLUMNS
 from bluecarbon.pipeline.study import CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat
@@ -606,17 +607,7 @@ def headline(totals: pd.DataFrame) -> pd.DataFrame:
     latest = totals[totals["year"] == totals.groupby("site")["year"].transform("max")]
     blue = latest["habitat"].map(lambda h: Habitat(h).is_blue_carbon)
     latest = latest[blue & ((latest["area_ha"] > 0) | latest["area_ha"].isna())]  # NaN: harvest flows
-    cols = [
-        "site",
-        "year",
-        "habitat",
-        "area_ha",
-        "stock_t_c",
-        "stock_t_co2e",
-        "sequestration_t_co2e_yr",
-        "density_source",
-    ]
-    cols += [c for c in ("stock_conservative_t_co2e", "stock_p5_t_c", "stock_p95_t_c") if c in latest.columns]
+    cols = [c for c in SUMMARY_COLUMNS if c in latest.columns]
     return latest[cols].sort_values(["site", "habitat"]).reset_index(drop=True)
 
 

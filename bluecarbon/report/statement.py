@@ -253,7 +253,7 @@ def build_statement(
 def _habitats(
     stock_rows: pd.DataFrame, class_totals: pd.DataFrame, accuracy: pd.DataFrame, site: str, year: int | None
 ) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     if stock_rows.empty:
         return out
     for habitat, group in stock_rows.groupby("habitat", sort=True):
@@ -345,7 +345,7 @@ def _stocks(stock_rows: pd.DataFrame, soil: pd.DataFrame, site: str, lang: str) 
 
 
 def _sequestration(rows: pd.DataFrame, map_year: int | None) -> dict[str, Any]:
-    empty = {
+    empty: dict[str, Any] = {
         "period": None,
         "t_co2e_per_yr": None,
         "p5_t_co2e_per_yr": None,
