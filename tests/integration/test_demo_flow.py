@@ -57,7 +57,8 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     assert {"carbon_stock_by_pool", "net_sequestration"} <= set(cat.open("old_tampa_bay/carbon").data_vars)
     assert row["stock_t_co2e"] == pytest.approx(row["stock_t_c"] * 44.0095 / 12.0107)
     parcels = cat.table("parcels")
-    assert len(parcels) == 7 and parcels.crs.to_epsg() == 4326
+    assert len(parcels) == 8 and parcels.crs.to_epsg() == 4326  # 7 TBEP bay segments + 1 illustrative farm
+    assert parcels.loc[parcels["parcel_id"] == "qd-jzb-oyster-01", "illustrative"].item()
     info = cat.release()
     assert info.provenance["flow_run_id"]
     paths = {i["path"] for i in info.provenance["inputs"]}

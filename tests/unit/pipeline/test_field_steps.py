@@ -125,6 +125,7 @@ def test_fail_fast_mode_stops_on_the_published_ccn_values(tmp_path, hashes) -> N
 def test_demo_study_names_plots_and_harvests() -> None:
     study = load_study(Path(__file__).resolve().parents[3] / "data/studies/demo.toml")
     assert [p.kind for p in study.plots] == ["lumcon", "fourqurean2012"]
-    assert study.harvests == (HARVESTS,)
+    assert study.harvests[0] == HARVESTS
+    assert study.harvests[1].kind == "template" and study.harvests[1].illustrative
     files = study.raw_files(RAW)
     assert HARVESTS.file in files and PLOTS[0].file in files
