@@ -14,7 +14,26 @@ from urllib.parse import urlparse
 
 import icechunk
 
-from bluecarbon.errors import StoreError
+from bluecarbon.errors import StoreError, TransientIOError
+
+#: Icechunk error kinds that a retry can cure on an object store (network, throttling).
+TRANSIENT_KINDS = frozenset({"object-store", "io", "throttled", "concurrency"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures that may succeed when retried: connection refused or reset,
+    timeouts, throttling (Icechunk storage errors of those kinds, or the OS equivalents)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, icechunk.StorageError):
+        return str(getattr(exc, "kind", "")).lower() in TRANSIENT_KINDS
+    return False
+
+
+def as_transient(exc: BaseException, uri: str) -> TransientIOError:
+    """A TransientIOError (the one type flows retry) naming the store."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return TransientIOError(f"object store {uri} unreachable or busy ({first}); retrying may help")
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from bluecarbon.errors import (
 from bluecarbon.fingerprint import code_version
 from bluecarbon.store import hashing, validators
 from bluecarbon.store.ids import ReleaseRef, check_name, check_product, parse_release_ref, tag_for
-from bluecarbon.store.location import StoreLocation
+from bluecarbon.store.location import StoreLocation, as_transient, is_transient
 from bluecarbon.store.lock import writer_lock
 from bluecarbon.store.schema import STORE_FORMAT_VERSION
 from bluecarbon.store.tables import TableVersion, read_arrow, to_frame, write_table
@@ -150,13 +150,19 @@ class Store:
         _quiet_icechunk()
         self.location = location
         storage = location.icechunk_storage()
-        if icechunk.Repository.exists(storage):
-            self.repo = icechunk.Repository.open(storage)
-        elif create:
-            if location.is_local:
-                location.path.mkdir(parents=True, exist_ok=True)
-            self.repo = icechunk.Repository.create(storage)
-        else:
+        try:
+            exists = icechunk.Repository.exists(storage)
+            if exists:
+                self.repo = icechunk.Repository.open(storage)
+            elif create:
+                if location.is_local:
+                    location.path.mkdir(parents=True, exist_ok=True)
+                self.repo = icechunk.Repository.create(storage)
+        except (icechunk.IcechunkError, OSError) as exc:
+            if not location.is_local and is_transient(exc):
+                raise as_transient(exc, location.uri) from exc
+            raise
+        if not exists and not create:
             raise StoreError(
                 f"no bluecarbon store at {location.uri}: run `bluecarbon run` to publish a first release"
             )
@@ -322,6 +328,8 @@ class Store:
             try:
                 return self._publish_locked(bundle, day or datetime.now(UTC).date(), say)
             except (OSError, icechunk.IcechunkError, DeltaError) as exc:
+                if not self.location.is_local and is_transient(exc):
+                    raise as_transient(exc, self.location.uri) from exc
                 raise StoreError(
                     f"publish failed while writing to {self.location.uri}: {type(exc).__name__}: {exc}. "
                     "Nothing was published; earlier releases are intact. Fix the cause and rerun; "
