@@ -68,7 +68,7 @@ def test_flow_task_retries_transient_errors_only(prefect_harness, tmp_path: Path
 
     decisions: list[bool] = []
 
-    def policy_then_start(task, task_run, state) -> bool:  # noqa: ANN001
+    def policy_then_start(task, task_run, state) -> bool:
         # The store comes up only once the first attempt has failed (Icechunk's own retries
         # take ~18 s to give up on a refused connection), so the retry is what succeeds.
         decision = retry_on_transient(task, task_run, state)
