@@ -34,13 +34,15 @@ def test_unreachable_object_store_is_transient() -> None:
         Store.open("s3://bluecarbon/x", s3=_options(_free_port()), create=True)
 
 
-def test_local_input_errors_are_not_transient(tmp_path: Path) -> None:
-    from flows._tasks import retry_on_transient  # the policy every flow task uses
+def test_what_counts_as_transient(tmp_path: Path) -> None:
+    from bluecarbon.errors import StoreError
+    from bluecarbon.store.location import is_transient
 
-    assert retry_on_transient is not None
-    with pytest.raises(Exception) as info:
+    assert is_transient(ConnectionRefusedError()) and is_transient(TimeoutError())
+    assert not is_transient(InputError("bad value")) and not is_transient(ValueError())
+    with pytest.raises(StoreError, match="no bluecarbon store") as info:
         Store.open(str(tmp_path / "missing"))
-    assert not isinstance(info.value, TransientIOError)
+    assert not isinstance(info.value, TransientIOError), "a missing local store is not retried"
 
 
 @pytest.mark.slow
