@@ -189,6 +189,13 @@ def habitat_classes(da: xr.DataArray) -> dict[int, str]:
     return {int(v): m for v, m in zip(values, meanings, strict=True)}
 
 
+def _area_text(hectares: float) -> str:
+    """Hectares with the digits that matter: 1,825 / 12.5 / 0.12."""
+    if hectares >= 100:
+        return f"{hectares:,.0f}"
+    return f"{hectares:.1f}" if hectares >= 1 else f"{hectares:.2f}"
+
+
 def _class_colour(name: str, index: int) -> str:
     try:
         return HABITAT_COLOURS[Habitat(name)]
@@ -251,8 +258,7 @@ def habitat_map(
     shown = da.isel(y=slice(None, None, k), x=slice(None, None, k)).to_numpy().astype("float64")
     codes = sorted(classes)
     colours = [_class_colour(classes[c], i) for i, c in enumerate(codes)]
-    cmap = ListedColormap(colours)
-    cmap.set_bad(NODATA_COLOUR)
+    cmap = ListedColormap(colours).with_extremes(bad=NODATA_COLOUR)
     bounds = [codes[0] - 0.5, *[c + 0.5 for c in codes]]
     norm = BoundaryNorm(bounds, cmap.N)
     fig, ax = _new_figure(figsize)
@@ -267,7 +273,7 @@ def habitat_map(
     )
     handles: list[Patch] = []
     for code in present:
-        area = f": {counts[code] * pixel_ha:,.0f} ha" if pixel_ha is not None else ""
+        area = f": {_area_text(counts[code] * pixel_ha)} ha" if pixel_ha is not None else ""
         colour = colours[codes.index(code)]
         handles.append(Patch(facecolor=colour, edgecolor="#333333", label=f"{classes[code]} ({code}){area}"))
     if np.isnan(shown).any():
@@ -325,8 +331,7 @@ def quantity_map(
         vmin, vmax, default_cmap = -bound, bound, "RdBu"
     else:
         vmin, vmax, default_cmap = min(lo, 0.0), hi if hi > min(lo, 0.0) else min(lo, 0.0) + 1.0, "viridis"
-    colours = ListedColormap(_colours(cmap or default_cmap))
-    colours.set_bad(NODATA_COLOUR)
+    colours = ListedColormap(_colours(cmap or default_cmap)).with_extremes(bad=NODATA_COLOUR)
     fig, ax = _new_figure(figsize)
     extent, origin = _extent(coarse)
     image = ax.imshow(
