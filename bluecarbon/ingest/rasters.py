@@ -292,7 +292,11 @@ def open_raster(
         DN to physical values (e.g. :data:`ARCSI_REFLECTANCE`, :func:`sentinel2_l2a_scaling`).
     nodata
         DN to treat as nodata; overrides the file's nodata tag.
+    chunks
+        Dask chunk sizes by dimension (default: aligned to the file's internal blocks).
 
+    Notes
+    -----
     Nodata becomes NaN. Raises :class:`InputError` naming the file (and band) when the file
     is missing, truncated, unreadable, has no CRS, or a requested band does not exist.
     """

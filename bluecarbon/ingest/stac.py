@@ -244,6 +244,8 @@ def open_stac_items(
     nodata
         Overrides the asset's and the file's nodata.
 
+    Notes
+    -----
     Items must share one grid (CRS, transform, shape); the first that does not is named.
     Coordinates ``common_name``/``center_wavelength`` (nm) come from ``eo`` metadata of the
     first item, ``item_id`` labels each time step. Times are sorted.

@@ -3,6 +3,8 @@ published demo release (it costs ~1 min on two cores)."""
 
 from __future__ import annotations
 
+import csv
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -49,3 +51,45 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> t
     with NetworkMonitor() as net:
         outcome = monitoring(config=str(config))
     return folder, outcome, net.remote
+
+
+#: The analyst's revision behind the second release of ``notebook_project``.
+REVISED_MIN_CORES = 10
+
+
+@pytest.fixture(scope="session")
+def notebook_project(demo_project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with two releases, for the notebooks and the plot commands: the demo release
+    (copied from ``demo_project``, not rerun) and a second one after an analyst's revision of
+    ``soil_defaults.csv`` (a regional soil density needs at least 10 cores reaching 1 m, so
+    Old Tampa Bay's 6 Florida seagrass cores give way to the global seagrass mean).
+
+    The copied work folder keeps the step cache warm: only the soil and carbon steps rerun.
+    """
+    from bluecarbon import params
+    from flows.monitoring import monitoring
+
+    demo_folder, _, _ = demo_project
+    folder = tmp_path_factory.mktemp("notebooks")
+    for name in ("store", "work"):
+        shutil.copytree(demo_folder / name, folder / name)
+    overrides = folder / "params"
+    overrides.mkdir()
+    with params.table_path("soil_defaults").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["parameter"] == "min_cores_for_site_estimate":
+            row["value"] = str(REVISED_MIN_CORES)
+            row["source"] = "analyst revision: a regional estimate needs at least 10 cores reaching 1 m"
+    with (overrides / "soil_defaults.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    config = write_config(folder)
+    config.write_text(config.read_text() + f'[params]\ndir = "{overrides}"\n')
+    try:
+        outcome = monitoring(config=str(config))
+    finally:
+        params.use_directory(None)  # the override must not leak into later tests
+    assert outcome["published"], "the revised table makes a second release"
+    return folder

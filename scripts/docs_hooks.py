@@ -1,0 +1,107 @@
+"""MkDocs hooks: pages generated from the code at build time, so they cannot go stale.
+
+- ``parameters.md``: every parameter table of ``bluecarbon/params`` (each row with its value,
+  units, source and ``verified`` flag), read through :func:`bluecarbon.params.load_table`,
+  which refuses a table without units, source or verified on every row.
+- ``<!-- habitat-codes -->`` in any page: the habitat code table of :mod:`bluecarbon.vocab`.
+
+Registered in ``mkdocs.yml`` under ``hooks:``; MkDocs calls the ``on_*`` functions by name.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from bluecarbon import params
+from bluecarbon.vocab import HABITAT_CODES, HABITAT_FILL
+
+PARAMETERS_PAGE = "parameters.md"
+HABITAT_MARKER = "<!-- habitat-codes -->"
+
+#: What each table is for (shown above it); a table missing here still appears.
+PURPOSE: dict[str, str] = {
+    "area_uncertainty": "Default 95 % half-width of habitat area where no reference sample exists.",
+    "biomass_carbon": "Carbon fraction of living biomass, by habitat and part.",
+    "core_uncertainty": "Measurement and gap-filling errors propagated into core stocks.",
+    "habitat_rules": "Rule sets that classify composites into habitats (index thresholds).",
+    "intertidal": "Water-index threshold and tide fractions for intertidal composites.",
+    "ipcc_tier1": "IPCC 2013 Wetlands Supplement chapter 4 Tier 1 defaults.",
+    "loi_to_oc": "Loss on ignition (organic matter) to organic carbon, by habitat.",
+    "sensor_bands": "Band names, common names and centre wavelengths of the sensors read.",
+    "sensor_scaling": "Digital numbers to surface reflectance, by product and date.",
+    "sentinel2_scl": "Sentinel-2 scene classification classes kept or masked.",
+    "shellfish_classes": "HY/T 0305-2021 class coefficients for shellfish and seaweed.",
+    "shellfish_species": "Species (FAO code, Latin, Chinese and English names) to class.",
+    "soil_defaults": "Soil rules: ideal-mixing densities, minimum cores, extrapolation limits.",
+    "spectral_indices": "Spectral indices, their formulas and sources.",
+    "transition_defaults": "Biomass and litter stocks, half-lives and disturbance fractions.",
+    "uncertainty": "Monte Carlo draws, seed, confidence level, allowable uncertainty, buffer.",
+    "validation_limits": "Plausibility limits used by input validation.",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def parameter_tables_markdown() -> str:
+    """The parameter tables page: one section per CSV, every row and column as written."""
+    lines = [
+        "# Parameter tables",
+        "",
+        "Every number the pipeline uses that is not measured in the inputs lives in a CSV table",
+        "in `bluecarbon/params/`, with its `units`, its `source` and a `verified` flag on every",
+        "row (`false` until the value has been checked against the primary document; METHODS",
+        'entries marked "(check)" stay `false`). A study can override any table with a file of',
+        "the same name in a folder named by `[params] dir` in `bluecarbon.toml`; the table's",
+        "sha256 enters the release provenance, so a changed table makes a new release.",
+        "",
+        "This page is generated from the tables when the documentation is built.",
+        "",
+    ]
+    for name in params.list_tables():
+        checked = params.load_table(name)  # refuses a table without units/source/verified
+        with params.table_path(name).open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        header, body = rows[0], [r for r in rows[1:] if any(cell.strip() for cell in r)]
+        unverified = int((~checked["verified"].astype(bool)).sum())
+        lines += [
+            f"## {name}",
+            "",
+            PURPOSE.get(name, ""),
+            f"File `bluecarbon/params/{name}.csv`: {len(body)} rows, {unverified} not yet verified.",
+            "",
+            "| " + " | ".join(_cell(h) for h in header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+        ]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def habitat_codes_markdown() -> str:
+    """The habitat classes with their raster codes, as in :mod:`bluecarbon.vocab`."""
+    lines = ["| code | habitat | blue carbon |", "| --- | --- | --- |"]
+    for habitat, code in sorted(HABITAT_CODES.items(), key=lambda kv: kv[1]):
+        lines.append(f"| {code} | `{habitat.value}` | {'yes' if habitat.is_blue_carbon else 'no'} |")
+    lines.append(f"| {HABITAT_FILL} | (no data: `_FillValue` of the stored uint8 maps) | - |")
+    return "\n".join(lines)
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated parameter tables page."""
+    from mkdocs.structure.files import File
+
+    files.append(File.generated(config, PARAMETERS_PAGE, content=parameter_tables_markdown()))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Replace the habitat-codes marker with the code table."""
+    if HABITAT_MARKER in markdown:
+        markdown = markdown.replace(HABITAT_MARKER, habitat_codes_markdown())
+    return markdown
+
+
+__all__ = ["habitat_codes_markdown", "on_files", "on_page_markdown", "parameter_tables_markdown"]
