@@ -30,11 +30,12 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
     ``dask_address`` overrides the configured dask scheduler ("" = local threads).
     """
     settings = settings_for(config)
-    params.use_directory(settings.params_dir)
     address = settings.dask_address if dask_address is None else dask_address
     study = load_study(settings.study_file)
     s3 = vars(settings.s3) if settings.store_uri.startswith("s3://") else None
-    with compute_on(address) as where:  # one scheduler for the whole run (see bluecarbon.compute)
+    # one scheduler for the whole run (see bluecarbon.compute); study parameter tables only
+    # for this run
+    with compute_on(address) as where, params.overrides(settings.params_dir):
         ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid)
         habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes)
         carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir)

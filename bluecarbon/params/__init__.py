@@ -15,6 +15,8 @@ changed table invalidates exactly the steps that read it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,6 +30,17 @@ from bluecarbon.manifest import sha256_file
 REQUIRED_COLUMNS = ("units", "source", "verified")
 
 _override_dir: Path | None = None
+
+
+@contextmanager
+def overrides(folder: Path | None) -> Iterator[None]:
+    """Use ``folder``'s tables inside the block, then restore the previous choice."""
+    previous = _override_dir
+    use_directory(folder)
+    try:
+        yield
+    finally:
+        use_directory(previous)
 
 
 def use_directory(folder: Path | None) -> None:

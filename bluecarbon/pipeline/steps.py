@@ -333,7 +333,9 @@ def _habitat_from_polygons(raw_dir: Path, site: Site) -> _SiteExtent:
                 "area_ha": (total - mapped.to_numpy()).clip(min=0.0),
             }
         )
-        area = pd.concat([area, rest], ignore_index=True).sort_values(["year", "habitat"])
+        area = pd.concat([area, rest], ignore_index=True)
+    # Several source categories (and the background) may map to one habitat: one row each.
+    area = area.groupby(["year", "habitat"], as_index=False)["area_ha"].sum().sort_values(["year", "habitat"])
     area = area_with_default_ci(area, site=site.id, area_source="survey_polygons")
     years = sorted(int(y) for y in polygons["year"].unique())
     accuracy = accuracy_not_assessed(
