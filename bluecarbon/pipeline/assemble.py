@@ -28,12 +28,18 @@ METHOD = {
     "validation": "cores, plots and harvests validated (pandera schemas and relational rules); invalid rows "
     "quarantined and listed in the quarantine table, or the run fails (per configuration)",
     "soil": "core stocks to 1 m (Howard et al. 2014; CCN horizons, LOI equations or site regressions, "
-    "ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; mean and SE per habitat when "
-    ">= 3 cores reach 1 m, else IPCC 2013 Wetlands Supplement Tier 1 default",
+    "ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; per habitat, mean and SE "
+    "of the cores selected for the site (its region) when >= 3 reach 1 m, else of all cores, else the "
+    "IPCC 2013 Wetlands Supplement Tier 1 default",
     "shellfish": "HY/T 0305-2021 harvest removal: production x dry/wet x (shell share x C shell + tissue "
     "share x C tissue), class coefficients of Sun et al. 2020; shell carbon is national-standard basis only",
-    "sequestration": "IPCC 2013 Wetlands Supplement Tier 1 soil carbon accumulation x area",
-    "area": "survey polygons on EPSG:6933, or pixel counts of classified imagery",
+    "carbon": "transition engine (bluecarbon.carbon.engine, default mode: see docs/invest-differences.md): "
+    "stocks by pool per pixel and year, accumulation at IPCC Tier 1 rates, disturbance emissions with "
+    "closed-form half-life decay, net sequestration; Monte Carlo (seeded) P5/P50/P95 per class and parcel; "
+    "VM0033 deduction and non-permanence buffer for conservative values",
+    "area": "survey polygons on EPSG:6933, or pixel counts of classified imagery; error-adjusted "
+    "stratified estimates with 95 % CI (Olofsson et al. 2014) where a reference sample exists, else a "
+    "documented default CI",
     "mode": "default",
 }
 
