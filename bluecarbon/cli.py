@@ -23,6 +23,7 @@ from rich.table import Table
 from bluecarbon import __version__
 from bluecarbon.config import Settings, load_settings
 from bluecarbon.errors import BlueCarbonError
+from bluecarbon.pipeline.report import fmt_number
 
 app = typer.Typer(
     name="bluecarbon",
@@ -72,12 +73,6 @@ def _prefect_env(settings: Settings) -> None:
         os.environ.setdefault(key, value)
 
 
-def _fmt(value: float | None) -> str:
-    if value is None or value != value:
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
-
-
 def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
     """Headline table: stocks of mapped habitats, annual removal of harvested aquaculture."""
     table = Table(title=title, title_justify="left")
@@ -99,11 +94,11 @@ def print_headline(rows: list[dict[str, Any]], *, title: str) -> None:
             str(r["site"]),
             str(r["year"]),
             str(r["habitat"]),
-            _fmt(r["area_ha"]),
-            "-" if flow_only else _fmt(r["stock_t_c"]),
-            "-" if flow_only else _fmt(r["stock_t_co2e"]),
-            "-" if flow_only else _fmt(r.get("stock_conservative_t_co2e")),
-            _fmt(r["sequestration_t_co2e_yr"]),
+            fmt_number(r["area_ha"]),
+            "-" if flow_only else fmt_number(r["stock_t_c"]),
+            "-" if flow_only else fmt_number(r["stock_t_co2e"]),
+            "-" if flow_only else fmt_number(r.get("stock_conservative_t_co2e")),
+            fmt_number(r["sequestration_t_co2e_yr"]),
             str(r.get("density_source", "")).replace(
                 "hy_t_0305_harvest_removal", "harvest removal, HY/T 0305"
             ),
@@ -337,9 +332,9 @@ def diff(
             pct = r.stock_t_c_change_pct
             table.add_row(
                 *[str(getattr(r, k)) for k in keys],
-                _fmt(r.stock_t_c_a) if r.stock_t_c_a == r.stock_t_c_a else "-",
-                _fmt(r.stock_t_c_b) if r.stock_t_c_b == r.stock_t_c_b else "-",
-                _fmt(r.stock_t_c_change),
+                fmt_number(r.stock_t_c_a) if r.stock_t_c_a == r.stock_t_c_a else "-",
+                fmt_number(r.stock_t_c_b) if r.stock_t_c_b == r.stock_t_c_b else "-",
+                fmt_number(r.stock_t_c_change),
                 f"{pct:+.1f}" if pct == pct else "-",
             )
         console.print(table)
@@ -649,13 +644,13 @@ def transitions(
     for year, rows in stocks.groupby("year"):
         table.add_row(
             str(year),
-            _fmt(float(rows[f"stock_t_{b}"].sum())),
-            _fmt(float(rows[f"stock_conservative_t_{b}"].sum())),
+            fmt_number(float(rows[f"stock_t_{b}"].sum())),
+            fmt_number(float(rows[f"stock_conservative_t_{b}"].sum())),
         )
     console.print(table)
     flows = totals[(totals["scope"] == "class") & (totals["kind"] == "flow")]
     console.print(
-        f"total net sequestration: {_fmt(float(flows[f'net_sequestration_t_{b}'].sum()))} t {b.upper()}"
+        f"total net sequestration: {fmt_number(float(flows[f'net_sequestration_t_{b}'].sum()))} t {b.upper()}"
     )
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from bluecarbon import __version__
-from bluecarbon.manifest import sha256_file
 
 
 @cache
@@ -61,8 +60,3 @@ def fingerprint(
         "package_version": package_version or code_version(),
     }
     return sha256_text(canonical_json(doc))
-
-
-def file_hashes(paths: Mapping[str, Path]) -> dict[str, str]:
-    """sha256 of each named file."""
-    return {name: sha256_file(Path(path)) for name, path in paths.items()}

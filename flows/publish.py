@@ -122,7 +122,8 @@ def publish(
     create_markdown_artifact(
         markdown, key="monitoring-summary", description="bluecarbon monitoring run summary"
     )
-    totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
+    # per-class totals as published (harvest removal included)
+    totals = open_store(store_uri, s3).read_table("class_totals", outcome["release"]["tag"])
     create_table_artifact(
         class_totals_rows(totals), key="class-totals", description="per-class totals of this run"
     )

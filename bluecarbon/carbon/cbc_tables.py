@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bluecarbon.errors import InputError
-from bluecarbon.vocab import CarbonBasis, Habitat
+from bluecarbon.vocab import CarbonBasis
 
 POOLS: Final[tuple[str, ...]] = ("biomass", "soil", "litter")
 DISTURBABLE_POOLS: Final[tuple[str, ...]] = ("biomass", "soil")
@@ -353,17 +353,6 @@ def transition_matrix_by_rule(
             elif from_habitat:
                 matrix.action[i, j] = int(loss_action)
     return matrix
-
-
-def habitat_flags_from_names(classes: ClassTable) -> dict[str, bool]:
-    """Blue-carbon habitat flag per class, by parsing class names with the shared vocabulary."""
-    out = {}
-    for name in classes.names:
-        try:
-            out[name] = Habitat.parse(name).is_blue_carbon
-        except InputError:
-            out[name] = False
-    return out
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -250,8 +250,3 @@ def write_quarantine_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     issues_frame(issues).to_csv(path, index=False, encoding="utf-8-sig")
     return path
-
-
-def sorted_issues(issues: Iterable[Issue]) -> list[Issue]:
-    """Issues ordered by file, row and column (None first)."""
-    return sorted(issues, key=lambda i: (i.file, -1 if i.row is None else i.row, i.column or ""))

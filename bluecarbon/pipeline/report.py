@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 
-def _n(value: float | None) -> str:
+def fmt_number(value: float | None) -> str:
+    """Thousands-separated number (two decimals below 10), "-" for missing values."""
     if value is None or value != value:
         return "-"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
@@ -108,9 +109,12 @@ def run_summary_markdown(
                 if previous is None
                 else ("-" if pd.isna(r.change_t_co2e) else f"{r.change_t_co2e:+,.0f}")
             )
+            flow_only = pd.isna(r.area_ha)  # harvest removal: an annual flow, no stock
+            stock_c = "-" if flow_only else fmt_number(r.stock_t_c)
+            stock_co2e = "-" if flow_only else fmt_number(r.stock_t_co2e)
             lines.append(
-                f"| {r.site} | {r.year} | {r.habitat} | {_n(r.area_ha)} | {_n(r.stock_t_c)} | "
-                f"{_n(r.stock_t_co2e)} | {_n(r.sequestration_t_co2e_yr)} | {change} |"
+                f"| {r.site} | {r.year} | {r.habitat} | {fmt_number(r.area_ha)} | {stock_c} | "
+                f"{stock_co2e} | {fmt_number(r.sequestration_t_co2e_yr)} | {change} |"
             )
     flags = release.get("flags", [])
     if flags:

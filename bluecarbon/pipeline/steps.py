@@ -613,10 +613,6 @@ def headline(totals: pd.DataFrame) -> pd.DataFrame:
     return latest[cols].sort_values(["site", "habitat"]).reset_index(drop=True)
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
-
-
 def release_key(study: Study, hashes: Mapping[str, str]) -> str:
     """Idempotency key of a release: inputs + parameters (all tables, the study) + version."""
     return fingerprint(

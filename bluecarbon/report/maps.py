@@ -41,19 +41,8 @@ def parcel_map(
     store: Store, info: ReleaseInfo, product: str | None, parcel: gpd.GeoDataFrame, year: int | None
 ) -> dict[str, Any]:
     """Map data for one parcel: class grid (codes, None = no data), transform, outline."""
-    if product is None or year is None:
-        crs = parcel.estimate_utm_crs()
-        outline = parcel.to_crs(crs)
-        minx, miny, maxx, maxy = outline.total_bounds
-        return {
-            "crs": crs.to_string(),
-            "grid": None,
-            "transform": None,
-            "year": None,
-            "bounds": [float(minx), float(miny), float(maxx), float(maxy)],
-            "outline": mapping(outline.geometry.iloc[0].simplify(1.0)),
-            "classes": {},
-        }
+    if product is None or year is None:  # no habitat map (e.g. a farm): the outline alone
+        return _outline_only(parcel.to_crs(parcel.estimate_utm_crs()), year=None, tolerance=1.0)
     habitat = store.open_product(product, info)["habitat"].sel(year=year)
     crs = habitat.rio.crs
     outline = parcel.to_crs(crs)
@@ -64,15 +53,7 @@ def parcel_map(
     x0, x1 = max(minx - dx, xs.min() - res / 2), min(maxx + dx, xs.max() + res / 2)
     y0, y1 = max(miny - dy, ys.min() - res / 2), min(maxy + dy, ys.max() + res / 2)
     if x1 <= x0 or y1 <= y0:  # parcel outside the mapped area
-        return {
-            "crs": crs.to_string(),
-            "grid": None,
-            "transform": None,
-            "year": year,
-            "bounds": [float(minx), float(miny), float(maxx), float(maxy)],
-            "outline": mapping(outline.geometry.iloc[0].simplify(res / 2)),
-            "classes": {},
-        }
+        return _outline_only(outline, year=year, tolerance=res / 2)
     cell = max((x1 - x0) / MAX_CELLS, (y1 - y0) / MAX_CELLS, res)
     nx, ny = max(1, math.ceil((x1 - x0) / cell)), max(1, math.ceil((y1 - y0) / cell))
     cx = x0 + cell * (np.arange(nx) + 0.5)
@@ -89,6 +70,20 @@ def parcel_map(
         "classes": names,
         "bounds": [float(minx), float(miny), float(maxx), float(maxy)],
         "outline": mapping(outline.geometry.iloc[0].simplify(res / 2)),
+    }
+
+
+def _outline_only(outline: gpd.GeoDataFrame, *, year: int | None, tolerance: float) -> dict[str, Any]:
+    """Map data without a class grid: the parcel outline in its (projected) CRS."""
+    minx, miny, maxx, maxy = outline.total_bounds
+    return {
+        "crs": outline.crs.to_string(),
+        "grid": None,
+        "transform": None,
+        "year": year,
+        "bounds": [float(minx), float(miny), float(maxx), float(maxy)],
+        "outline": mapping(outline.geometry.iloc[0].simplify(tolerance)),
+        "classes": {},
     }
 
 

@@ -36,7 +36,6 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from icechunk.xarray import to_icechunk
 
 from bluecarbon.errors import (
-    IntegrityError,
     PublishRejected,
     ReleaseNotFound,
     StoreError,
@@ -489,14 +488,6 @@ class Store:
         if combined is not None and combined != info.content_hash:
             problems.append(f"content hash {combined[:12]} differs from the ledger {info.content_hash[:12]}")
         return VerifyReport(info, ok=not problems, problems=tuple(problems), recomputed_hash=combined)
-
-    def require_intact(self, ref: str) -> ReleaseInfo:
-        report = self.verify(ref)
-        if not report.ok:
-            raise IntegrityError(
-                f"release {report.release.tag} failed verification:\n  " + "\n  ".join(report.problems)
-            )
-        return report.release
 
 
 def _prepare(ds: xr.Dataset) -> xr.Dataset:

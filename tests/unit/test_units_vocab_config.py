@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,8 @@ def test_habitat_codes_are_unique_and_parse_synonyms() -> None:
         Habitat.parse("kelp forest")
     attrs = flag_attrs()
     assert len(attrs["flag_values"]) == len(attrs["flag_meanings"].split())
-    assert not math.isnan(float(attrs["flag_values"][0]))
+    assert attrs["flag_values"] == sorted(HABITAT_CODES.values())
+    assert attrs["flag_meanings"].split()[0] == "seagrass" and attrs["units"] == "1"
 
 
 def test_settings_defaults_toml_and_env_override(tmp_path: Path) -> None:
