@@ -14,6 +14,8 @@ The package is pure, typed compute plus the versioned store; it never imports Pr
 
 from __future__ import annotations
 
+import atexit
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -22,6 +24,21 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__", "open_catalog"]
+
+
+def _close_cached_files() -> None:
+    """Close the files xarray still holds open, before the interpreter tears modules down.
+
+    A rasterio dataset (opened lazily through rioxarray) that is still open at exit prints an
+    empty "Error in sys.excepthook" once per file during finalization (rasterio#3563,
+    rioxarray#929). atexit hooks run before that teardown, so closing the cache here avoids it.
+    """
+    file_manager = sys.modules.get("xarray.backends.file_manager")
+    if file_manager is not None:
+        file_manager.FILE_CACHE.clear()
+
+
+atexit.register(_close_cached_files)
 
 
 def __getattr__(name: str) -> object:

@@ -551,6 +551,24 @@ def _year_list(values: list[str] | None) -> list[int]:
     return years
 
 
+def _parameter_rasters(specs: list[str]) -> dict[str, Path]:
+    """``COLUMN=PATH`` options as a mapping; a malformed or repeated column is an error."""
+    out: dict[str, Path] = {}
+    for spec in specs:
+        column, sep, path = spec.partition("=")
+        if not sep or not column.strip() or not path.strip():
+            raise typer.BadParameter(
+                f"{spec!r}: expected COLUMN=RASTER, e.g. soil-initial=soil.tif",
+                param_hint="--parameter-raster",
+            )
+        if column.strip() in out:
+            raise typer.BadParameter(
+                f"column {column.strip()!r} given twice", param_hint="--parameter-raster"
+            )
+        out[column.strip()] = Path(path.strip())
+    return out
+
+
 @app.command()
 def transitions(
     snapshots: Annotated[
@@ -591,6 +609,15 @@ def transitions(
         Path | None,
         typer.Option("--parcels", help="Parcel polygons with a parcel_id column, for per-parcel totals."),
     ] = None,
+    parameter_raster: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--parameter-raster",
+            help="COLUMN=RASTER: a raster on the snapshots' grid whose pixels replace a biophysical "
+            "column's class values (e.g. soil-initial=soil_survey.tif; nodata keeps the table value). "
+            "Repeat for several columns.",
+        ),
+    ] = None,
 ) -> None:
     """Carbon stocks, accumulation, emissions, net sequestration and value from land-cover snapshots.
 
@@ -627,6 +654,7 @@ def transitions(
             years=year_list,
             mode=Mode.INVEST_COMPAT if invest_compat else Mode.DEFAULT,
             parcels=parcels,
+            parameter_rasters=_parameter_rasters(parameter_raster or []),
         )
     report = outcome.report
     b = "co2e" if outcome.spec.basis.value == "CO2e" else "c"

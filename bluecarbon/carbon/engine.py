@@ -25,7 +25,7 @@ import os
 import threading
 import zlib
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -157,6 +157,54 @@ def open_snapshots(
     return stacked.rename("land_cover")
 
 
+def check_parameter_columns(names: Iterable[str], classes: ClassTable) -> None:
+    """Refuse parameter rasters for columns the biophysical table does not have."""
+    for name in names:
+        if name not in classes.values:
+            raise InputError(
+                f"parameter raster for unknown column {name!r}",
+                column=name,
+                expected=f"a biophysical column: {', '.join(sorted(classes.values))}",
+            )
+
+
+def _raster_grid(path: Path, *, column: str | None = None) -> tuple[Any, Any, int, int, int]:
+    try:
+        with rasterio.open(path) as src:
+            return src.crs, src.transform, src.width, src.height, src.count
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"cannot read raster: {exc}", file=path, column=column) from None
+
+
+def open_parameter_raster(
+    path: str | Path, *, column: str, reference: str | Path, chunks: int | None = DEFAULT_CHUNK
+) -> xr.DataArray:
+    """Open a spatial parameter raster for biophysical ``column`` lazily as float64 ``(y, x)``.
+
+    The raster must be single-band and on the grid (CRS, transform, size) of the ``reference``
+    snapshot; its values are per hectare in the tables' basis, like the column it overrides.
+    Nodata becomes NaN, which keeps the class value from the table for that pixel.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parameter raster not found", file=path, column=column)
+    crs, transform, width, height, count = _raster_grid(path, column=column)
+    ref_crs, ref_transform, ref_width, ref_height, _ = _raster_grid(Path(reference))
+    if count != 1:
+        raise InputError(f"parameter raster has {count} bands", file=path, column=column, expected="one band")
+    if (crs, transform, width, height) != (ref_crs, ref_transform, ref_width, ref_height):
+        raise InputError(
+            "parameter raster grid differs from the snapshots'",
+            file=path,
+            column=column,
+            expected=f"the CRS, transform and size ({ref_width} x {ref_height}) of {reference}",
+        )
+    chunk_spec = {"band": 1, "y": chunks, "x": chunks} if chunks else None
+    arr = rioxarray.open_rasterio(path, chunks=chunk_spec, lock=False, masked=True)
+    assert isinstance(arr, xr.DataArray)
+    return arr.isel(band=0, drop=True).astype(np.float64).rename(column)
+
+
 def pixel_area_ha(grid: xr.DataArray) -> float:
     """Area of one pixel in hectares; the grid must be in a projected CRS with metre units."""
     crs = grid.rio.crs
@@ -206,9 +254,8 @@ def run_transitions(
         )
     _check_columns(classes, matrix, spec)
     overrides = dict(parameter_rasters or {})
+    check_parameter_columns(overrides, classes)
     for name, raster in overrides.items():
-        if name not in classes.values:
-            raise InputError(f"parameter raster for unknown column {name!r}", column=name)
         if raster.shape != classes_map.shape[1:]:
             raise InputError(f"parameter raster {name!r} has shape {raster.shape}", column=name)
     layout = spec.layout()

@@ -21,7 +21,9 @@ from bluecarbon.carbon.engine import (
     DEFAULT_CHUNK,
     NodataPolicy,
     NodataReport,
+    check_parameter_columns,
     nodata_report,
+    open_parameter_raster,
     open_snapshots,
     run_transitions,
     write_netcdf,
@@ -119,12 +121,16 @@ def invest_transition_analysis(
     mode: Mode | str = Mode.DEFAULT,
     parcels: str | Path | None = None,
     nodata_policy: NodataPolicy | str = NodataPolicy.EXCLUDE,
-    parameter_rasters: Mapping[str, xr.DataArray] | None = None,
+    parameter_rasters: Mapping[str, xr.DataArray | str | Path] | None = None,
     uncertainty: UncertaintySettings | None = None,
     chunks: int = DEFAULT_CHUNK,
     complevel: int = 1,
 ) -> TransitionOutcome:
-    """Run the engine on InVEST CBC inputs; write ``output`` (NetCDF4) and ``summary`` (CSV)."""
+    """Run the engine on InVEST CBC inputs; write ``output`` (NetCDF4) and ``summary`` (CSV).
+
+    ``parameter_rasters`` maps biophysical columns (e.g. ``soil-initial``) to rasters, or paths
+    of rasters on the snapshots' grid, whose finite pixels override the class value.
+    """
     snapshots = read_snapshots(snapshots_csv)
     classes = read_biophysical(biophysical_csv, basis=basis)
     matrix = read_transitions(transitions_csv, classes)
@@ -140,6 +146,14 @@ def invest_transition_analysis(
         gwp100_ch4=gwp100_ch4() if matrix.calls_for_rewetting else None,
     )
     maps = open_snapshots(snapshots, chunks=chunks)
+    check_parameter_columns(parameter_rasters or {}, classes)
+    first_snapshot = snapshots[min(snapshots)]
+    rasters = {
+        column: raster
+        if isinstance(raster, xr.DataArray)
+        else open_parameter_raster(raster, column=column, reference=first_snapshot, chunks=chunks)
+        for column, raster in (parameter_rasters or {}).items()
+    }
     zones: xr.DataArray | None = None
     zone_ids: tuple[str, ...] = ()
     if parcels is not None:
@@ -152,7 +166,7 @@ def invest_transition_analysis(
         matrix,
         spec,
         nodata_policy=nodata_policy,
-        parameter_rasters=parameter_rasters,
+        parameter_rasters=rasters,
         zones=zones,
         zone_ids=zone_ids,
         attrs={

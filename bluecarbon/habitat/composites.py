@@ -11,6 +11,7 @@ Defaults (water-index threshold, low-tide fraction) come from ``params/intertida
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -30,6 +31,17 @@ def _time_whole(cube: xr.DataArray, dim: str) -> xr.DataArray:
     return cube.chunk({dim: -1}) if cube.chunks is not None else cube
 
 
+def _nanquantile(block: np.ndarray, q: float) -> np.ndarray:
+    """Quantile over the last axis ignoring NaN; NaN, silently, where every value is NaN.
+
+    A pixel with no clear observation is expected in a composite (clouds, nodata), so numpy's
+    "All-NaN slice" warning would only be noise in every run.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        return np.nanquantile(block.astype(np.float64, copy=False), q, axis=-1)
+
+
 def percentile_composite(cube: xr.DataArray, q: float, *, dim: str = "time") -> xr.DataArray:
     """Per-pixel ``q``-th percentile (0-100) over ``dim``, ignoring NaN.
 
@@ -39,7 +51,15 @@ def percentile_composite(cube: xr.DataArray, q: float, *, dim: str = "time") -> 
     """
     if not 0.0 <= q <= 100.0:
         raise InputError(f"percentile {q} outside 0-100")
-    out = _time_whole(cube, dim).quantile(q / 100.0, dim=dim, skipna=True).drop_vars("quantile")
+    out = xr.apply_ufunc(
+        _nanquantile,
+        _time_whole(cube, dim),
+        input_core_dims=[[dim]],
+        kwargs={"q": q / 100.0},
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        keep_attrs=True,
+    )
     out.attrs = {**cube.attrs, "composite": f"{q:g}th percentile over {dim}"}
     return out
 

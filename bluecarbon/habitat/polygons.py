@@ -8,6 +8,7 @@ silently; overlaps within one year and class are dissolved so no area is counted
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import xarray as xr
 from affine import Affine
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 from rasterio import features
+from rasterio.errors import NotGeoreferencedWarning
 
 from bluecarbon.errors import InputError
 from bluecarbon.units import M2_PER_HA
@@ -167,9 +169,13 @@ def rasterize_habitat(
     for year in years:
         subset = projected[projected["year"] == year]
         shapes = ((geom, Habitat(h).code) for geom, h in zip(subset.geometry, subset["habitat"], strict=True))
-        layer = features.rasterize(
-            shapes, out_shape=(height, width), transform=transform, fill=background.code, dtype="uint8"
-        )
+        with warnings.catch_warnings():
+            # rasterio's in-memory target reads its geotransform before setting it, warning
+            # spuriously (NotGeoreferencedWarning); the transform given here is explicit.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            layer = features.rasterize(
+                shapes, out_shape=(height, width), transform=transform, fill=background.code, dtype="uint8"
+            )
         layers.append(np.where(inside, layer, np.nan).astype("float32"))
     x = minx + resolution * (np.arange(width) + 0.5)
     y = maxy - resolution * (np.arange(height) + 0.5)

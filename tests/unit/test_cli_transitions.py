@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 import xarray as xr
+from affine import Affine
 from typer.testing import CliRunner
 
 from bluecarbon.cli import app
@@ -91,3 +94,42 @@ def test_transitions_with_extra_emission_modifiers(tmp_path: Path) -> None:
     assert float(ds["methane_emissions"].sum()) == 0.0
     summary = pd.read_csv(tmp_path / "cbc_summary.csv")
     assert {"drained_soil_emissions_t_co2e", "methane_emissions_t_ch4"} <= set(summary.columns)
+
+
+def _soil_raster(tmp_path: Path, *, shift: float = 0.0) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A soil-initial raster on the 2010 snapshot grid: 1,234 Mg CO2e/ha in the top rows."""
+    with rasterio.open(SHARED / "lulc_2010.tif") as src:
+        profile, classes = src.profile, src.read(1)
+    values = np.full(classes.shape, -9999.0, dtype="float32")
+    values[:20] = 1234.0
+    path = tmp_path / "soil.tif"
+    profile.update(dtype="float32", nodata=-9999.0, count=1)
+    profile["transform"] = profile["transform"] * Affine.translation(shift, 0)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values, 1)
+    return path, classes, values
+
+
+def test_transitions_parameter_raster_overrides_the_table_where_it_has_data(tmp_path: Path) -> None:
+    soil, classes, values = _soil_raster(tmp_path)
+    result = runner.invoke(app, _args(tmp_path, "--parameter-raster", f"soil-initial={soil}"))
+    assert result.exit_code == 0, result.output
+    stock = xr.open_dataset(tmp_path / "cbc.nc")["carbon_stock_by_pool"].sel(pool="soil", year=2010).values
+    table = pd.read_csv(SHARED / "biophysical_table.csv").set_index("lucode")["soil-initial"]
+    expected = np.where(values > 0, 1234.0, table.reindex(classes.ravel()).to_numpy().reshape(classes.shape))
+    valid = np.isfinite(stock)
+    assert valid.sum() == 117_630
+    np.testing.assert_allclose(stock[valid], expected[valid], rtol=1e-6)
+    assert (stock[:20][valid[:20]] == np.float32(1234.0)).all()
+
+
+def test_transitions_parameter_raster_errors_name_the_option_or_file(tmp_path: Path) -> None:
+    soil, _, _ = _soil_raster(tmp_path, shift=0.5)
+    result = runner.invoke(app, _args(tmp_path, "--parameter-raster", f"soil-initial={soil}"))
+    assert result.exit_code == 1 and "grid differs" in result.output and "soil.tif" in result.output
+    result = runner.invoke(app, _args(tmp_path, "--parameter-raster", f"soil-carbon={soil}"))
+    assert result.exit_code == 1 and "unknown column 'soil-carbon'" in result.output
+    assert "soil-initial" in result.output  # the valid columns are listed
+    result = runner.invoke(app, _args(tmp_path, "--parameter-raster", str(soil)))
+    assert result.exit_code == 2 and "COLUMN=RASTER" in result.output
+    assert not (tmp_path / "cbc.nc").exists()

@@ -62,3 +62,23 @@ def test_no_crs_and_corrupt_files_are_named(tmp_path: Path) -> None:
     corrupt.write_bytes(b"II*\x00" + b"\x00" * 100)
     with pytest.raises(InputError, match=r"corrupt.tif: cannot read raster"):
         open_raster(corrupt)
+
+
+def test_lazy_rasters_left_open_exit_quietly(tmp_path: Path) -> None:
+    """rasterio datasets still open at exit print "Error in sys.excepthook" (rasterio#3563)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "tiny.tif"
+    profile = {"driver": "GTiff", "width": 4, "height": 4, "count": 1, "dtype": "uint8",
+               "crs": "EPSG:32650", "transform": from_origin(500000, 4000000, 10, 10)}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.ones((1, 4, 4), dtype="uint8"))
+    script = (
+        f"from bluecarbon.ingest.rasters import open_raster\nprint(float(open_raster({str(path)!r}).sum()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "16.0"
+    assert "excepthook" not in done.stderr, done.stderr
