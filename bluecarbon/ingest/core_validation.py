@@ -25,10 +25,15 @@ missing or out-of-range coordinates        intervals of a core do not overlap
 
 Identical intervals of one core (same depth_min and depth_max) are replicates (CCN
 ``sample_id``) and are averaged by the carbon code; they are not overlaps.
+
+Cores from several sources (a CCN folder and survey workbooks) are validated source by
+source, so every report row names its own file and row, and then combined by
+:func:`combine_validated`, where a core id already given by an earlier source is a duplicate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +41,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from bluecarbon import params
-from bluecarbon.errors import Issue
+from bluecarbon.errors import Issue, ValidationFailed
 from bluecarbon.ingest.ccn import CORE_REQUIRED, FOURQUREAN_TRAP_FOLDER
 from bluecarbon.ingest.validation import (
     Findings,
@@ -45,6 +50,7 @@ from bluecarbon.ingest.validation import (
     coerce_numeric,
     finish,
     require_columns,
+    row_numbers,
     source_file,
     with_unique_index,
 )
@@ -211,6 +217,57 @@ def validate_core_tables(
     clean_depths = depths.loc[keep_depth].copy()
     clean_cores.attrs, clean_depths.attrs = dict(cores.attrs), dict(depths.attrs)
     return ValidatedCores(clean_cores, clean_depths, methods, issues, held)
+
+
+def combine_validated(parts: Sequence[ValidatedCores], *, mode: Mode = "fail_fast") -> ValidatedCores:
+    """Core sets validated source by source as one set.
+
+    A core whose (study_id, core_id) an earlier part already holds would merge two cores'
+    intervals into one, so it is an error naming the file that has it first: fail-fast
+    raises, quarantine holds the later copy back with its intervals.
+    """
+    check_mode(mode)
+    first_file: dict[tuple[str, str], str] = {}
+    cores, depths, methods, issues, held = [], [], [], [], []
+    for part in parts:
+        file = source_file(part.cores, "cores")
+        keys = pd.Series(
+            list(part.cores[KEY].astype("string").itertuples(index=False, name=None)), index=part.cores.index
+        )
+        dup = keys.map(first_file.__contains__).astype(bool)
+        rows = row_numbers(part.cores)
+        issues += part.issues
+        for label in keys.index[dup.to_numpy()]:
+            row, key = rows.loc[label], keys.loc[label]
+            issues.append(
+                Issue(
+                    file,
+                    None if pd.isna(row) else int(row),
+                    "core_id",
+                    "/".join(str(k) for k in key),
+                    f"duplicate id (study_id, core_id) across sources: already in {first_file[key]}",
+                )
+            )
+        held_keys = part.held_back[KEY].astype("string").itertuples(index=False, name=None)
+        for key in [*keys[~dup], *held_keys]:  # a held-back core's id is taken too
+            first_file.setdefault(key, file)
+        dropped = part.cores.loc[dup.to_numpy(), KEY]
+        cores.append(part.cores.loc[~dup.to_numpy()])
+        depths.append(part.depthseries.loc[~_in_keys(part.depthseries, dropped)])
+        if part.methods is not None and not part.methods.empty:
+            methods.append(part.methods)
+        held += [part.held_back, dropped.assign(bad_intervals=0)]
+    if mode == "fail_fast" and any(i.severity == "error" for i in issues):
+        raise ValidationFailed([i for i in issues if i.severity == "error"])
+    combined_cores = pd.concat(cores, ignore_index=True) if cores else pd.DataFrame(columns=KEY)
+    combined_depths = pd.concat(depths, ignore_index=True) if depths else pd.DataFrame(columns=KEY)
+    return ValidatedCores(
+        combined_cores,
+        combined_depths,
+        pd.concat(methods, ignore_index=True) if methods else None,
+        issues,
+        pd.concat(held, ignore_index=True) if held else pd.DataFrame(columns=KEY),
+    )
 
 
 # ------------------------------------------------------------------------------- cores

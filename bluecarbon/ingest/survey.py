@@ -21,6 +21,7 @@ issue on the units row (``wrong units``). Reported row numbers are spreadsheet r
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -554,30 +555,38 @@ def _normalise(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
     return frame[ordered]
 
 
-def read_survey(path: str | Path, *, mode: Mode = "fail_fast") -> Survey:
+def read_survey(path: str | Path, *, mode: Mode = "fail_fast", tables: Sequence[str] | None = None) -> Survey:
     """Read every template table of a survey: an XLSX workbook (sheets named as in
     :data:`TEMPLATE`, English or Chinese) or a folder holding ``cores.csv``,
     ``depth_intervals.csv``, ``plots.csv`` and ``harvests.csv`` (any may be missing).
+    ``tables`` limits the reading to those tables (the others come back empty), so that a
+    step reading cores is not stopped by a bad harvest sheet.
 
     Core-level ``compaction_fraction`` is copied to intervals that lack their own, and the
     cores' ``species`` becomes a CCN-like ``species`` table (for species strata).
     """
     path = Path(path)
-    tables: dict[str, pd.DataFrame] = {}
+    read: dict[str, pd.DataFrame] = {}
     issues: list[Issue] = []
+    for name in tables or ():
+        if name not in TEMPLATE:
+            raise InputError(f"unknown template table {name!r}", expected=", ".join(TEMPLATE))
     for name, spec in TEMPLATE.items():
+        if tables is not None and name not in tables:
+            read[name] = _empty(spec)
+            continue
         if path.is_dir():
             candidates = [path / f"{name}.csv", path / f"{spec.zh}.csv"]
             found = next((p for p in candidates if p.is_file()), None)
             if found is None:
-                tables[name] = _empty(spec)
+                read[name] = _empty(spec)
                 continue
             result = read_survey_table(found, name, mode=mode)
         else:
             result = read_survey_table(path, name, mode=mode)
-        tables[name] = result.frame
+        read[name] = result.frame
         issues += result.issues
-    cores, depths = tables["cores"], tables["depth_intervals"]
+    cores, depths = read["cores"], read["depth_intervals"]
     depths = _copy_core_compaction(cores, depths)
     species = pd.DataFrame(
         {
@@ -586,7 +595,7 @@ def read_survey(path: str | Path, *, mode: Mode = "fail_fast") -> Survey:
             "species_code": cores["species"],
         }
     ).dropna()
-    return Survey(cores, depths, tables["plots"], tables["harvests"], species, issues)
+    return Survey(cores, depths, read["plots"], read["harvests"], species, issues)
 
 
 def _copy_core_compaction(cores: pd.DataFrame, depths: pd.DataFrame) -> pd.DataFrame:

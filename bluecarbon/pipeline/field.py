@@ -19,7 +19,7 @@ import pandas as pd
 
 from bluecarbon.carbon.biomass import plot_carbon, plot_strata
 from bluecarbon.carbon.shellfish import harvest_carbon, harvest_totals
-from bluecarbon.errors import InputError, Issue
+from bluecarbon.errors import InputError
 from bluecarbon.ingest.biomass import (
     read_fourqurean_biomass,
     read_lumcon_plots,
@@ -29,7 +29,15 @@ from bluecarbon.ingest.biomass import (
 from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.production import read_production, validate_harvests
 from bluecarbon.ingest.validation import Mode, TableRead, issues_frame, write_quarantine_report
-from bluecarbon.pipeline.steps import StepResult, _cached, _finish, _out_dir, relative_source, step_key
+from bluecarbon.pipeline.steps import (
+    StepResult,
+    _cached,
+    _finish,
+    _out_dir,
+    relative_issue,
+    relative_source,
+    step_key,
+)
 from bluecarbon.pipeline.study import HarvestSource, PlotSource
 
 #: Keys of a harvest record in the ``harvests`` release table.
@@ -72,7 +80,7 @@ def biomass_plots(
         read = _read_plots(raw_dir, source, mode)
         relative_source(read.frame, raw_dir)
         checked = validate_plots(read.frame, mode=mode)
-        issues += [_relative(i, raw_dir) for i in read.issues] + checked.issues
+        issues += [relative_issue(i, raw_dir) for i in read.issues] + checked.issues
         frames.append(checked.frame.assign(source_file=checked.frame.attrs.get("source_file", source.file)))
     plots = plot_carbon(pd.concat(frames, ignore_index=True))
     plots = _typed(plots)
@@ -112,7 +120,7 @@ def shellfish_harvests(
     read = read_production(raw_dir / source.file, countries=source.countries or None, mode=mode)
     relative_source(read.frame, raw_dir)
     checked = validate_harvests(read.frame, mode=mode)
-    issues = [_relative(i, raw_dir) for i in read.issues] + checked.issues
+    issues = [relative_issue(i, raw_dir) for i in read.issues] + checked.issues
     frame = checked.harvests
     if "country" not in frame.columns:
         frame = frame.assign(country=pd.NA)
@@ -157,20 +165,6 @@ def _by_species(carbon: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     out["method"] = "HY/T 0305-2021 harvest removal (class coefficients, Sun Kang et al. 2020)"
     return _typed(out)
-
-
-def _relative(issue: Issue, raw_dir: Path) -> Issue:
-    path, root = Path(issue.file).resolve(), raw_dir.resolve()
-    if path.is_relative_to(root):
-        return Issue(
-            path.relative_to(root).as_posix(),
-            issue.row,
-            issue.column,
-            issue.value,
-            issue.rule,
-            issue.severity,
-        )
-    return issue
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import logging
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from bluecarbon.carbon.strata import core_strata
 from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
-from bluecarbon.errors import InputError
+from bluecarbon.errors import InputError, Issue
 from bluecarbon.fingerprint import fingerprint
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
 from bluecarbon.habitat.composites import water_frequency
@@ -59,7 +59,7 @@ from bluecarbon.habitat.polygons import (
 )
 from bluecarbon.habitat.rules import classify_rules, rule_indices
 from bluecarbon.ingest.ccn import read_ccn
-from bluecarbon.ingest.core_validation import normalise_habitat, validate_core_tables
+from bluecarbon.ingest.core_validation import combine_validated, normalise_habitat, validate_core_tables
 from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
 from bluecarbon.ingest.rasters import (
     ScalingSpec,
@@ -69,10 +69,11 @@ from bluecarbon.ingest.rasters import (
     product_scaling,
     sentinel2_l2a_scaling,
 )
+from bluecarbon.ingest.survey import read_survey
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.pipeline.report import SUMMARY_COLUMNS
-from bluecarbon.pipeline.study import CoreSource, ParcelSource, Site, Study
+from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat
 
@@ -180,6 +181,12 @@ CORE_COLUMNS = (
 )
 
 
+def relative_issue(issue: Issue, raw_dir: Path) -> Issue:
+    """The issue with its file named relative to ``raw_dir``."""
+    path, root = Path(issue.file).resolve(), raw_dir.resolve()
+    return replace(issue, file=path.relative_to(root).as_posix()) if path.is_relative_to(root) else issue
+
+
 def relative_source(frame: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
     """Name the frame's source file relative to ``raw_dir`` (reports must not carry the
     machine's absolute paths)."""
@@ -208,16 +215,36 @@ def soil_cores(
     report, next to the results). In ``quarantine`` mode (default) held-back cores never
     reach a stock and are listed in the report; ``fail_fast`` raises on the first bad table.
     """
-    options = {"ccn_dir": source.ccn_dir, "mode": mode, "extrapolate": extrapolate, "depths": CORE_DEPTHS}
-    key = step_key("soil_cores", {f: hashes[f] for f in source.files}, options)
+    options = {
+        "ccn_dir": source.ccn_dir,
+        "surveys": list(source.surveys),
+        "mode": mode,
+        "extrapolate": extrapolate,
+        "depths": CORE_DEPTHS,
+    }
+    key = step_key("soil_cores", {f: hashes[f] for f in source.all_files(raw_dir)}, options)
     if (hit := _cached(work_dir, "soil_cores", key)) is not None:
         return hit
     out = _out_dir(work_dir, "soil_cores", key)
-    tables = read_ccn(raw_dir / source.ccn_dir)
-    for frame in (tables.cores, tables.depthseries):
-        relative_source(frame, raw_dir)
-    checked = validate_core_tables(tables.cores, tables.depthseries, tables.methods, mode=mode)
-    intervals = interval_carbon(checked.cores, checked.depthseries, tables.methods)
+    parts, species, n_cores = [], [], 0
+    if source.ccn_dir is not None:
+        tables = read_ccn(raw_dir / source.ccn_dir)
+        for frame in (tables.cores, tables.depthseries):
+            relative_source(frame, raw_dir)
+        parts.append(validate_core_tables(tables.cores, tables.depthseries, tables.methods, mode=mode))
+        species.append(tables.species)
+        n_cores += len(tables.cores)
+    for entry in source.surveys:
+        survey = read_survey(raw_dir / entry, mode=mode, tables=SURVEY_CORE_TABLES)
+        for frame in (survey.cores, survey.depthseries):
+            relative_source(frame, raw_dir)
+        part = validate_core_tables(survey.cores, survey.depthseries, mode=mode)
+        read_issues = [relative_issue(i, raw_dir) for i in survey.issues]
+        parts.append(replace(part, issues=read_issues + part.issues))
+        species.append(survey.species)
+        n_cores += len(survey.cores)
+    checked = combine_validated(parts, mode=mode)
+    intervals = interval_carbon(checked.cores, checked.depthseries, checked.methods)
     stocks = pd.concat(
         [
             stocks_from_intervals(checked.cores, intervals, depth_cm=depth, extrapolate=extrapolate)
@@ -238,13 +265,15 @@ def soil_cores(
         "quarantine": str(out / "quarantine.parquet"),
     }
     stocks.to_parquet(uris["core_stocks"], index=False)
-    core_strata(stocks, species=tables.species).to_parquet(uris["core_strata"], index=False)
+    core_strata(stocks, species=pd.concat(species, ignore_index=True)).to_parquet(
+        uris["core_strata"], index=False
+    )
     density.to_parquet(uris["soil_density"], index=False)
     cores[keep].to_parquet(uris["cores"], index=False)
     issues_frame(checked.issues).to_parquet(uris["quarantine"], index=False)
     uris["quarantine_csv"] = str(write_quarantine_report(checked.issues, out))
     info = {
-        "cores": len(tables.cores),
+        "cores": n_cores,
         "cores_used": len(cores),
         "cores_held_back": checked.n_held_back,
         "validation_errors": sum(i.severity == "error" for i in checked.issues),

@@ -14,14 +14,44 @@ from typing import Any, Literal
 
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
+from bluecarbon.ingest.survey import TEMPLATE
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
+
+#: Survey-template tables that hold cores (file names in a folder of template CSV files).
+SURVEY_CORE_TABLES = ("cores", "depth_intervals")
 
 
 @dataclass(frozen=True)
 class CoreSource:
-    ccn_dir: str
-    files: tuple[str, ...]
+    """Soil cores: a Coastal Carbon Network folder (``ccn_dir`` and its ``files``) and/or
+    survey-template workbooks or CSV folders (``surveys``), all relative to the raw folder."""
+
+    ccn_dir: str | None = None
+    files: tuple[str, ...] = ()
+    surveys: tuple[str, ...] = ()
+
+    def survey_files(self, raw_dir: Path) -> list[str]:
+        """Files the surveys read: a workbook itself, or a CSV folder's core tables."""
+        out = []
+        for entry in self.surveys:
+            folder = raw_dir / entry
+            if not folder.is_dir():
+                out.append(entry)
+                continue
+            names = [n for t in SURVEY_CORE_TABLES for n in (f"{t}.csv", f"{TEMPLATE[t].zh}.csv")]
+            found = [f"{entry.rstrip('/')}/{n}" for n in names if (folder / n).is_file()]
+            if not found:
+                raise InputError(
+                    "survey folder has no core tables",
+                    file=folder,
+                    expected="cores.csv and depth_intervals.csv (or their Chinese names)",
+                )
+            out += found
+        return out
+
+    def all_files(self, raw_dir: Path) -> list[str]:
+        return [*self.files, *self.survey_files(raw_dir)]
 
 
 @dataclass(frozen=True)
@@ -106,7 +136,7 @@ class Study:
     harvests: tuple[HarvestSource, ...] = ()
 
     def raw_files(self, raw_dir: Path) -> list[str]:
-        files = list(self.cores.files)
+        files = self.cores.all_files(raw_dir)
         for site in self.sites:
             files += site.files(raw_dir)
         files += [p.file for p in self.parcels]
@@ -114,6 +144,26 @@ class Study:
             files += plot.files
         files += [h.file for h in self.harvests]
         return sorted(set(files))
+
+
+def _core_source(table: dict[str, Any], path: Path) -> CoreSource:
+    """``[cores]``: ``ccn_dir`` with ``files``, ``surveys``, or both."""
+    ccn_dir, files, surveys = table.get("ccn_dir"), table.get("files", []), table.get("surveys", [])
+    for key, value in (("files", files), ("surveys", surveys)):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"[cores] {key} must be a list of paths", file=path, column=key)
+    if ccn_dir is None and files:
+        raise InputError("[cores] files without ccn_dir", file=path, column="ccn_dir")
+    if ccn_dir is not None and not files:
+        raise InputError("[cores] ccn_dir without files", file=path, column="files")
+    if ccn_dir is None and not surveys:
+        raise InputError(
+            "[cores] names no cores",
+            file=path,
+            column="cores",
+            expected="ccn_dir and files (Coastal Carbon Network tables) and/or surveys (template workbooks)",
+        )
+    return CoreSource(ccn_dir=ccn_dir, files=tuple(files), surveys=tuple(surveys))
 
 
 def load_study(path: str | Path) -> Study:
@@ -131,10 +181,7 @@ def load_study(path: str | Path) -> Study:
             raise InputError(f"missing key {key!r} in {where}", file=path, column=key)
         return table[key]
 
-    cores_t = need(data, "cores", "the study")
-    cores = CoreSource(
-        ccn_dir=need(cores_t, "ccn_dir", "[cores]"), files=tuple(need(cores_t, "files", "[cores]"))
-    )
+    cores = _core_source(need(data, "cores", "the study"), path)
     sites = []
     for i, s in enumerate(need(data, "sites", "the study"), start=1):
         where = f"[[sites]] #{i}"

@@ -3,13 +3,17 @@ writability, caching, and the quarantine report next to the results."""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from bluecarbon.errors import ValidationFailed
-from bluecarbon.manifest import verify_manifest
+from bluecarbon.errors import InputError, ValidationFailed
+from bluecarbon.ingest.core_validation import combine_validated, validate_core_tables
+from bluecarbon.ingest.survey import read_survey
+from bluecarbon.manifest import sha256_file, verify_manifest
 from bluecarbon.pipeline import field, steps
 from bluecarbon.pipeline.study import CoreSource, HarvestSource, PlotSource, load_study
 from bluecarbon.store.schema import TABLES
@@ -129,3 +133,87 @@ def test_demo_study_names_plots_and_harvests() -> None:
     assert study.harvests[1].kind == "template" and study.harvests[1].illustrative
     files = study.raw_files(RAW)
     assert HARVESTS.file in files and PLOTS[0].file in files
+
+
+EXAMPLE_SURVEY = Path(__file__).resolve().parents[3] / "data/templates/examples/survey_example_zh.xlsx"
+
+
+def _raw_with_survey(tmp_path: Path, *, with_ccn: bool) -> tuple[Path, CoreSource, dict[str, str]]:
+    """A raw folder holding the example survey workbook (3 Yellow River Delta marsh cores,
+    Chinese headers), and the CCN tables too when asked."""
+    raw = tmp_path / "raw"
+    (raw / "surveys").mkdir(parents=True)
+    shutil.copy2(EXAMPLE_SURVEY, raw / "surveys/survey_2024.xlsx")
+    if with_ccn:
+        shutil.copytree(RAW / "field/ccrcn", raw / "field/ccrcn")
+    source = replace(CORES, surveys=("surveys/survey_2024.xlsx",))
+    if not with_ccn:
+        source = CoreSource(surveys=("surveys/survey_2024.xlsx",))
+    hashes = {f: sha256_file(raw / f) for f in source.all_files(raw)}
+    return raw, source, hashes
+
+
+def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
+    raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=False)
+    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, mode="fail_fast")
+    assert result.info["cores"] == 3 and result.info["cores_used"] == 3
+    assert result.info["cores_reaching_100cm"] == 3
+    stocks = pd.read_parquet(result.uris["core_stocks"])
+    metre = stocks[stocks["depth_cm"] == 100.0]
+    assert (metre["habitat"] == "salt_marsh").all() and metre["stock_mg_c_ha"].between(40, 90).all()
+    density = pd.read_parquet(result.uris["soil_density"]).set_index("habitat")
+    # three cores reach a metre: their mean is the marsh density; no cores, no seagrass value
+    assert density.loc["salt_marsh", "density_source"] == "cores"
+    assert density.loc["salt_marsh", "soil_mg_c_ha"] == pytest.approx(metre["stock_mg_c_ha"].mean())
+    assert density.loc["seagrass", "density_source"] != "cores"
+    # a changed workbook is a new step key; the same one is cached
+    assert steps.soil_cores(raw, source, tmp_path / "work", hashes).cached is False  # other mode
+    assert steps.soil_cores(raw, source, tmp_path / "work", hashes).cached
+
+
+def test_survey_cores_repeating_library_cores_are_held_back_naming_both_files(tmp_path) -> None:
+    raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=True)
+    result = steps.soil_cores(raw, source, tmp_path / "work", hashes)
+    assert result.info["cores"] == 13687 + 3
+    assert result.info["cores_used"] + result.info["cores_held_back"] == 13687 + 3
+    assert result.info["cores_held_back"] == 281 + 3  # the library's own 281, and the 3 repeats
+    report = pd.read_parquet(result.uris["quarantine"])
+    dups = report[report["rule"].str.contains("across sources", regex=False)]
+    assert sorted(dups["value"]) == [f"Xia_et_al_2022/Yellow River Estuary {i}" for i in (2, 3, 4)]
+    assert set(dups["file"]) == {"surveys/survey_2024.xlsx#岩芯"}  # the workbook's cores sheet
+    assert dups["rule"].str.endswith("already in field/ccrcn/ccn_cores.csv.gz").all()
+    assert sorted(dups["row"]) == [3, 4, 5]  # the workbook rows (two header rows)
+    with pytest.raises(ValidationFailed, match="across sources"):
+        combine_validated(
+            [
+                validate_core_tables(*_survey_tables(), mode="fail_fast"),
+                validate_core_tables(*_survey_tables(), mode="fail_fast"),
+            ],
+            mode="fail_fast",
+        )
+
+
+def _survey_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    survey = read_survey(EXAMPLE_SURVEY, tables=["cores", "depth_intervals"])
+    assert survey.plots.empty and survey.harvests.empty  # only the asked tables are read
+    return survey.cores, survey.depthseries
+
+
+def test_study_cores_may_come_from_surveys_alone(tmp_path) -> None:
+    study = tmp_path / "study.toml"
+    body = (
+        '[[sites]]\nid = "a"\nsource = "polygons"\npolygons = "p.gpkg"\n'
+        'class_map = {}\ncrs = "EPSG:3857"\nresolution_m = 10\n'
+    )
+    study.write_text('[cores]\nsurveys = ["surveys/s.xlsx"]\n' + body)
+    loaded = load_study(study)
+    assert loaded.cores == CoreSource(surveys=("surveys/s.xlsx",))
+    for cores, message in (
+        ("[cores]\n", "names no cores"),
+        ('[cores]\nfiles = ["x.csv"]\n', "files without ccn_dir"),
+        ('[cores]\nccn_dir = "c"\n', "ccn_dir without files"),
+        ('[cores]\nsurveys = "s.xlsx"\n', "must be a list"),
+    ):
+        study.write_text(cores + body)
+        with pytest.raises(InputError, match=message):
+            load_study(study)
