@@ -22,7 +22,7 @@ from rich.table import Table
 
 from bluecarbon import __version__
 from bluecarbon.config import Settings, load_settings
-from bluecarbon.errors import BlueCarbonError
+from bluecarbon.errors import BlueCarbonError, StoreError
 from bluecarbon.pipeline.report import fmt_number
 
 app = typer.Typer(
@@ -65,7 +65,15 @@ def _store(settings: Settings, *, create: bool = False) -> Any:
     from bluecarbon.store import S3Options, Store
 
     s3 = S3Options(**vars(settings.s3)) if settings.store_uri.startswith("s3://") else None
-    return Store.open(settings.store_uri, s3=s3, create=create)
+    try:
+        return Store.open(settings.store_uri, s3=s3, create=create)
+    except StoreError as exc:
+        if settings.config_file is None:  # most likely run outside the project folder
+            raise StoreError(
+                f"{exc}\n(no bluecarbon.toml in {Path.cwd()} or above: run from the project folder, "
+                "pass --config PATH/bluecarbon.toml or set BLUECARBON_STORE_URI)"
+            ) from None
+        raise
 
 
 def _prefect_env(settings: Settings) -> None:

@@ -79,6 +79,8 @@ class Settings:
     api_tokens: tuple[dict[str, Any], ...] = ()
     api_public_releases: tuple[str, ...] = ()
     api_max_request_bytes: int = 65536
+    #: The bluecarbon.toml read (None: embedded defaults, relative to the working directory).
+    config_file: Path | None = None
 
     def prefect_environment(self) -> dict[str, str]:
         """Environment Prefect needs here: its own home, a long enough ephemeral-server
@@ -160,6 +162,7 @@ def load_settings(
         api_tokens=tuple(tokens),
         api_public_releases=tuple(str(r) for r in raw["api"]["public_releases"]),
         api_max_request_bytes=int(raw["api"]["max_request_bytes"]),
+        config_file=Path(config_path).resolve() if config_path is not None else None,
     )
 
 

@@ -55,3 +55,12 @@ def test_missing_store_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["releases", "-c", str(_project(tmp_path))])
     assert result.exit_code == 1
     assert "bluecarbon run" in result.output
+    assert "--config" not in result.output  # a config was given: the store itself is missing
+
+
+def test_outside_a_project_the_error_points_at_config(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no bluecarbon.toml here or above (tmp is outside the repo)
+    monkeypatch.delenv("BLUECARBON_STORE_URI", raising=False)
+    result = runner.invoke(app, ["releases"])
+    assert result.exit_code == 1
+    assert "no bluecarbon.toml in" in result.output and "--config" in result.output
