@@ -8,7 +8,6 @@ silently; overlaps within one year and class are dissolved so no area is counted
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +19,9 @@ import xarray as xr
 from affine import Affine
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 from rasterio import features
-from rasterio.errors import NotGeoreferencedWarning
 
 from bluecarbon.errors import InputError
+from bluecarbon.ingest.rasters import explicit_transform
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
@@ -160,19 +159,17 @@ def rasterize_habitat(
     height = int(np.ceil((maxy - miny) / resolution))
     transform = Affine(resolution, 0.0, minx, 0.0, -resolution, maxy)
     years = sorted(projected["year"].unique())
-    inside = (
-        features.geometry_mask(area.geometry, out_shape=(height, width), transform=transform, invert=True)
-        if area is not None
-        else np.ones((height, width), dtype=bool)
-    )
     layers = []
+    with explicit_transform():
+        inside = (
+            features.geometry_mask(area.geometry, out_shape=(height, width), transform=transform, invert=True)
+            if area is not None
+            else np.ones((height, width), dtype=bool)
+        )
     for year in years:
         subset = projected[projected["year"] == year]
         shapes = ((geom, Habitat(h).code) for geom, h in zip(subset.geometry, subset["habitat"], strict=True))
-        with warnings.catch_warnings():
-            # rasterio's in-memory target reads its geotransform before setting it, warning
-            # spuriously (NotGeoreferencedWarning); the transform given here is explicit.
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with explicit_transform():
             layer = features.rasterize(
                 shapes, out_shape=(height, width), transform=transform, fill=background.code, dtype="uint8"
             )

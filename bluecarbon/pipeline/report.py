@@ -14,6 +14,13 @@ from typing import Any
 import pandas as pd
 
 
+def _fact(value: object) -> str:
+    """A step fact for the summary: floats rounded (totals to units, ratios to 4 digits)."""
+    if isinstance(value, float) and value == value:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
+
+
 def fmt_number(value: float | None) -> str:
     """Thousands-separated number (two decimals below 10), "-" for missing values."""
     if value is None or value != value:
@@ -74,7 +81,7 @@ def run_summary_markdown(
     lines += ["", "| step | result | cached |", "| --- | --- | --- |"]
     for name, step in steps.items():
         facts = ", ".join(
-            f"{k}: {v}" for k, v in step.get("info", {}).items() if not isinstance(v, list | dict)
+            f"{k}: {_fact(v)}" for k, v in step.get("info", {}).items() if not isinstance(v, list | dict)
         )
         lines.append(f"| {name} | {facts} | {'yes' if step.get('cached') else 'no'} |")
     lines += ["", "## Rejected", ""]

@@ -119,8 +119,15 @@ def test_run_leaves_readable_artifacts(demo_project) -> None:
             )
 
     summaries = [a.data for a in asyncio.run(read("monitoring-summary"))]
-    published = [s for s in summaries if f"Published release `{outcome['release']['tag']}`" in s]
-    assert len(published) == 1, summaries
+    release = outcome["release"]
+    # (other tests' stores in this session may hold the same tag, or even the same content)
+    published = [
+        s
+        for s in summaries
+        if f"Published release `{release['tag']}`" in s
+        and f"content hash `{release['content_hash'][:16]}`" in s
+    ]
+    assert published, summaries
     summary = published[0]
     assert "Coastal Carbon Library" in summary and "| old_tampa_bay | 2022 | seagrass |" in summary
     # the Coastal Carbon Library holds impossible values as published: they are quarantined
@@ -128,8 +135,12 @@ def test_run_leaves_readable_artifacts(demo_project) -> None:
     assert "field/ccrcn/ccn_depthseries.csv.gz" in rejected
     quarantine = json.loads(asyncio.run(read("quarantine"))[0].data)
     assert quarantine and {"file", "row", "column", "value", "rule"} <= set(quarantine[0])
+    # step facts are rounded for reading: totals to units, ratios to 4 digits
+    assert "latest_year_total_c_t: 2,477,738," in summary and "overall_accuracy: 0.99" in summary
     rows = json.loads(asyncio.run(read("class-totals"))[0].data)
     assert {"site", "year", "habitat", "stock_t_co2e"} <= set(rows[0])
+    # the table is the release's class totals: harvest removal included
+    assert any(r["habitat"] == "shellfish_aquaculture" for r in rows)
 
 
 def test_store_verifies(demo_project) -> None:
