@@ -42,7 +42,7 @@ TARGET_CHUNK_PIXELS = 1024
 
 @contextmanager
 def explicit_transform() -> Iterator[None]:
-    """Silence rasterio's NotGeoreferencedWarning around rasterize/geometry_mask calls.
+    """Silence rasterio's NotGeoreferencedWarning around rasterize/geometry_mask/reproject calls.
 
     rasterio's in-memory target reads its geotransform before the one passed in is set, and
     warns spuriously; callers use this only where they pass an explicit transform.

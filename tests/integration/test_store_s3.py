@@ -85,3 +85,51 @@ def test_racing_publish_on_s3_fails_cleanly_and_reruns(s3: S3Options) -> None:
     assert store.read_table("class_totals", releases[-1])["stock_t_c"].iloc[0] == pytest.approx(9.0)
     rerun = Store.open(uri, s3=s3).publish(make_bundle("a" * 64, size=1000, scale=2.0))
     assert rerun.published and Store.open(uri, s3=s3).verify(rerun.release.tag).ok
+
+
+def test_monitoring_flow_publishes_to_s3_and_the_cli_and_catalog_read_it(
+    s3: S3Options, demo_project, tmp_path, tmp_path_factory, monkeypatch
+) -> None:
+    """The whole monitoring flow with the store in a bucket: the same release as the local
+    demo (same content hash), read back by the CLI (env overrides) and the researcher API."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    import bluecarbon
+    from bluecarbon.cli import app
+    from flows.monitoring import monitoring
+    from tests.conftest import write_config
+
+    demo_folder, demo_outcome, _ = demo_project
+    shutil.copytree(demo_folder / "work", tmp_path / "work")  # cached steps: only publishing runs
+    config = write_config(tmp_path, store="s3://bluecarbon/demo")
+    config.write_text(
+        config.read_text() + f'[s3]\nendpoint_url = "{s3.endpoint_url}"\naccess_key_id = "testing"\n'
+        'secret_access_key = "testing"\nallow_http = true\n'
+    )
+    outcome = monitoring(config=str(config))
+    assert outcome["published"]
+    assert outcome["release"]["content_hash"] == demo_outcome["release"]["content_hash"]
+    assert monitoring(config=str(config))["published"] is False  # rerun: the existing release
+
+    env = {
+        "BLUECARBON_STORE_URI": "s3://bluecarbon/demo",
+        "BLUECARBON_S3_ENDPOINT_URL": s3.endpoint_url,
+        "BLUECARBON_S3_ACCESS_KEY_ID": "testing",
+        "BLUECARBON_S3_SECRET_ACCESS_KEY": "testing",
+        "BLUECARBON_S3_ALLOW_HTTP": "true",
+    }
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))  # no bluecarbon.toml: env only
+    listed = CliRunner().invoke(app, ["releases", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert [r["tag"] for r in json.loads(listed.output)] == [outcome["release"]["tag"]]
+    verified = CliRunner().invoke(app, ["verify", "latest"], env=env)
+    assert verified.exit_code == 0, verified.output
+
+    cat = bluecarbon.open_catalog("s3://bluecarbon/demo", s3=s3)
+    stock = cat.open("old_tampa_bay/carbon")["carbon_stock"]
+    assert stock.chunks is not None  # lazy, from the bucket
+    totals = cat.table("class_totals")
+    assert set(totals["site"]) >= {"old_tampa_bay", "rufiji_delta", "chn_mariculture"}
