@@ -470,9 +470,15 @@ def statement(
             engine = render_pdf(doc, output)
             console.print(f"PDF rendered with {engine}")
     status = " (WITHDRAWN RELEASE)" if doc["release"]["status"] == "withdrawn" else ""
+    figures = [f"conservative stock {doc['conservative']['conservative_t_co2e']:,.0f} t CO2e"]
+    harvest = (doc.get("shellfish") or {}).get("latest")
+    if harvest:  # a farm: its sink is the annual harvest removal, not a stock
+        figures.append(
+            f"harvest removal {harvest['year']} conservative {harvest['conservative_t_co2e']:,.0f} t CO2e/yr"
+        )
     console.print(
-        f"statement for {parcel_id} at release {doc['release']['tag']}{status}: conservative "
-        f"{doc['conservative']['conservative_t_co2e']:,.0f} t CO2e -> {output}"
+        f"statement for {parcel_id} at release {doc['release']['tag']}{status}: "
+        f"{'; '.join(figures)} -> {output}"
     )
 
 

@@ -215,3 +215,29 @@ def test_api_serves_statements(store: Store) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_cli_statement_and_verify_statement(demo_project, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bluecarbon.cli import app
+
+    folder, _, _ = demo_project
+    config = str(folder / "bluecarbon.toml")
+    runner = CliRunner()
+    out = tmp_path / "farm.json"
+    made = runner.invoke(
+        app, ["statement", FARM, "--format", "json", "--lang", "en", "-o", str(out), "-c", config]
+    )
+    assert made.exit_code == 0, made.output
+    # a farm has no mapped stock: the message gives its annual harvest removal too
+    doc = json.loads(out.read_text())
+    removal = doc["shellfish"]["latest"]["conservative_t_co2e"]
+    assert "conservative stock 0 t CO2e" in made.output
+    assert f"harvest removal 2023 conservative {removal:,.0f} t CO2e/yr" in made.output
+    ok = runner.invoke(app, ["verify-statement", str(out), "--shallow", "-c", config])
+    assert ok.exit_code == 0 and "OK" in ok.output, ok.output
+    doc["shellfish"]["latest"]["shell_c_t"] *= 2  # an edited figure
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+    bad = runner.invoke(app, ["verify-statement", str(out), "--shallow", "-c", config])
+    assert bad.exit_code == 1 and "FAILED" in bad.output and "/shellfish/latest/shell_c_t" in bad.output
