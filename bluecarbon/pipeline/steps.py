@@ -210,6 +210,10 @@ def soil_cores(
     """Validated cores, core stocks to 30 and 100 cm, strata (habitat, species, site), the
     per-habitat soil density (cores or Tier 1) and the quarantine report.
 
+    Cores come from the CCN folder and the survey workbooks of ``source``, each validated on
+    its own and then combined (:func:`~bluecarbon.ingest.core_validation.combine_validated`:
+    a core id repeated across sources is held back).
+
     Outputs (parquet unless said): ``cores`` (cores used), ``core_stocks`` (one row per core
     and depth), ``core_strata``, ``soil_density``, ``quarantine`` and ``quarantine_csv`` (the
     report, next to the results). In ``quarantine`` mode (default) held-back cores never
