@@ -292,7 +292,7 @@ def diff(
     as_json: JsonOption = False,
 ) -> None:
     """Compare two releases per class and per parcel (area, stock, sequestration)."""
-    from bluecarbon.store.diff import diff_releases
+    from bluecarbon.store.diff import PARCEL_KEYS, diff_releases
 
     settings = _settings(config)
     with _errors():
@@ -325,7 +325,7 @@ def diff(
         console.print(f"  input changed: {path}")
     for title, frame, keys in (
         ("per class", d.classes, ["site", "year", "habitat"]),
-        ("per parcel", d.parcels, ["parcel_id", "year", "habitat"]),
+        ("per parcel", d.parcels, [k for k in PARCEL_KEYS if k in d.parcels.columns]),
     ):
         if frame.empty:
             continue

@@ -192,10 +192,14 @@ def draw_class_table(classes: ClassTable, *, draws: int, rng: np.random.Generato
 def draw_area_factors(
     relative_se: Mapping[Any, float], *, draws: int, rng: np.random.Generator
 ) -> dict[Any, np.ndarray]:
-    """Multiplicative area errors per key (class, or (year, class)): ``N(1, r)`` clipped at 0."""
+    """Multiplicative area errors per key (class, or (year, class)): ``N(1, r)`` clipped at 0.
+
+    Keys are drawn in sorted order, so each key gets the same draws whatever the mapping's
+    order (a set-built mapping iterates in a per-process hash order).
+    """
     return {
         key: np.maximum(1.0 + rng.standard_normal(draws) * float(r), 0.0) if r > 0 else np.ones(draws)
-        for key, r in relative_se.items()
+        for key, r in sorted(relative_se.items(), key=lambda item: str(item[0]))
     }
 
 

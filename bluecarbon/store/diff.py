@@ -15,7 +15,9 @@ import pandas as pd
 from bluecarbon.store.release import ReleaseInfo, Store
 
 CLASS_KEYS = ["site", "year", "habitat"]
-PARCEL_KEYS = ["parcel_id", "year", "habitat"]
+#: Parcel totals hold a stock row and one flow row per transition (``from_class``) for each
+#: parcel, year and habitat; flows are summed over their origins before comparing.
+PARCEL_KEYS = ["parcel_id", "kind", "year", "habitat"]
 VALUE_COLUMNS = ["area_ha", "stock_t_c", "stock_t_co2e", "sequestration_t_co2e_yr"]
 
 
@@ -33,11 +35,20 @@ class ReleaseDiff:
         return self.a.content_hash == self.b.content_hash
 
 
+def per_key(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per ``keys``: the value columns summed (NaN when all are NaN)."""
+    columns = [c for c in VALUE_COLUMNS if c in frame.columns]
+    if frame.empty or not frame.duplicated(keys).any():
+        return frame[[*keys, *columns]]
+    return frame.groupby(keys, dropna=False, sort=False)[columns].sum(min_count=1).reset_index()
+
+
 def compare_totals(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Outer join on ``keys``: ``<col>_a``, ``<col>_b``, ``<col>_change``, ``<col>_change_pct``."""
+    """Outer join on ``keys`` (rows sharing a key are summed first): ``<col>_a``, ``<col>_b``,
+    ``<col>_change``, ``<col>_change_pct``."""
+    keys = [k for k in keys if k in a.columns and k in b.columns]  # e.g. no ``kind`` in old tables
     columns = [c for c in VALUE_COLUMNS if c in a.columns or c in b.columns]
-    left = a[[*keys, *[c for c in columns if c in a.columns]]]
-    right = b[[*keys, *[c for c in columns if c in b.columns]]]
+    left, right = per_key(a, keys), per_key(b, keys)
     merged = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
     out = merged[keys].copy()
     out["presence"] = (

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import netCDF4
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import rasterio
@@ -93,3 +94,32 @@ def test_catalog_sql_as_of_and_diff(two_releases) -> None:
     assert cat.as_of(cat.release(a).created).tag == a
     assert cat.diff(a, b).classes["stock_t_c_change"].sum() == pytest.approx(3.0)
     assert list(cat.releases()["tag"]) == [a, b]
+
+
+def test_parcel_diff_is_one_row_per_parcel_kind_year_and_habitat() -> None:
+    """Parcel totals hold a stock row and a flow row per origin class: the diff sums the flows
+    (no cross product of rows sharing parcel, year and habitat)."""
+    from bluecarbon.store.diff import PARCEL_KEYS, compare_totals
+
+    def totals(stock: float, flows: tuple[float, float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "parcel_id": ["p-1"] * 3,
+                "kind": ["stock", "flow", "flow"],
+                "year": [2022] * 3,
+                "habitat": ["seagrass"] * 3,
+                "from_class": [None, "seagrass", "tidal_flat"],
+                "area_ha": [30.0, 20.0, 10.0],
+                "stock_t_c": [stock, np.nan, np.nan],
+                "sequestration_t_co2e_yr": [np.nan, *flows],
+            }
+        )
+
+    diff = compare_totals(totals(100.0, (1.0, 2.0)), totals(110.0, (1.5, 2.0)), PARCEL_KEYS)
+    assert len(diff) == 2 and set(diff["presence"]) == {"both"}
+    row = diff.set_index("kind")
+    assert row.loc["stock", "stock_t_c_change"] == pytest.approx(10.0)
+    assert row.loc["stock", "stock_t_c_change_pct"] == pytest.approx(10.0)
+    assert row.loc["flow", "area_ha_a"] == pytest.approx(30.0)  # 20 + 10 ha of flows
+    assert row.loc["flow", "sequestration_t_co2e_yr_change"] == pytest.approx(0.5)
+    assert np.isnan(row.loc["flow", "stock_t_c_a"])  # flows carry no stock
