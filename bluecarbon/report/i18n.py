@@ -6,6 +6,9 @@ independent, so the English and Chinese statements of one parcel carry the same 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+
 LANGS = ("en", "zh")
 
 HABITAT_NAMES: dict[str, dict[str, str]] = {
@@ -82,6 +85,12 @@ TEXT: dict[str, dict[str, str]] = {
     "methods": {"en": "Methods and parameters", "zh": "方法与参数"},
     "unverified": {"en": "not yet verified against the primary source", "zh": "尚未与原始文献核实"},
     "licences": {"en": "Data licences and attribution", "zh": "数据许可与署名"},
+    "param_table": {"en": "table", "zh": "参数表"},
+    "param_sources": {"en": "sources", "zh": "来源"},
+    "licence": {"en": "licence", "zh": "许可"},
+    "data": {"en": "data", "zh": "数据"},
+    "restrictions": {"en": "restrictions", "zh": "限制"},
+    "citation": {"en": "citation", "zh": "引用"},
     "provenance": {"en": "Provenance", "zh": "数据溯源"},
     "verify": {
         "en": "Verify with: bluecarbon verify-statement FILE.json (recomputes every figure from the release).",
@@ -99,6 +108,73 @@ TEXT: dict[str, dict[str, str]] = {
     "national_standard": {"en": "national standard", "zh": "国家标准"},
     "none": {"en": "none", "zh": "无"},
 }
+
+
+#: Headings of the method entries a release records (``provenance["method"]``).
+METHOD_NAMES: dict[str, dict[str, str]] = {
+    "area": {"en": "area", "zh": "生境面积"},
+    "carbon": {"en": "carbon", "zh": "碳储量与固碳"},
+    "mode": {"en": "mode", "zh": "计算模式"},
+    "shellfish": {"en": "shellfish", "zh": "贝类碳汇"},
+    "soil": {"en": "soil", "zh": "土壤碳"},
+    "validation": {"en": "validation", "zh": "数据校验"},
+}
+
+#: Chinese summaries of the recorded method texts, each with the sha256 (first 12 hex digits)
+#: of the English text it translates: a release recorded with another text shows its English
+#: only. tests/unit/test_statement_rules.py fails when bluecarbon.pipeline.assemble.METHOD
+#: changes without its summary here.
+METHOD_ZH: dict[str, tuple[str, str]] = {
+    "validation": (
+        "3d7644d04ba4",
+        "岩芯、样方与收获记录经校验（pandera 模式与关联规则）；无效行被隔离并列入隔离表，或按配置终止运行",
+    ),
+    "soil": (
+        "2743708b8823",
+        "岩芯碳储量计至 1 米（Howard 等, 2014；CCN 分层、烧失量方程或站点回归、理想混合法补全干容重、"
+        "Fourqurean 碳酸盐校正），不外推；各生境取地块所在区域选定岩芯的均值与标准误（需至少 3 根岩芯"
+        "达到 1 米），否则取全部岩芯，再否则取 IPCC 2013 湿地增补指南 Tier 1 默认值",
+    ),
+    "shellfish": (
+        "d60b1010ba2c",
+        "HY/T 0305-2021 收获移出法：产量 × 干湿比 ×（贝壳占比 × 贝壳含碳率 + 软组织占比 × 软组织含碳率），"
+        "类别系数取自 Sun 等 (2020)；贝壳碳仅为国家标准口径",
+    ),
+    "carbon": (
+        "904a7c2acc70",
+        "转移引擎（bluecarbon.carbon.engine，默认模式，见 docs/invest-differences.md）：逐像元、逐年计算"
+        "各碳库储量，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减，并计算净固碳量；按类别和地块做"
+        "固定种子的蒙特卡洛模拟得到 P5/P50/P95；保守值扣除 VM0033 不确定性与非永久性缓冲",
+    ),
+    "area": (
+        "09d394204284",
+        "调查多边形（EPSG:6933 等积投影）或分类影像的像元计数；有参考样本时采用误差校正的分层估计及 95% "
+        "置信区间（Olofsson 等, 2014），否则采用文档给定的默认置信区间",
+    ),
+    "mode": ("37a8eec1ce19", "默认（按方法指南，非 InVEST 兼容模式）"),
+}
+
+
+def method_text_digest(text: str) -> str:
+    """The digest :data:`METHOD_ZH` keys a translation by."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def method_entries(methods: Mapping[str, str], lang: str) -> list[tuple[str, str, str | None]]:
+    """(heading, text, recorded English text or None) per recorded method entry in ``lang``.
+
+    In Chinese a summary is shown when one exists for exactly the recorded text, with the
+    recorded English beneath it (the record is what the release holds); otherwise the English.
+    """
+    out: list[tuple[str, str, str | None]] = []
+    for key, text in methods.items():
+        heading = METHOD_NAMES.get(key, {}).get(lang, key)
+        digest, summary = METHOD_ZH.get(key, ("", ""))
+        if lang == "zh" and summary and digest == method_text_digest(str(text)):
+            out.append((heading, summary, str(text)))
+        else:
+            out.append((heading, str(text), None))
+    return out
 
 
 def t(key: str, lang: str) -> str:

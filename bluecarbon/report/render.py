@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
-from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT
+from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT, method_entries
 from bluecarbon.report.maps import render_map_png
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -108,6 +108,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
             t={k: v[lang] for k, v in TEXT.items()},
             habitat_name={k: v[lang] for k, v in HABITAT_NAMES.items()},
             pool_name={k: v[lang] for k, v in POOL_NAMES.items()},
+            methods=method_entries(doc["methods"], lang),
             map_png=base64.b64encode(png).decode("ascii"),
         )
     )

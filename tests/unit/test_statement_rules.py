@@ -73,3 +73,21 @@ def test_statement_hash_ignores_only_the_integrity_block() -> None:
     assert statement_hash(doc) == statement_hash({**doc, "integrity": {"sha256": "y"}})
     assert statement_hash(doc) != statement_hash({**doc, "a": 2})
     assert canonical({"b": 1, "a": "海"}) == '{"a":"海","b":1}'
+
+
+def test_every_recorded_method_has_its_chinese_summary() -> None:
+    """A method text changed in assemble.METHOD needs its Chinese summary updated too."""
+    from bluecarbon.pipeline.assemble import METHOD
+    from bluecarbon.report.i18n import METHOD_NAMES, METHOD_ZH, method_entries, method_text_digest
+
+    assert set(METHOD) == set(METHOD_ZH) == set(METHOD_NAMES)
+    for key, text in METHOD.items():
+        assert METHOD_ZH[key][0] == method_text_digest(text), f"update METHOD_ZH[{key!r}]"
+    zh = {h: (text, recorded) for h, text, recorded in method_entries(METHOD, "zh")}
+    assert (
+        zh["贝类碳汇"][0].startswith("HY/T 0305-2021 收获移出法") and zh["贝类碳汇"][1] == METHOD["shellfish"]
+    )
+    # a text the summaries do not translate (an older release) is shown in English only
+    old = method_entries({"soil": "core stocks to 30 cm"}, "zh")
+    assert old == [("土壤碳", "core stocks to 30 cm", None)]
+    assert method_entries(METHOD, "en")[0] == ("validation", METHOD["validation"], None)
