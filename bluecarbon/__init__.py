@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import sys
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -39,6 +40,13 @@ def _close_cached_files() -> None:
 
 
 atexit.register(_close_cached_files)
+
+# rasterio's in-memory datasets (rasterize, geometry_mask, reproject between arrays) read their
+# geotransform before the one passed in is set, and warn "Dataset has no geotransform"
+# spuriously (odc-geo#131); bluecarbon always passes an explicit transform. The filter is
+# process-wide and narrow (this message, from these two modules) because
+# warnings.catch_warnings is not thread-safe and these calls run in dask and Prefect threads.
+warnings.filterwarnings("ignore", message="Dataset has no geotransform", module=r"rasterio\.(features|warp)")
 
 
 def __getattr__(name: str) -> object:

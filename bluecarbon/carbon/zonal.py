@@ -103,12 +103,9 @@ def _burn(
 
     if not geoms:
         return np.zeros(shape, dtype=np.int32)
-    from bluecarbon.ingest.rasters import explicit_transform
-
-    with explicit_transform():
-        return features.rasterize(
-            geoms, out_shape=shape, transform=transform * Affine.translation(x0, y0), fill=0, dtype="int32"
-        )
+    return features.rasterize(
+        geoms, out_shape=shape, transform=transform * Affine.translation(x0, y0), fill=0, dtype="int32"
+    )
 
 
 def parcel_totals(

@@ -25,7 +25,6 @@ from sklearn.ensemble import RandomForestClassifier
 from bluecarbon.errors import InputError
 from bluecarbon.habitat.accuracy import area_estimate, error_matrix
 from bluecarbon.habitat.indices import spectral_index
-from bluecarbon.ingest.rasters import explicit_transform
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
 
@@ -68,8 +67,7 @@ def align_labels(labels: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
         raise InputError("labels and image need a CRS", file=labels.attrs.get("source_file"))
     template = like.isel({d: 0 for d in like.dims if d not in ("y", "x")}, drop=True)
     source = labels.astype("float32").rio.write_nodata(np.nan, encoded=False)
-    with explicit_transform():  # both grids carry their transforms
-        out = source.rio.reproject_match(template, resampling=Resampling.nearest, nodata=np.nan)
+    out = source.rio.reproject_match(template, resampling=Resampling.nearest, nodata=np.nan)
     out = out.assign_coords(y=template["y"], x=template["x"])
     out.attrs = {
         "long_name": "reference labels on the image grid",

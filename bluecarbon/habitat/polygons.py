@@ -21,7 +21,6 @@ from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldE
 from rasterio import features
 
 from bluecarbon.errors import InputError
-from bluecarbon.ingest.rasters import explicit_transform
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
@@ -159,20 +158,18 @@ def rasterize_habitat(
     height = int(np.ceil((maxy - miny) / resolution))
     transform = Affine(resolution, 0.0, minx, 0.0, -resolution, maxy)
     years = sorted(projected["year"].unique())
+    inside = (
+        features.geometry_mask(area.geometry, out_shape=(height, width), transform=transform, invert=True)
+        if area is not None
+        else np.ones((height, width), dtype=bool)
+    )
     layers = []
-    with explicit_transform():
-        inside = (
-            features.geometry_mask(area.geometry, out_shape=(height, width), transform=transform, invert=True)
-            if area is not None
-            else np.ones((height, width), dtype=bool)
-        )
     for year in years:
         subset = projected[projected["year"] == year]
         shapes = ((geom, Habitat(h).code) for geom, h in zip(subset.geometry, subset["habitat"], strict=True))
-        with explicit_transform():
-            layer = features.rasterize(
-                shapes, out_shape=(height, width), transform=transform, fill=background.code, dtype="uint8"
-            )
+        layer = features.rasterize(
+            shapes, out_shape=(height, width), transform=transform, fill=background.code, dtype="uint8"
+        )
         layers.append(np.where(inside, layer, np.nan).astype("float32"))
     x = minx + resolution * (np.arange(width) + 0.5)
     y = maxy - resolution * (np.arange(height) + 0.5)

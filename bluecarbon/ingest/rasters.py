@@ -19,9 +19,7 @@ file (and band) and says what was expected.
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -31,25 +29,13 @@ import pandas as pd
 import rasterio
 import rioxarray
 import xarray as xr
-from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.errors import RasterioError
 
 from bluecarbon import params
 from bluecarbon.errors import InputError
 
 #: Pixels per chunk side the readers aim for (whole file blocks are never split).
 TARGET_CHUNK_PIXELS = 1024
-
-
-@contextmanager
-def explicit_transform() -> Iterator[None]:
-    """Silence rasterio's NotGeoreferencedWarning around rasterize/geometry_mask/reproject calls.
-
-    rasterio's in-memory target reads its geotransform before the one passed in is set, and
-    warns spuriously; callers use this only where they pass an explicit transform.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        yield
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,23 @@ def test_lazy_rasters_left_open_exit_quietly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0 and done.stdout.strip() == "16.0"
     assert "excepthook" not in done.stderr, done.stderr
+
+
+def test_rasterio_spurious_georef_warning_is_filtered_there_only() -> None:
+    """rasterio's in-memory datasets warn "no geotransform" although one is passed: importing
+    bluecarbon filters that message from rasterio.features/warp only (process-wide, since
+    catch_warnings is not thread-safe). Checked in a fresh process: pytest manages filters."""
+    import subprocess
+    import sys
+
+    script = (
+        "import warnings, bluecarbon\n"
+        "from rasterio.errors import NotGeoreferencedWarning as W\n"
+        "text = 'Dataset has no geotransform, gcps, or rpcs. The identity matrix will be returned.'\n"
+        "for module in ('rasterio.features', 'rasterio.warp', 'rasterio.io'):\n"
+        "    warnings.warn_explicit(text, W, module + '.py', 1, module=module, registry={})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    shown = [line for line in done.stderr.splitlines() if "NotGeoreferencedWarning" in line]
+    assert len(shown) == 1 and shown[0].startswith("rasterio.io.py"), done.stderr
