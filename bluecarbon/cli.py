@@ -569,17 +569,15 @@ def _parameter_rasters(specs: list[str]) -> dict[str, Path]:
     """``COLUMN=PATH`` options as a mapping; a malformed or repeated column is an error."""
     out: dict[str, Path] = {}
     for spec in specs:
-        column, sep, path = spec.partition("=")
-        if not sep or not column.strip() or not path.strip():
+        column, sep, path = (part.strip() for part in spec.partition("="))
+        if not (sep and column and path):
             raise typer.BadParameter(
                 f"{spec!r}: expected COLUMN=RASTER, e.g. soil-initial=soil.tif",
                 param_hint="--parameter-raster",
             )
-        if column.strip() in out:
-            raise typer.BadParameter(
-                f"column {column.strip()!r} given twice", param_hint="--parameter-raster"
-            )
-        out[column.strip()] = Path(path.strip())
+        if column in out:
+            raise typer.BadParameter(f"column {column!r} given twice", param_hint="--parameter-raster")
+        out[column] = Path(path)
     return out
 
 

@@ -130,13 +130,9 @@ def open_snapshots(
         path = Path(path)
         if not path.is_file():
             raise InputError("snapshot raster not found", file=path, band=year)
-        try:
-            with rasterio.open(path) as src:
-                grid = (src.crs, src.transform, src.width, src.height)
-                nodata.append(src.nodata)
-                dtype = src.dtypes[0]
-        except rasterio.errors.RasterioIOError as exc:
-            raise InputError(f"cannot read raster: {exc}", file=path, band=year) from None
+        header = _RasterHeader.read(path, band=year)
+        grid, dtype = header.grid, header.dtype
+        nodata.append(header.nodata)
         if grid[0] is None:
             raise InputError("raster has no CRS", file=path, expected="a projected CRS")
         if reference is None:
@@ -168,12 +164,24 @@ def check_parameter_columns(names: Iterable[str], classes: ClassTable) -> None:
             )
 
 
-def _raster_grid(path: Path, *, column: str | None = None) -> tuple[Any, Any, int, int, int]:
-    try:
-        with rasterio.open(path) as src:
-            return src.crs, src.transform, src.width, src.height, src.count
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot read raster: {exc}", file=path, column=column) from None
+@dataclass(frozen=True)
+class _RasterHeader:
+    """What the openers check before reading pixels: grid (CRS, transform, width, height),
+    band count, nodata and dtype of the first band."""
+
+    grid: tuple[Any, Any, int, int]
+    count: int
+    nodata: float | None
+    dtype: str
+
+    @classmethod
+    def read(cls, path: Path, *, band: int | None = None, column: str | None = None) -> _RasterHeader:
+        try:
+            with rasterio.open(path) as src:
+                grid = (src.crs, src.transform, src.width, src.height)
+                return cls(grid=grid, count=src.count, nodata=src.nodata, dtype=src.dtypes[0])
+        except rasterio.errors.RasterioIOError as exc:
+            raise InputError(f"cannot read raster: {exc}", file=path, band=band, column=column) from None
 
 
 def open_parameter_raster(
@@ -188,16 +196,18 @@ def open_parameter_raster(
     path = Path(path)
     if not path.is_file():
         raise InputError("parameter raster not found", file=path, column=column)
-    crs, transform, width, height, count = _raster_grid(path, column=column)
-    ref_crs, ref_transform, ref_width, ref_height, _ = _raster_grid(Path(reference))
-    if count != 1:
-        raise InputError(f"parameter raster has {count} bands", file=path, column=column, expected="one band")
-    if (crs, transform, width, height) != (ref_crs, ref_transform, ref_width, ref_height):
+    header = _RasterHeader.read(path, column=column)
+    ref = _RasterHeader.read(Path(reference))
+    if header.count != 1:
+        raise InputError(
+            f"parameter raster has {header.count} bands", file=path, column=column, expected="one band"
+        )
+    if header.grid != ref.grid:
         raise InputError(
             "parameter raster grid differs from the snapshots'",
             file=path,
             column=column,
-            expected=f"the CRS, transform and size ({ref_width} x {ref_height}) of {reference}",
+            expected=f"the CRS, transform and size ({ref.grid[2]} x {ref.grid[3]}) of {reference}",
         )
     chunk_spec = {"band": 1, "y": chunks, "x": chunks} if chunks else None
     arr = rioxarray.open_rasterio(path, chunks=chunk_spec, lock=False, masked=True)

@@ -181,20 +181,23 @@ CORE_COLUMNS = (
 )
 
 
+def _relative_label(label: str, raw_dir: Path) -> str:
+    """A file label relative to ``raw_dir`` when it lies inside it (reports must not carry the
+    machine's absolute paths)."""
+    path, root = Path(label).resolve(), raw_dir.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else label
+
+
 def relative_issue(issue: Issue, raw_dir: Path) -> Issue:
     """The issue with its file named relative to ``raw_dir``."""
-    path, root = Path(issue.file).resolve(), raw_dir.resolve()
-    return replace(issue, file=path.relative_to(root).as_posix()) if path.is_relative_to(root) else issue
+    return replace(issue, file=_relative_label(issue.file, raw_dir))
 
 
 def relative_source(frame: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
-    """Name the frame's source file relative to ``raw_dir`` (reports must not carry the
-    machine's absolute paths)."""
+    """Name the frame's source file relative to ``raw_dir``."""
     label = frame.attrs.get("source_file")
     if label:
-        path, root = Path(label).resolve(), raw_dir.resolve()
-        if path.is_relative_to(root):
-            frame.attrs["source_file"] = path.relative_to(root).as_posix()
+        frame.attrs["source_file"] = _relative_label(str(label), raw_dir)
     return frame
 
 
