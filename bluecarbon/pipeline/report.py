@@ -13,19 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from bluecarbon.formatting import fmt_number
+
 
 def _fact(value: object) -> str:
     """A step fact for the summary: floats rounded (totals to units, ratios to 4 digits)."""
     if isinstance(value, float) and value == value:
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
     return str(value)
-
-
-def fmt_number(value: float | None) -> str:
-    """Thousands-separated number (two decimals below 10), "-" for missing values."""
-    if value is None or value != value:
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def change_since(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -1,0 +1,76 @@
+"""The ``bluecarbon`` command.
+
+The CLI is the only place (with ``flows/``) that reads configuration; it turns settings into
+explicit arguments for library calls. Each command lives in a small module of this package
+and imports what it needs inside its function, so ``bluecarbon --help`` imports nothing but
+argument parsing and every command pays only for itself. Every
+:class:`~bluecarbon.errors.BlueCarbonError` becomes a one-paragraph message and exit code 1.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bluecarbon import __version__
+from bluecarbon.cli import api, pipeline, plot, releases, statements, transitions
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+app = typer.Typer(
+    name="bluecarbon",
+    help=(
+        "Monitor blue-carbon sinks (seagrass, salt marsh, shellfish aquaculture) and publish "
+        "versioned, citable releases.\n\n"
+        "Start with `bluecarbon run` (the monitoring pipeline on the configured study), then "
+        "`bluecarbon releases` and `bluecarbon show latest`. Configuration: bluecarbon.toml, "
+        "overridden by BLUECARBON_* variables."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+)
+
+app.command()(pipeline.run)
+app.command()(pipeline.serve)
+app.command()(releases.releases)
+app.command()(releases.show)
+app.command()(releases.verify)
+app.command()(releases.withdraw)
+app.command()(releases.diff)
+app.command()(releases.export)
+app.command()(releases.gc)
+app.command()(releases.catalog)
+app.command()(statements.statement)
+app.command("verify-statement")(statements.verify_statement_cmd)
+app.command()(api.api)
+app.command()(transitions.transitions)
+
+plot_app = typer.Typer(
+    help="Save figures of a release as PNG: habitat and carbon maps, time series with uncertainty bands.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
+plot_app.command("map")(plot.plot_map)
+plot_app.command("series")(plot.plot_series)
+app.add_typer(plot_app, name="plot")
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        print(f"bluecarbon {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

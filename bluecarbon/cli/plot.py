@@ -1,0 +1,99 @@
+"""``bluecarbon plot``: figures of a release as PNG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bluecarbon.cli import _common as c
+
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")]
+BasisOption = Annotated[
+    str | None, typer.Option("--basis", help="Carbon basis of the values shown: C or CO2e.")
+]
+
+
+def _saved(fig: Any, output: Path, dpi: int) -> None:
+    from bluecarbon.plots import save_png
+
+    path = save_png(fig, output, dpi=dpi)
+    width, height = fig.get_size_inches() * dpi
+    c.console().print(f"wrote {path} ({width:.0f} x {height:.0f} px)")
+
+
+def plot_map(
+    product: Annotated[str, typer.Argument(help="Product 'site/kind', e.g. old_tampa_bay/habitat.")],
+    output: OutputOption,
+    release: c.ReleaseOption = "latest",
+    variable: Annotated[
+        str | None, typer.Option("--variable", help="Variable (default: habitat or carbon_stock).")
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Year (default: last snapshot year).")] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Period of a per-period variable, e.g. 2016-2017.")
+    ] = None,
+    pool: Annotated[
+        str | None, typer.Option("--pool", help="Pool of carbon_stock_by_pool: biomass, soil or litter.")
+    ] = None,
+    basis: BasisOption = None,
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    config: c.ConfigOption = None,
+) -> None:
+    """Map one layer of a released product: habitat classes with their legend and areas, or
+    a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e)."""
+    from bluecarbon.catalog.api import Catalog
+    from bluecarbon.plots import map_figure
+
+    settings = c.settings(config)
+    with c.errors():
+        fig = map_figure(
+            Catalog(c.store(settings)),
+            product,
+            release=release,
+            variable=variable,
+            year=year,
+            period=period,
+            pool=pool,
+            basis=basis,
+        )
+        _saved(fig, output, dpi)
+
+
+def plot_series(
+    site: Annotated[str, typer.Argument(help="Site id, e.g. old_tampa_bay or chn_mariculture.")],
+    output: OutputOption,
+    release: c.ReleaseOption = "latest",
+    habitat: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--habitat", help="Habitat class (repeatable; default: the site's blue-carbon classes)."
+        ),
+    ] = None,
+    quantity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quantity", help="area, stock or sequestration (repeatable; default: what the site has)."
+        ),
+    ] = None,
+    basis: BasisOption = "C",
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    config: c.ConfigOption = None,
+) -> None:
+    """Time series of a site's habitat classes from the release's class totals: area with
+    its 95 % CI, stock and sequestration with their P5-P95 band."""
+    from bluecarbon.catalog.api import Catalog
+    from bluecarbon.plots import series_figure
+
+    settings = c.settings(config)
+    with c.errors():
+        fig = series_figure(
+            Catalog(c.store(settings)),
+            site,
+            release=release,
+            habitats=habitat or None,
+            quantities=quantity or None,
+            basis=basis or "C",
+        )
+        _saved(fig, output, dpi)

@@ -1,0 +1,240 @@
+"""Commands over the release ledger: list, show, verify, withdraw, diff, export, gc, catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bluecarbon.cli import _common as c
+from bluecarbon.cli.headline import print_headline
+from bluecarbon.formatting import fmt_number
+
+
+def releases(config: c.ConfigOption = None, as_json: c.JsonOption = False) -> None:
+    """List releases: tag, snapshot id, created, content hash, status."""
+    settings = c.settings(config)
+    with c.errors():
+        items = c.store(settings).releases()
+    if as_json:
+        print(json.dumps([r.as_dict() for r in items], indent=2, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Releases in {settings.store_uri}", title_justify="left")
+    for column in ("tag", "snapshot id", "created (UTC)", "content hash", "status", "summary"):
+        table.add_column(column)
+    for r in items:
+        rows = r.summary.get("headline", [])
+        stock = sum(x["stock_t_co2e"] for x in rows)
+        status = r.status + (f": {r.withdrawn_reason}" if r.withdrawn else "")
+        table.add_row(
+            r.tag,
+            r.snapshot_id,
+            r.created.strftime("%Y-%m-%d %H:%M"),
+            r.content_hash[:16],
+            status,
+            f"{len(rows)} site-habitats, {stock:,.0f} t CO2e",
+        )
+    c.console().print(table)
+
+
+def show(
+    release: Annotated[str, typer.Argument(help="Release tag (YYYY.MM.DD[.N]), 'latest' or snapshot id.")],
+    config: c.ConfigOption = None,
+    as_json: c.JsonOption = False,
+) -> None:
+    """Show one release: provenance, products, tables, headline numbers and flags."""
+    settings = c.settings(config)
+    with c.errors():
+        info = c.store(settings).resolve(release)
+    if as_json:
+        print(json.dumps(info.as_dict(full=True), indent=2, default=str))
+        return
+    if info.withdrawn:
+        c.err().print(f"[bold red]WITHDRAWN[/] on {info.withdrawn_at}: {info.withdrawn_reason}")
+    c.console().print(
+        f"[bold]Release {info.tag}[/]  snapshot {info.snapshot_id}  created {info.created:%Y-%m-%d %H:%M} UTC"
+    )
+    c.console().print(f"content hash {info.content_hash}")
+    c.console().print(
+        f"package {info.package_version}, git {info.provenance.get('git_commit')}, "
+        f"flow run {info.provenance.get('flow_run_id')}, store format {info.store_format}"
+    )
+    c.console().print("products: " + ", ".join(info.products))
+    c.console().print(
+        "tables: "
+        + ", ".join(f"{k} v{v['version']} ({v['rows']} rows)" for k, v in sorted(info.tables.items()))
+    )
+    for flag in info.flags:
+        c.console().print(f"[yellow]flag:[/] {flag}")
+    print_headline(info.summary.get("headline", []), title="Headline (latest survey year per site)")
+    inputs = info.provenance.get("inputs", [])
+    licences = sorted({(i["dataset"], i["license"]) for i in inputs})
+    c.console().print(f"{len(inputs)} raw inputs (sha256 in `show --json`), licences:")
+    for dataset, lic in licences:
+        c.console().print(f"  {lic}: {dataset}")
+
+
+def verify(
+    release: Annotated[str, typer.Argument(help="Release to verify (default latest).")] = "latest",
+    config: c.ConfigOption = None,
+) -> None:
+    """Recompute a release's content hash from the stored data and compare with the ledger."""
+    settings = c.settings(config)
+    with c.errors():
+        report = c.store(settings).verify(release)
+    if report.ok:
+        c.console().print(f"release {report.release.tag}: OK, content hash {report.recomputed_hash}")
+        return
+    c.err().print(f"[bold red]release {report.release.tag} FAILED verification[/]")
+    for problem in report.problems:
+        c.err().print(f"  {problem}")
+    raise typer.Exit(1)
+
+
+def withdraw(
+    release: Annotated[str, typer.Argument(help="Release tag to withdraw.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown wherever the release is shown).")],
+    config: c.ConfigOption = None,
+) -> None:
+    """Mark a release withdrawn. Its data stay readable and unchanged; it is never deleted."""
+    settings = c.settings(config)
+    with c.errors():
+        info = c.store(settings).withdraw(release, reason)
+        from bluecarbon.catalog.stac import build_catalog
+
+        build_catalog(c.store(settings), settings.catalog_dir)
+    c.console().print(f"release {info.tag} withdrawn: {info.withdrawn_reason}")
+
+
+def diff(
+    a: Annotated[str, typer.Argument(help="Earlier release (tag, 'latest' or snapshot id).")],
+    b: Annotated[str, typer.Argument(help="Later release.")],
+    config: c.ConfigOption = None,
+    as_json: c.JsonOption = False,
+) -> None:
+    """Compare two releases per class and per parcel (area, stock, sequestration)."""
+    from rich.table import Table
+
+    from bluecarbon.store.diff import PARCEL_KEYS, diff_releases
+
+    settings = c.settings(config)
+    with c.errors():
+        d = diff_releases(c.store(settings), a, b)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "a": d.a.tag,
+                    "b": d.b.tag,
+                    "identical": d.identical,
+                    "changed_objects": list(d.changed_objects),
+                    "changed_inputs": list(d.changed_inputs),
+                    "classes": json.loads(d.classes.to_json(orient="records")),
+                    "parcels": json.loads(d.parcels.to_json(orient="records")),
+                },
+                indent=2,
+            )
+        )
+        return
+    c.console().print(
+        f"[bold]{d.a.tag} -> {d.b.tag}[/]: "
+        + (
+            "identical content"
+            if d.identical
+            else f"{len(d.changed_objects)} changed object(s), {len(d.changed_inputs)} changed input(s)"
+        )
+    )
+    for path in d.changed_inputs:
+        c.console().print(f"  input changed: {path}")
+    for title, frame, keys in (
+        ("per class", d.classes, ["site", "year", "habitat"]),
+        ("per parcel", d.parcels, [k for k in PARCEL_KEYS if k in d.parcels.columns]),
+    ):
+        if frame.empty:
+            continue
+        changed = frame[(frame["stock_t_c_change"].abs() > 1e-9) | (frame["presence"] != "both")]
+        if changed.empty:
+            c.console().print(f"no changes {title} ({len(frame)} rows compared)")
+            continue
+        table = Table(title=f"Changes {title} ({len(changed)} of {len(frame)} rows)", title_justify="left")
+        for column in [*keys, "stock t C before", "stock t C after", "change", "change %"]:
+            table.add_column(column)
+        for r in changed.itertuples():
+            pct = r.stock_t_c_change_pct
+            table.add_row(
+                *[str(getattr(r, k)) for k in keys],
+                fmt_number(r.stock_t_c_a) if r.stock_t_c_a == r.stock_t_c_a else "-",
+                fmt_number(r.stock_t_c_b) if r.stock_t_c_b == r.stock_t_c_b else "-",
+                fmt_number(r.stock_t_c_change),
+                f"{pct:+.1f}" if pct == pct else "-",
+            )
+        c.console().print(table)
+
+
+def export(
+    release: Annotated[str, typer.Argument(help="Release to export (tag, 'latest' or snapshot id).")],
+    fmt: Annotated[str, typer.Option("--format", help="netcdf | geotiff | geoparquet | gpkg")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File (netcdf, gpkg) or folder (geotiff, geoparquet) to create."),
+    ],
+    product: Annotated[
+        list[str] | None, typer.Option("--product", help="Only this product (repeatable).")
+    ] = None,
+    table_name: Annotated[
+        list[str] | None, typer.Option("--table", help="Only this table (repeatable).")
+    ] = None,
+    config: c.ConfigOption = None,
+) -> None:
+    """Export a release for other tools: CF NetCDF4 (gridded products as groups), Cloud
+    Optimized GeoTIFFs (one per variable and year), GeoParquet or GeoPackage (tables)."""
+    from bluecarbon.store.export import export_release
+
+    settings = c.settings(config)
+    with c.errors():
+        written = export_release(
+            c.store(settings),
+            release,
+            fmt=fmt,  # type: ignore[arg-type]
+            output=output,
+            products=product or None,
+            tables=table_name or None,
+        )
+    c.console().print(f"exported {len(written)} file(s) to {output}")
+
+
+def gc(
+    older_than_hours: Annotated[
+        float, typer.Option("--older-than-hours", help="Only remove leftovers older than this.")
+    ] = 1.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be removed, remove nothing.")
+    ] = False,
+    config: c.ConfigOption = None,
+) -> None:
+    """Remove data left by failed publishes; never anything a release references."""
+    from datetime import timedelta
+
+    from bluecarbon.store.gc import collect_garbage
+
+    settings = c.settings(config)
+    with c.errors():
+        report = collect_garbage(
+            c.store(settings), older_than=timedelta(hours=older_than_hours), dry_run=dry_run
+        )
+    c.console().print(report.summary())
+
+
+def catalog(config: c.ConfigOption = None) -> None:
+    """Rebuild the STAC catalog from the store and validate it against the core schema."""
+    settings = c.settings(config)
+    from bluecarbon.catalog.stac import build_catalog, validate_catalog
+
+    with c.errors():
+        build_catalog(c.store(settings), settings.catalog_dir)
+        n = validate_catalog(settings.catalog_dir)
+    c.console().print(f"catalog rebuilt in {settings.catalog_dir}: {n} STAC objects valid")
