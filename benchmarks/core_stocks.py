@@ -20,6 +20,9 @@ import pandas as pd
 from bluecarbon.carbon.cores import core_stocks, extrapolation_skill, horizons, interval_carbon
 from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.core_validation import validate_core_tables
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,10 +31,14 @@ def main() -> int:
     start = time.perf_counter()
     tables = read_ccn(ROOT / "data/raw/field/ccrcn")
     read = time.perf_counter()
-    checked = validate_core_tables(tables.cores, tables.depthseries, tables.methods, mode="quarantine")
+    checked = validate_core_tables(
+        tables.cores, tables.depthseries, tables.methods, mode="quarantine", parameters=SHIPPED
+    )
     validated = time.perf_counter()
     stocks = {
-        depth: core_stocks(checked.cores, checked.depthseries, depth_cm=depth, methods=tables.methods)
+        depth: core_stocks(
+            checked.cores, checked.depthseries, depth_cm=depth, methods=tables.methods, parameters=SHIPPED
+        )
         for depth in (30.0, 100.0)
     }
     done = time.perf_counter()
@@ -43,8 +50,11 @@ def main() -> int:
     for depth, frame in stocks.items():
         sys.stdout.write(f"cores reaching {depth:g} cm: {int(frame['reached_depth'].sum())}\n")
 
-    h = horizons(interval_carbon(checked.cores, checked.depthseries, tables.methods))
-    skill = extrapolation_skill(h, depth_cm=100.0, truncate_at=(30.0, 50.0, 75.0))
+    h = horizons(
+        interval_carbon(checked.cores, checked.depthseries, tables.methods, parameters=SHIPPED),
+        parameters=SHIPPED,
+    )
+    skill = extrapolation_skill(h, depth_cm=100.0, truncate_at=(30.0, 50.0, 75.0), parameters=SHIPPED)
     grouped = skill.groupby("truncated_at_cm")
     summary = pd.DataFrame(
         {

@@ -24,6 +24,7 @@ def main() -> None:
     ns = parser.parse_args()
     start = time.perf_counter()
     from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+    from bluecarbon.params import ParameterSet
 
     imported = time.perf_counter()
     outcome = invest_transition_analysis(
@@ -41,6 +42,7 @@ def main() -> None:
             last_year=2050,
         ),
         mode=ns.mode,
+        parameters=ParameterSet.shipped(),
     )
     done = time.perf_counter()
     print(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.study import Site, Study
 from flows.ingest import TASK
@@ -18,9 +19,16 @@ def site_carbon(
     soil: steps.StepResult,
     parcels: steps.StepResult,
     work_dir: Path,
+    parameters: ParameterSet,
 ) -> steps.StepResult:
     result = steps.site_carbon(
-        site.id, habitat, soil, work_dir, parcels, soil_cores=site.options.get("soil_cores")
+        site.id,
+        habitat,
+        soil,
+        work_dir,
+        parcels,
+        soil_cores=site.options.get("soil_cores"),
+        parameters=parameters,
     )
     get_run_logger().info("carbon %s: %s%s", site.id, result.info, " (cached)" if result.cached else "")
     return result
@@ -33,8 +41,11 @@ def estimate(
     soil: steps.StepResult,
     parcels: steps.StepResult,
     work_dir: Path,
+    parameters: ParameterSet,
 ) -> dict[str, steps.StepResult]:
     """Carbon per site (and per parcel) from its habitat maps and the soil densities."""
     sites = {s.id: s for s in study.sites}
-    futures = {k: site_carbon.submit(sites[k], h, soil, parcels, work_dir) for k, h in habitats.items()}
+    futures = {
+        k: site_carbon.submit(sites[k], h, soil, parcels, work_dir, parameters) for k, h in habitats.items()
+    }
     return {k: f.result() for k, f in futures.items()}

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.manifest import ManifestEntry
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline import field, steps
 from bluecarbon.pipeline.study import HarvestSource, Study
 from flows._tasks import RETRIES, RETRY_DELAYS, retry_on_transient
@@ -81,55 +82,91 @@ def _log(what: str, result: steps.StepResult) -> steps.StepResult:
 
 @task(name="soil-cores", **TASK)
 def soil_cores(
-    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str, parameters: ParameterSet
 ) -> steps.StepResult:
     return _log(
         "soil cores",
-        _validated("soil cores", lambda: steps.soil_cores(raw_dir, study.cores, work_dir, hashes, mode=mode)),
-    )  # type: ignore[arg-type]
+        _validated(
+            "soil cores",
+            lambda: steps.soil_cores(
+                raw_dir,
+                study.cores,
+                work_dir,
+                hashes,
+                mode=mode,
+                parameters=parameters,  # type: ignore[arg-type]
+            ),
+        ),
+    )
 
 
 @task(name="biomass-plots", **TASK)
 def biomass_plots(
-    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str, parameters: ParameterSet
 ) -> steps.StepResult:
     return _log(
         "biomass plots",
         _validated(
-            "biomass plots", lambda: field.biomass_plots(raw_dir, study.plots, work_dir, hashes, mode=mode)
+            "biomass plots",
+            lambda: field.biomass_plots(
+                raw_dir,
+                study.plots,
+                work_dir,
+                hashes,
+                mode=mode,
+                parameters=parameters,  # type: ignore[arg-type]
+            ),
         ),
-    )  # type: ignore[arg-type]
+    )
 
 
 @task(name="shellfish-harvests", task_run_name="harvests-{source.kind}", **TASK)
 def shellfish_harvests(
-    raw_dir: Path, source: HarvestSource, work_dir: Path, hashes: dict[str, str], mode: str
+    raw_dir: Path,
+    source: HarvestSource,
+    work_dir: Path,
+    hashes: dict[str, str],
+    mode: str,
+    parameters: ParameterSet,
 ) -> steps.StepResult:
     return _log(
         "harvests",
         _validated(
             f"shellfish and seaweed harvests ({source.file})",
-            lambda: field.shellfish_harvests(raw_dir, source, work_dir, hashes, mode=mode),  # type: ignore[arg-type]
+            lambda: field.shellfish_harvests(
+                raw_dir,
+                source,
+                work_dir,
+                hashes,
+                mode=mode,
+                parameters=parameters,  # type: ignore[arg-type]
+            ),
         ),
     )
 
 
 @task(name="parcels", **TASK)
-def parcels(raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str]) -> steps.StepResult:
-    return _log("parcels", steps.parcels(raw_dir, study.parcels, work_dir, hashes))
+def parcels(
+    raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], parameters: ParameterSet
+) -> steps.StepResult:
+    return _log("parcels", steps.parcels(raw_dir, study.parcels, work_dir, hashes, parameters=parameters))
 
 
 @flow(name="ingest")
-def ingest(study: Study, raw_dir: Path, work_dir: Path, on_invalid: str = "quarantine") -> Ingested:
+def ingest(
+    study: Study, raw_dir: Path, work_dir: Path, on_invalid: str, parameters: ParameterSet
+) -> Ingested:
     """Verify every raw file of the study, then ingest cores, plots, harvests and parcels."""
     mode = "fail_fast" if on_invalid == "fail" else "quarantine"
     files = study.raw_files(raw_dir)
     entries = verify_inputs(raw_dir, files)
     hashes = steps.input_hashes(entries, files)
-    soil = soil_cores.submit(raw_dir, study, work_dir, hashes, mode)
-    plots = biomass_plots.submit(raw_dir, study, work_dir, hashes, mode) if study.plots else None
-    harvests = [shellfish_harvests.submit(raw_dir, h, work_dir, hashes, mode) for h in study.harvests]
-    parcel = parcels.submit(raw_dir, study, work_dir, hashes)
+    soil = soil_cores.submit(raw_dir, study, work_dir, hashes, mode, parameters)
+    plots = biomass_plots.submit(raw_dir, study, work_dir, hashes, mode, parameters) if study.plots else None
+    harvests = [
+        shellfish_harvests.submit(raw_dir, h, work_dir, hashes, mode, parameters) for h in study.harvests
+    ]
+    parcel = parcels.submit(raw_dir, study, work_dir, hashes, parameters)
     return Ingested(
         entries=entries,
         hashes=hashes,

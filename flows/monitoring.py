@@ -12,8 +12,8 @@ from typing import Any
 
 from prefect import flow
 
-from bluecarbon import params
 from bluecarbon.compute import compute_on
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.study import load_study
 from flows._tasks import settings_for
@@ -33,13 +33,14 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
     address = settings.dask_address if dask_address is None else dask_address
     study = load_study(settings.study_file)
     s3 = vars(settings.s3) if settings.store_uri.startswith("s3://") else None
-    # one scheduler for the whole run (see bluecarbon.compute); study parameter tables only
-    # for this run
-    with compute_on(address) as where, params.overrides(settings.params_dir):
-        ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid)
-        habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes)
-        carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir)
-        key = steps.release_key(study, ingested.hashes)
+    # every parameter table, resolved once for the whole run and published with the release
+    parameters = ParameterSet.load(settings.params_dir)
+    # one scheduler for the whole run (see bluecarbon.compute)
+    with compute_on(address) as where:
+        ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid, parameters)
+        habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes, parameters)
+        carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir, parameters)
+        key = steps.release_key(study, ingested.hashes, parameters)
         outcome = publish(
             settings.store_uri,
             s3,
@@ -50,6 +51,7 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
             habitats,
             carbon,
             settings.root,
+            parameters,
             where,
         )
     field_records = {f"{r.step}:{i}": r for i, r in enumerate(ingested.field_results()[1:], start=1)}

@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from bluecarbon.catalog.stac import build_catalog
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
 from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
@@ -49,6 +50,7 @@ def publish_release(
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
     root: Path,
+    parameters: ParameterSet,
 ) -> dict[str, Any]:
     logger = get_run_logger()
     store = open_store(store_uri, s3)
@@ -66,6 +68,7 @@ def publish_release(
         carbon=carbon,
         parcels=ingested.parcels,
         field_results=ingested.field_results()[1:],
+        parameters=parameters,
         flow_run_id=str(flow_run.get_id()),
         git=git_commit(root),
     )
@@ -90,10 +93,11 @@ def publish(
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
     root: Path,
+    parameters: ParameterSet,
     compute: str = "local threads",
 ) -> dict[str, Any]:
     """Publish (or report the existing release), rebuild the catalog, write artifacts."""
-    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root)
+    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, parameters)
     rejected = rejected_rows(ingested)
     if rejected:
         create_table_artifact(

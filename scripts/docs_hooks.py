@@ -1,7 +1,7 @@
 """MkDocs hooks: pages generated from the code at build time, so they cannot go stale.
 
 - ``parameters.md``: every parameter table of ``bluecarbon/params`` (each row with its value,
-  units, source and ``verified`` flag), read through :func:`bluecarbon.params.load_table`,
+  units, source and ``verified`` flag), read through :class:`bluecarbon.params.ParameterSet`,
   which refuses a table without units, source or verified on every row.
 - ``<!-- habitat-codes -->`` in any page: the habitat code table of :mod:`bluecarbon.vocab`.
 
@@ -11,9 +11,10 @@ Registered in ``mkdocs.yml`` under ``hooks:``; MkDocs calls the ``on_*`` functio
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
-from bluecarbon import params
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import HABITAT_CODES, HABITAT_FILL
 
 PARAMETERS_PAGE = "parameters.md"
@@ -54,16 +55,18 @@ def parameter_tables_markdown() -> str:
         "in `bluecarbon/params/`, with its `units`, its `source` and a `verified` flag on every",
         "row (`false` until the value has been checked against the primary document; METHODS",
         'entries marked "(check)" stay `false`). A study can override any table with a file of',
-        "the same name in a folder named by `[params] dir` in `bluecarbon.toml`; the table's",
-        "sha256 enters the release provenance, so a changed table makes a new release.",
+        "the same name in a folder named by `[params] dir` in `bluecarbon.toml`. A run resolves",
+        "every table once; the release publishes them (its `parameters` table, with their digest",
+        "in the release metadata), so a changed table makes a new release and an old release",
+        "keeps the parameters it was computed with.",
         "",
         "This page is generated from the tables when the documentation is built.",
         "",
     ]
-    for name in params.list_tables():
-        checked = params.load_table(name)  # refuses a table without units/source/verified
-        with params.table_path(name).open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+    shipped = ParameterSet.shipped()  # refuses a table without units/source/verified
+    for name in shipped.names:
+        checked = shipped.table(name)
+        rows = list(csv.reader(io.StringIO(shipped.text(name), newline="")))
         header, body = rows[0], [r for r in rows[1:] if any(cell.strip() for cell in r)]
         unverified = int((~checked["verified"].astype(bool)).sum())
         lines += [

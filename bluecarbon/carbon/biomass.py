@@ -12,23 +12,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.carbon.strata import long_strata
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C, MG_HA_PER_G_M2
 
 POOLS = {"agb": "above_ground", "bgb": "below_ground"}
 
 
-def default_carbon_fraction(habitat: pd.Series, pool: str) -> pd.Series:
+def default_carbon_fraction(habitat: pd.Series, pool: str, *, parameters: ParameterSet) -> pd.Series:
     """Default carbon fraction of dry biomass per habitat for ``pool`` (``above_ground`` or
     ``below_ground``); NaN for habitats without one."""
-    table = params.load_table("biomass_carbon")
+    table = parameters.table("biomass_carbon")
     rows = table[(table["parameter"] == "carbon_fraction") & (table["subtype"] == pool)]
     by_habitat = pd.Series(rows["value"].to_numpy(float), index=rows["habitat"].astype(str).to_numpy())
     return habitat.astype("object").map(by_habitat).astype("float64")
 
 
-def plot_carbon(plots: pd.DataFrame) -> pd.DataFrame:
+def plot_carbon(plots: pd.DataFrame, *, parameters: ParameterSet) -> pd.DataFrame:
     """``plots`` with, per pool (``agb``, ``bgb``): ``{pool}_c_fraction``, ``{pool}_c_origin``
     (measured_carbon / measured_fraction / default_fraction / missing) and
     ``{pool}_mg_c_ha``; plus ``biomass_mg_c_ha`` (above + below, NaN unless both are known)
@@ -48,7 +48,7 @@ def plot_carbon(plots: pd.DataFrame) -> pd.DataFrame:
         fraction = pd.to_numeric(
             out.get(f"{pool}_carbon_fraction", pd.Series(np.nan, index=out.index)), errors="coerce"
         )
-        default = default_carbon_fraction(out["habitat"], subtype)
+        default = default_carbon_fraction(out["habitat"], subtype, parameters=parameters)
         use_measured = measured_c.notna()
         chosen = fraction.where(fraction.notna(), default)
         carbon_g_m2 = measured_c.where(use_measured, mass * chosen)

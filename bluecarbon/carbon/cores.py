@@ -39,7 +39,6 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.ingest.ccn import FOURQUREAN_TRAP_FOLDER
 from bluecarbon.ingest.core_validation import (
     DEPTH_NUMERIC,
@@ -47,6 +46,7 @@ from bluecarbon.ingest.core_validation import (
     normalise_habitat,
     validate_core_tables,
 )
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import MG_HA_PER_G_CM2
 
 KEY: Final[list[str]] = ["study_id", "core_id"]
@@ -68,7 +68,7 @@ EXTRAPOLATION_MODEL: Final[ExtrapolationModel] = "power"
 
 
 # --------------------------------------------------------------------------- equations
-def loi_to_organic_carbon(fom: pd.Series, habitat: pd.Series) -> pd.Series:
+def loi_to_organic_carbon(fom: pd.Series, habitat: pd.Series, *, parameters: ParameterSet) -> pd.Series:
     """Organic-carbon fraction from the loss-on-ignition fraction with each habitat's default
     equation (``params/loi_to_oc.csv``). NaN where no equation applies.
 
@@ -82,7 +82,7 @@ def loi_to_organic_carbon(fom: pd.Series, habitat: pd.Series) -> pd.Series:
     ----------
     Holmquist et al. 2018, Sci. Rep. 8:9478; Fourqurean et al. 2012, Nat. Geosci. 5:505.
     """
-    table = params.load_table("loi_to_oc")
+    table = parameters.table("loi_to_oc")
     defaults = table[table["equation_id"] != "craft1991_salt_marsh"]
     out = pd.Series(np.nan, index=fom.index, dtype="float64")
     for row in defaults.itertuples():
@@ -95,7 +95,9 @@ def loi_to_organic_carbon(fom: pd.Series, habitat: pd.Series) -> pd.Series:
     return out.clip(lower=0.0)
 
 
-def ideal_mixing_bulk_density(fom: pd.Series | np.ndarray | float) -> pd.Series | np.ndarray | float:
+def ideal_mixing_bulk_density(
+    fom: pd.Series | np.ndarray | float, *, parameters: ParameterSet
+) -> pd.Series | np.ndarray | float:
     """Dry bulk density (g cm-3) from the organic-matter fraction.
 
     Notes
@@ -107,8 +109,8 @@ def ideal_mixing_bulk_density(fom: pd.Series | np.ndarray | float) -> pd.Series 
     ----------
     Morris et al. 2016, Earth's Future 4:110.
     """
-    k1 = params.lookup("soil_defaults", "om_self_packing_density").value
-    k2 = params.lookup("soil_defaults", "mineral_self_packing_density").value
+    k1 = parameters.value("soil_defaults", "om_self_packing_density")
+    k2 = parameters.value("soil_defaults", "mineral_self_packing_density")
     return 1.0 / (fom / k1 + (1.0 - fom) / k2)
 
 
@@ -180,7 +182,11 @@ def fit_site_regressions(x: pd.Series, y: pd.Series, groups: pd.Series, *, min_n
 
 # ---------------------------------------------------------------------------- intervals
 def interval_carbon(
-    cores: pd.DataFrame, depthseries: pd.DataFrame, methods: pd.DataFrame | None = None
+    cores: pd.DataFrame,
+    depthseries: pd.DataFrame,
+    methods: pd.DataFrame | None = None,
+    *,
+    parameters: ParameterSet,
 ) -> pd.DataFrame:
     """One row per measured interval of each core (replicates averaged) with ``habitat``,
     ``f_oc``, ``oc_origin``, ``dbd``, ``dbd_origin``, their relative SEs (``*_rse_ind`` /
@@ -190,8 +196,8 @@ def interval_carbon(
     """
     ds = _merge_intervals(cores, depthseries)
     ds = _attach_carbon_type(ds, methods)
-    ds = _organic_carbon(ds)
-    ds = _bulk_density(ds)
+    ds = _organic_carbon(ds, parameters)
+    ds = _bulk_density(ds, parameters)
     ds["carbon_density_g_cm3"] = ds["dbd"] * ds["f_oc"]
     return _in_situ_depths(ds)
 
@@ -261,7 +267,7 @@ def _attach_carbon_type(ds: pd.DataFrame, methods: pd.DataFrame | None) -> pd.Da
     return ds
 
 
-def _organic_carbon(ds: pd.DataFrame) -> pd.DataFrame:
+def _organic_carbon(ds: pd.DataFrame, parameters: ParameterSet) -> pd.DataFrame:
     ds["trap"] = ds["source_folder"].eq(FOURQUREAN_TRAP_FOLDER).fillna(False).to_numpy()
     fc = ds["fraction_carbon"]
     fom = ds["fraction_organic_matter"].where(~ds["trap"])
@@ -270,8 +276,8 @@ def _organic_carbon(ds: pd.DataFrame) -> pd.DataFrame:
     author = organic_fc.where(ds["fc_modeled"])
     trap_oc = ds["fraction_organic_matter"].where(ds["trap"])
 
-    site_fit, site_se, site_s = _site_regression(ds, fom, measured)
-    habitat_eq = loi_to_organic_carbon(fom, ds["habitat"])
+    site_fit, site_se, site_s = _site_regression(ds, fom, measured, parameters)
+    habitat_eq = loi_to_organic_carbon(fom, ds["habitat"], parameters=parameters)
 
     choices = [
         (trap_oc, "measured"),
@@ -293,25 +299,27 @@ def _organic_carbon(ds: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         ds["oc_rse_ind"] = np.select(
             [origin.eq("measured"), origin.eq("site_regression")],
-            [np.full(len(ds), _rse("oc_measured_relative_se")), site_s / f_oc],
+            [np.full(len(ds), _rse("oc_measured_relative_se", parameters)), site_s / f_oc],
             default=0.0,
         )
         ds["oc_rse_sys"] = np.select(
             [origin.eq("author_modeled"), origin.eq("site_regression"), origin.eq("habitat_equation")],
             [
-                np.full(len(ds), _rse("author_modeled_oc_relative_se")),
+                np.full(len(ds), _rse("author_modeled_oc_relative_se", parameters)),
                 site_se / f_oc,
-                _equation_rse(ds["habitat"]),
+                _equation_rse(ds["habitat"], parameters),
             ],
             default=0.0,
         )
     return ds
 
 
-def _site_regression(ds: pd.DataFrame, fom: pd.Series, measured: pd.Series) -> tuple[pd.Series, ...]:
+def _site_regression(
+    ds: pd.DataFrame, fom: pd.Series, measured: pd.Series, parameters: ParameterSet
+) -> tuple[pd.Series, ...]:
     """Prediction, SE of the mean prediction and residual SD of the site (else study)
     regression, for rows with LOI but no measured organic carbon; NaN elsewhere."""
-    min_n = int(params.lookup("soil_defaults", "min_paired_samples_site_regression").value)
+    min_n = int(parameters.value("soil_defaults", "min_paired_samples_site_regression"))
     paired = fom.notna() & measured.notna() & (fom > 0)
     site = ds["study_id"].astype(str) + "\x1f" + ds.get("site_id", pd.Series("", index=ds.index)).astype(str)
     levels = {"site": site, "study": ds["study_id"].astype(str)}
@@ -342,17 +350,17 @@ def _site_regression(ds: pd.DataFrame, fom: pd.Series, measured: pd.Series) -> t
     return pred, se, resid
 
 
-def _bulk_density(ds: pd.DataFrame) -> pd.DataFrame:
+def _bulk_density(ds: pd.DataFrame, parameters: ParameterSet) -> pd.DataFrame:
     measured = ds["dry_bulk_density"].where(ds["dry_bulk_density"] > 0)
     fom = ds["fraction_organic_matter"].where(~ds["trap"])
-    filled = ideal_mixing_bulk_density(fom.where((fom >= 0) & (fom <= 1)))
+    filled = ideal_mixing_bulk_density(fom.where((fom >= 0) & (fom <= 1)), parameters=parameters)
     ds["dbd"] = measured.fillna(filled)
     ds["dbd_origin"] = np.where(
         measured.notna(), "measured", np.where(ds["dbd"].notna(), "ideal_mixing", "missing")
     )
-    ds["dbd_rse_ind"] = np.where(measured.notna(), _rse("dbd_measured_relative_se"), 0.0)
+    ds["dbd_rse_ind"] = np.where(measured.notna(), _rse("dbd_measured_relative_se", parameters), 0.0)
     ds["dbd_rse_sys"] = np.where(
-        measured.isna() & ds["dbd"].notna(), _rse("dbd_ideal_mixing_relative_se"), 0.0
+        measured.isna() & ds["dbd"].notna(), _rse("dbd_ideal_mixing_relative_se", parameters), 0.0
     )
     return ds
 
@@ -380,20 +388,20 @@ def _in_situ_depths(ds: pd.DataFrame) -> pd.DataFrame:
     return ds
 
 
-def _rse(name: str) -> float:
+def _rse(name: str, parameters: ParameterSet) -> float:
     """A relative SE from ``params/core_uncertainty.csv``."""
-    return params.lookup("core_uncertainty", name).value
+    return parameters.value("core_uncertainty", name)
 
 
-def _equation_rse(habitat: pd.Series) -> pd.Series:
-    table = params.load_table("core_uncertainty")
+def _equation_rse(habitat: pd.Series, parameters: ParameterSet) -> pd.Series:
+    table = parameters.table("core_uncertainty")
     rows = table[table["parameter"] == "loi_equation_relative_se"]
     by_habitat = pd.Series(rows["value"].to_numpy(float), index=rows["habitat"].astype(str).to_numpy())
     return habitat.map(by_habitat).astype("float64")
 
 
 # ----------------------------------------------------------------------------- horizons
-def horizons(intervals: pd.DataFrame) -> pd.DataFrame:
+def horizons(intervals: pd.DataFrame, *, parameters: ParameterSet) -> pd.DataFrame:
     """Usable intervals (a carbon density) with the horizon each represents: ``upper_cm``,
     ``lower_cm``, in situ.
 
@@ -404,7 +412,7 @@ def horizons(intervals: pd.DataFrame) -> pd.DataFrame:
     upper_i = lower_{i-1}, upper_1 = 0 (the surface). A core whose first usable sample starts
     deeper than ``max_surface_gap_cm`` gets ``surface_ok`` False (no stock from the surface).
     """
-    max_gap = params.lookup("soil_defaults", "max_surface_gap_cm").value
+    max_gap = parameters.value("soil_defaults", "max_surface_gap_cm")
     h = intervals[intervals["carbon_density_g_cm3"].notna()].copy()
     h = h.sort_values([*KEY, "top_cm", "bottom_cm"], kind="stable").reset_index(drop=True)
     by_core = [h[k] for k in KEY]
@@ -494,15 +502,19 @@ def predict_cumulative_mass(fit: pd.DataFrame, depth_cm: float, *, model: Extrap
 
 
 def extrapolated_increment(
-    fit: pd.DataFrame, depth_cm: float, *, model: ExtrapolationModel = EXTRAPOLATION_MODEL
+    fit: pd.DataFrame,
+    depth_cm: float,
+    *,
+    parameters: ParameterSet,
+    model: ExtrapolationModel = EXTRAPOLATION_MODEL,
 ) -> pd.Series:
     """Carbon mass between the deepest horizon and ``depth_cm`` from the fitted curve:
     M_fit(D) - M_fit(z_max) (g C cm-2); NaN where the core may not be extrapolated (too few
     horizons, too shallow for the target, a fit that does not increase with depth, or, for the
     power model, an exponent above ``extrapolation_max_exponent``)."""
-    min_points = params.lookup("soil_defaults", "extrapolation_min_points").value
-    max_ratio = params.lookup("soil_defaults", "extrapolation_max_ratio").value
-    max_b = params.lookup("soil_defaults", "extrapolation_max_exponent").value
+    min_points = parameters.value("soil_defaults", "extrapolation_min_points")
+    max_ratio = parameters.value("soil_defaults", "extrapolation_max_ratio")
+    max_b = parameters.value("soil_defaults", "extrapolation_max_exponent")
     ok = (fit["n"] >= min_points) & (fit["z_max"] * max_ratio >= depth_cm) & (fit["b"] > 0)
     if model == "power":
         ok &= fit["b"] <= max_b
@@ -526,6 +538,7 @@ def core_stocks(
     depth_cm: float,
     methods: pd.DataFrame | None = None,
     extrapolate: bool = False,
+    parameters: ParameterSet,
 ) -> pd.DataFrame:
     """Soil organic carbon stock from the surface to ``depth_cm`` for every core.
 
@@ -557,17 +570,24 @@ def core_stocks(
     stock = 100 x sum_i DBD_i fOC_i h_i over horizons h_i within [0, depth_cm]
     (Howard et al. 2014); SE as in the module docstring.
     """
-    checked = validate_core_tables(cores, depthseries, methods, mode="fail_fast")
-    intervals = interval_carbon(checked.cores, checked.depthseries, methods)
-    return stocks_from_intervals(checked.cores, intervals, depth_cm=depth_cm, extrapolate=extrapolate)
+    checked = validate_core_tables(cores, depthseries, methods, mode="fail_fast", parameters=parameters)
+    intervals = interval_carbon(checked.cores, checked.depthseries, methods, parameters=parameters)
+    return stocks_from_intervals(
+        checked.cores, intervals, depth_cm=depth_cm, extrapolate=extrapolate, parameters=parameters
+    )
 
 
 def stocks_from_intervals(
-    cores: pd.DataFrame, intervals: pd.DataFrame, *, depth_cm: float, extrapolate: bool = False
+    cores: pd.DataFrame,
+    intervals: pd.DataFrame,
+    *,
+    depth_cm: float,
+    extrapolate: bool = False,
+    parameters: ParameterSet,
 ) -> pd.DataFrame:
     """:func:`core_stocks` on already validated cores and their :func:`interval_carbon`
     table (lets a pipeline compute several depths from one preparation)."""
-    h = horizons(intervals)
+    h = horizons(intervals, parameters=parameters)
     h = h[h["surface_ok"]]
     integ = integrate(h, top_cm=0.0, bottom_cm=depth_cm)
     base = _core_frame(cores)
@@ -585,7 +605,7 @@ def stocks_from_intervals(
     out["extrapolated_mg_c_ha"] = 0.0
     out["extrapolation_se_mg_c_ha"] = 0.0
     if extrapolate:
-        out = _extrapolate(out, h, depth_cm)
+        out = _extrapolate(out, h, depth_cm, parameters)
     out = out.join(_origins(h, depth_cm), on=KEY)
     out["flags"] = _flags(out, intervals, h, depth_cm)
     out["n_intervals"] = out["n_intervals"].fillna(0).astype(int)
@@ -617,10 +637,15 @@ def _core_frame(cores: pd.DataFrame) -> pd.DataFrame:
     return base.drop_duplicates(KEY).reset_index(drop=True)[["study_id", "site_id", "core_id", "habitat"]]
 
 
-def _extrapolate(out: pd.DataFrame, h: pd.DataFrame, depth_cm: float) -> pd.DataFrame:
-    rse = params.lookup("core_uncertainty", "extrapolation_relative_se").value
+def _extrapolate(
+    out: pd.DataFrame, h: pd.DataFrame, depth_cm: float, parameters: ParameterSet
+) -> pd.DataFrame:
+    rse = parameters.value("core_uncertainty", "extrapolation_relative_se")
     fit = fit_cumulative_mass(h, model=EXTRAPOLATION_MODEL)
-    increment = extrapolated_increment(fit, depth_cm, model=EXTRAPOLATION_MODEL) * MG_HA_PER_G_CM2
+    increment = (
+        extrapolated_increment(fit, depth_cm, model=EXTRAPOLATION_MODEL, parameters=parameters)
+        * MG_HA_PER_G_CM2
+    )
     inc = out.join(increment.rename("inc"), on=KEY)["inc"]
     use = ~out["reached_depth"] & inc.notna() & out["stock_mg_c_ha"].notna()
     out["extrapolated"] = use
@@ -698,6 +723,7 @@ def extrapolation_skill(
     *,
     depth_cm: float,
     truncate_at: tuple[float, ...],
+    parameters: ParameterSet,
     model: ExtrapolationModel = EXTRAPOLATION_MODEL,
 ) -> pd.DataFrame:
     """Validate extrapolation by truncating full cores (Young et al. 2018's test).
@@ -716,7 +742,7 @@ def extrapolation_skill(
     rows = []
     for z in truncate_at:
         fit = fit_cumulative_mass(full, model=model, below_cm=z)
-        inc = extrapolated_increment(fit, depth_cm, model=model) * MG_HA_PER_G_CM2
+        inc = extrapolated_increment(fit, depth_cm, model=model, parameters=parameters) * MG_HA_PER_G_CM2
         kept = fit["m_max"] * MG_HA_PER_G_CM2
         frame = pd.DataFrame(
             {

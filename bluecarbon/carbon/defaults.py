@@ -25,7 +25,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.carbon.cbc_tables import (
     BIOPHYSICAL_COLUMNS,
     IMPACT_LEVELS,
@@ -36,23 +35,15 @@ from bluecarbon.carbon.cbc_tables import (
 )
 from bluecarbon.carbon.uncertainty import se_from_range
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import CarbonBasis, Habitat
 
 _LEVEL_ACTION = {1: Action.LOW, 2: Action.MED, 3: Action.HIGH}
 
 
-def _optional(
-    table: str, parameter: str, habitat: str | None = None, subtype: str | None = None
-) -> params.Parameter | None:
-    try:
-        return params.lookup(table, parameter, habitat, subtype)
-    except InputError:
-        return None
-
-
 def habitat_class_table(
-    soil_density: pd.DataFrame, *, habitats: Sequence[Habitat] | None = None
+    soil_density: pd.DataFrame, *, parameters: ParameterSet, habitats: Sequence[Habitat] | None = None
 ) -> ClassTable:
     """Biophysical table (carbon basis, Mg C ha-1) for habitat codes, from sourced parameters.
 
@@ -72,21 +63,21 @@ def habitat_class_table(
             values["soil-initial"][i] = float(density.loc[h, "soil_mg_c_ha"])
             se = density.loc[h].get("soil_se_mg_c_ha", np.nan)
             errors["soil-initial"][i] = float(se) if pd.notna(se) else np.nan
-        acc = _optional("ipcc_tier1", "soil_carbon_accumulation", h)
+        acc = parameters.optional("ipcc_tier1", "soil_carbon_accumulation", h)
         if acc is not None:
             values["soil-yearly-accumulation"][i] = acc.value
             if acc.low is not None and acc.high is not None:
                 errors["soil-yearly-accumulation"][i] = float(se_from_range(acc.low, acc.high))
-        bio = _optional("transition_defaults", "biomass_carbon_stock", h)
+        bio = parameters.optional("transition_defaults", "biomass_carbon_stock", h)
         if bio is not None:
             values["biomass-initial"][i] = bio.value
             if bio.low is not None and bio.high is not None:
                 errors["biomass-initial"][i] = float(se_from_range(bio.low, bio.high))
         for pool in ("biomass", "soil"):
-            hl = _optional("transition_defaults", f"{pool}_half_life", h)
+            hl = parameters.optional("transition_defaults", f"{pool}_half_life", h)
             values[f"{pool}-half-life"][i] = hl.value if hl is not None else 0.0
             for level in IMPACT_LEVELS:
-                frac = _optional("transition_defaults", f"{pool}_disturbed_fraction", h, level)
+                frac = parameters.optional("transition_defaults", f"{pool}_disturbed_fraction", h, level)
                 values[f"{pool}-{level}-impact-disturb"][i] = frac.value if frac is not None else 0.0
     return ClassTable(
         lucodes=np.asarray([h.code for h in chosen], dtype=np.int64),
@@ -98,25 +89,27 @@ def habitat_class_table(
     )
 
 
-def habitat_transition_matrix(classes: ClassTable) -> TransitionMatrix:
+def habitat_transition_matrix(classes: ClassTable, *, parameters: ParameterSet) -> TransitionMatrix:
     """InVEST preprocessor rule on the shared vocabulary, loss level from ``habitat_loss_impact``."""
-    level = int(params.lookup("transition_defaults", "habitat_loss_impact").value)
+    level = int(parameters.value("transition_defaults", "habitat_loss_impact"))
     if level not in _LEVEL_ACTION:
         raise InputError(
             f"habitat_loss_impact {level}",
-            file=params.table_path("transition_defaults"),
+            file=parameters.origin("transition_defaults"),
             expected="1, 2 or 3",
         )
     flags = {name: Habitat.parse(name).is_blue_carbon for name in classes.names}
     return transition_matrix_by_rule(classes, habitat=flags, loss_action=_LEVEL_ACTION[level])
 
 
-def gwp100_ch4() -> float:
+def gwp100_ch4(*, parameters: ParameterSet) -> float:
     """GWP100 of methane from ``transition_defaults``."""
-    return float(params.lookup("transition_defaults", "gwp100_ch4").value)
+    return parameters.value("transition_defaults", "gwp100_ch4")
 
 
-def with_extra_emission_factors(classes: ClassTable, matrix: TransitionMatrix) -> ClassTable:
+def with_extra_emission_factors(
+    classes: ClassTable, matrix: TransitionMatrix, *, parameters: ParameterSet
+) -> ClassTable:
     """Fill ``drained-soil-ef`` / ``rewetted-ch4-ef`` from IPCC Tier 1 where a transition calls
     for them and the table gives no value (the class name must parse to a habitat with a
     default: tidal marsh or mangrove)."""
@@ -140,7 +133,7 @@ def with_extra_emission_factors(classes: ClassTable, matrix: TransitionMatrix) -
             name = classes.names[i]
             try:
                 habitat = Habitat.parse(name).value
-                p = params.lookup("ipcc_tier1", parameter[column], habitat)
+                p = parameters.lookup("ipcc_tier1", parameter[column], habitat)
             except InputError:
                 raise InputError(
                     f"class {name!r} needs a {column} factor and has no IPCC Tier 1 default",

@@ -16,16 +16,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
 from bluecarbon.ingest.production import COEFFICIENT_COLUMNS, validate_harvests
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
 
 
-def class_coefficients() -> pd.DataFrame:
+def class_coefficients(*, parameters: ParameterSet) -> pd.DataFrame:
     """The class table (index ``class``): ``kind``, ``dry_wet_ratio``, ``tissue_frac_dry``,
     ``shell_frac_dry``, ``c_tissue``, ``c_shell`` and the published ``c_per_wet_published``."""
-    return params.load_table("shellfish_classes").set_index("class")
+    return parameters.table("shellfish_classes").set_index("class")
 
 
 def carbon_per_wet_tonne(coefficients: pd.DataFrame) -> pd.Series:
@@ -39,7 +39,7 @@ def carbon_per_wet_tonne(coefficients: pd.DataFrame) -> pd.Series:
     return c["dry_wet_ratio"] * (c["shell_frac_dry"] * c["c_shell"] + c["tissue_frac_dry"] * c["c_tissue"])
 
 
-def harvest_carbon(harvests: pd.DataFrame) -> pd.DataFrame:
+def harvest_carbon(harvests: pd.DataFrame, *, parameters: ParameterSet) -> pd.DataFrame:
     """Carbon removed by each harvest record.
 
     Parameters
@@ -63,10 +63,10 @@ def harvest_carbon(harvests: pd.DataFrame) -> pd.DataFrame:
     CO2e = C x 44.0095/12.0107. Where only one of w_tissue, w_shell is measured, the other is
     1 minus it.
     """
-    checked = validate_harvests(harvests, mode="fail_fast", require_year=False).harvests.reset_index(
-        drop=True
-    )
-    classes = class_coefficients()
+    checked = validate_harvests(
+        harvests, mode="fail_fast", require_year=False, parameters=parameters
+    ).harvests.reset_index(drop=True)
+    classes = class_coefficients(parameters=parameters)
     defaults = classes.reindex(checked["shellfish_class"].to_numpy()).reset_index(drop=True)
     seaweed = defaults["kind"].eq("seaweed")
     measured = pd.DataFrame(
@@ -110,14 +110,14 @@ def harvest_totals(carbon: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     return frame.groupby(by, sort=True, dropna=False)[columns].sum().reset_index()
 
 
-def _removal_totals(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _removal_totals(frame: pd.DataFrame, keys: list[str], parameters: ParameterSet) -> pd.DataFrame:
     """Sum harvest carbon over ``keys`` and add the removal with P5/P50/P95 and the
     conservative value (see :func:`harvest_class_totals` for the equations)."""
     from bluecarbon.carbon.uncertainty import conservative_value
 
-    rse = params.lookup("uncertainty", "shellfish_carbon_rse").value
-    allowable = params.lookup("uncertainty", "allowable_uncertainty_ci90").value
-    buffer = params.lookup("uncertainty", "buffer_fraction").value
+    rse = parameters.value("uncertainty", "shellfish_carbon_rse")
+    allowable = parameters.value("uncertainty", "allowable_uncertainty_ci90")
+    buffer = parameters.value("uncertainty", "buffer_fraction")
     habitats = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
     unknown = sorted(set(frame["kind"].astype(str)) - set(habitats))
     if unknown:
@@ -142,7 +142,9 @@ def _removal_totals(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.drop(columns=["total_c_t"])
 
 
-def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "mariculture") -> pd.DataFrame:
+def harvest_class_totals(
+    carbon: pd.DataFrame, *, parameters: ParameterSet, site_suffix: str = "mariculture"
+) -> pd.DataFrame:
     """Harvest removal per country, year and habitat class, in the shape of the release's
     ``class_totals`` (pool ``shellfish``), with P5/P50/P95 and the conservative value.
 
@@ -158,7 +160,7 @@ def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "maricultur
     P5, P95 = T (1 -/+ 1.645 r); U = 1.645 r; conservative = T (1 - max(U - A, 0)) (1 - b).
     """
     frame = carbon.assign(site=carbon["country"].astype(str).str.lower() + "_" + site_suffix)
-    out = _removal_totals(frame, ["site"])
+    out = _removal_totals(frame, ["site"], parameters)
     out["area_ha"] = np.nan
     out["stock_t_c"] = 0.0
     out["stock_t_co2e"] = 0.0
@@ -167,11 +169,11 @@ def harvest_class_totals(carbon: pd.DataFrame, *, site_suffix: str = "maricultur
     return out
 
 
-def harvest_parcel_totals(carbon: pd.DataFrame) -> pd.DataFrame:
+def harvest_parcel_totals(carbon: pd.DataFrame, *, parameters: ParameterSet) -> pd.DataFrame:
     """Farm harvest removal per parcel (``farm_id`` = parcel id), year and habitat class, in
     the shape of the release's ``parcel_totals`` (``kind`` flow, ``pool`` shellfish; the
     period is the harvest year). Same equations as :func:`harvest_class_totals`."""
-    out = _removal_totals(carbon.rename(columns={"farm_id": "parcel_id"}), ["parcel_id"])
+    out = _removal_totals(carbon.rename(columns={"farm_id": "parcel_id"}), ["parcel_id"], parameters)
     out = out.assign(
         scope="parcel", kind="flow", pool="shellfish", period_start=out["year"], period_end=out["year"] + 1
     )

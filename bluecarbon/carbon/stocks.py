@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.carbon.defaults import habitat_class_table, habitat_transition_matrix
 from bluecarbon.carbon.engine import NodataPolicy, TransitionRun, run_transitions
 from bluecarbon.carbon.strata import stratum_summary
@@ -26,12 +25,17 @@ from bluecarbon.carbon.totals import ECOSYSTEM_POOLS, summary_table
 from bluecarbon.carbon.transitions import ModelSpec, Timeline
 from bluecarbon.carbon.uncertainty import UncertaintySettings, area_relative_se, se_from_range
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import CarbonBasis, Habitat
 
 
 def soil_density_by_habitat(
-    core_table: pd.DataFrame, habitats: list[Habitat], *, min_cores: int | None = None
+    core_table: pd.DataFrame,
+    habitats: list[Habitat],
+    *,
+    parameters: ParameterSet,
+    min_cores: int | None = None,
 ) -> pd.DataFrame:
     """Soil carbon density to 1 m per habitat: mean of cores that reached 100 cm when at
     least ``min_cores`` exist, else the IPCC Tier 1 default (mineral soils for mangrove).
@@ -42,7 +46,7 @@ def soil_density_by_habitat(
     CI half-width) and ``uncertainty_pct`` (NaN for Tier 1 rows).
     """
     if min_cores is None:
-        min_cores = int(params.lookup("soil_defaults", "min_cores_for_site_estimate").value)
+        min_cores = int(parameters.value("soil_defaults", "min_cores_for_site_estimate"))
     rows: list[dict[str, object]] = []
     full = core_table[core_table["reached_depth"] & core_table["stock_mg_c_ha"].notna()]
     if "extrapolated" in full.columns:
@@ -65,7 +69,7 @@ def soil_density_by_habitat(
                 }
             )
             continue
-        tier1 = _tier1_soil(habitat)
+        tier1 = _tier1_soil(habitat, parameters)
         if tier1 is None:
             continue
         rows.append(tier1 | {"n_cores": n, "soil_ci90_mg_c_ha": np.nan, "uncertainty_pct": np.nan})
@@ -115,6 +119,7 @@ def site_soil_density(
     general: pd.DataFrame,
     selections: Mapping[str, Mapping[str, object]],
     *,
+    parameters: ParameterSet,
     min_cores: int | None = None,
 ) -> pd.DataFrame:
     """Soil density per habitat for one site: for each habitat with a core ``selection``
@@ -131,7 +136,9 @@ def site_soil_density(
         Habitat(habitat)  # a clear ValueError names an unknown habitat
         chosen = cores.loc[select_cores(cores, selection, where=f" for {habitat}"), keys]
         subset = core_table.merge(chosen, on=keys, how="inner")
-        regional = soil_density_by_habitat(subset, [Habitat(habitat)], min_cores=min_cores)
+        regional = soil_density_by_habitat(
+            subset, [Habitat(habitat)], parameters=parameters, min_cores=min_cores
+        )
         if regional.empty or regional["density_source"].iloc[0] != "cores":
             continue
         row = regional.iloc[0].to_dict()
@@ -143,11 +150,10 @@ def site_soil_density(
     return out.reset_index()
 
 
-def _tier1_soil(habitat: Habitat) -> dict[str, object] | None:
+def _tier1_soil(habitat: Habitat, parameters: ParameterSet) -> dict[str, object] | None:
     subtype = "mineral" if habitat is Habitat.MANGROVE else None
-    try:
-        p = params.lookup("ipcc_tier1", "soil_carbon_stock_1m", habitat.value, subtype)
-    except InputError:
+    p = parameters.optional("ipcc_tier1", "soil_carbon_stock_1m", habitat.value, subtype)
+    if p is None:
         return None
     # IPCC gives a 95 % range; SE ~ half-width / 1.96 where a range is given.
     se = float(se_from_range(p.low, p.high)) if p.low is not None and p.high is not None else np.nan
@@ -164,6 +170,7 @@ def habitat_carbon_run(
     habitat_maps: xr.DataArray,
     soil_density: pd.DataFrame,
     *,
+    parameters: ParameterSet,
     nodata_policy: NodataPolicy | str = NodataPolicy.FILL,
     zones: xr.DataArray | None = None,
     zone_ids: tuple[str, ...] = (),
@@ -176,8 +183,8 @@ def habitat_carbon_run(
     takes its nearest mapped class (``nodata_policy="fill"``, counted in the run's report).
     """
     years = [int(y) for y in habitat_maps["year"].values]
-    classes = habitat_class_table(soil_density)
-    matrix = habitat_transition_matrix(classes)
+    classes = habitat_class_table(soil_density, parameters=parameters)
+    matrix = habitat_transition_matrix(classes, parameters=parameters)
     spec = ModelSpec(
         timeline=Timeline.build(years, analysis_year=years[-1] + 1), basis=CarbonBasis.C, reset_on_entry=True
     )

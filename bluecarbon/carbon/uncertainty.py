@@ -25,9 +25,9 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bluecarbon import params
 from bluecarbon.carbon.cbc_tables import ClassTable
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 
 _FRACTION_COLUMNS: Final[tuple[str, ...]] = tuple(
     f"{pool}-{level}-impact-disturb" for pool in ("biomass", "soil") for level in ("low", "med", "high")
@@ -46,29 +46,29 @@ class UncertaintySettings:
     default_area_ci_fraction: float
 
     @classmethod
-    def from_params(
-        cls, *, ci_level: float | None = None, buffer: float | None = None
+    def from_parameters(
+        cls, parameters: ParameterSet, *, ci_level: float | None = None, buffer: float | None = None
     ) -> UncertaintySettings:
-        """Settings from ``bluecarbon/params/uncertainty.csv`` (CI 90 % unless ``ci_level`` is 0.95)."""
-        level = float(ci_level if ci_level is not None else params.lookup("uncertainty", "ci_level").value)
+        """Settings from the ``uncertainty`` table (CI 90 % unless ``ci_level`` is 0.95)."""
+        level = float(ci_level if ci_level is not None else parameters.value("uncertainty", "ci_level"))
         if np.isclose(level, 0.90):
-            allowable = params.lookup("uncertainty", "allowable_uncertainty_ci90").value
+            allowable = parameters.value("uncertainty", "allowable_uncertainty_ci90")
         elif np.isclose(level, 0.95):
-            allowable = params.lookup("uncertainty", "allowable_uncertainty_ci95").value
+            allowable = parameters.value("uncertainty", "allowable_uncertainty_ci95")
         else:
             raise InputError(f"CI level {level}", column="ci_level", expected="0.90 or 0.95 (VM0033)")
-        draws = int(params.lookup("uncertainty", "mc_draws").value)
+        draws = int(parameters.value("uncertainty", "mc_draws"))
         if draws < 1000:
             raise InputError(f"{draws} Monte Carlo draws", column="mc_draws", expected=">= 1000 (VM0033)")
         return cls(
             draws=draws,
-            seed=int(params.lookup("uncertainty", "mc_seed").value),
+            seed=int(parameters.value("uncertainty", "mc_seed")),
             ci_level=level,
             allowable=float(allowable),
             buffer=float(
-                buffer if buffer is not None else params.lookup("uncertainty", "buffer_fraction").value
+                buffer if buffer is not None else parameters.value("uncertainty", "buffer_fraction")
             ),
-            default_area_ci_fraction=float(params.lookup("uncertainty", "default_area_ci_fraction").value),
+            default_area_ci_fraction=float(parameters.value("uncertainty", "default_area_ci_fraction")),
         )
 
 

@@ -33,6 +33,7 @@ from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.valuation import Valuation, price_series, read_price_table
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import CarbonBasis
 
 SUMMARY_FIRST_COLUMNS = (
@@ -125,16 +126,19 @@ def invest_transition_analysis(
     uncertainty: UncertaintySettings | None = None,
     chunks: int = DEFAULT_CHUNK,
     complevel: int = 1,
+    parameters: ParameterSet,
 ) -> TransitionOutcome:
     """Run the engine on InVEST CBC inputs; write ``output`` (NetCDF4) and ``summary`` (CSV).
 
+    ``parameters`` supplies what the InVEST tables do not hold: IPCC Tier 1 drained-soil and
+    rewetting factors, the GWP100 of methane and the uncertainty settings.
     ``parameter_rasters`` maps biophysical columns (e.g. ``soil-initial``) to rasters, or paths
     of rasters on the snapshots' grid, whose finite pixels override the class value.
     """
     snapshots = read_snapshots(snapshots_csv)
     classes = read_biophysical(biophysical_csv, basis=basis)
     matrix = read_transitions(transitions_csv, classes)
-    classes = with_extra_emission_factors(classes, matrix)
+    classes = with_extra_emission_factors(classes, matrix, parameters=parameters)
     timeline = Timeline.build(list(snapshots), analysis_year=analysis_year, years=years)
     spec = ModelSpec(
         timeline=timeline,
@@ -143,7 +147,7 @@ def invest_transition_analysis(
         valuation=valuation,
         drained=matrix.calls_for_drained,
         rewetting=matrix.calls_for_rewetting,
-        gwp100_ch4=gwp100_ch4() if matrix.calls_for_rewetting else None,
+        gwp100_ch4=gwp100_ch4(parameters=parameters) if matrix.calls_for_rewetting else None,
     )
     maps = open_snapshots(snapshots, chunks=chunks)
     check_parameter_columns(parameter_rasters or {}, classes)
@@ -177,7 +181,7 @@ def invest_transition_analysis(
     )
     output = Path(output)
     histogram = write_netcdf(run, output, complevel=complevel)
-    settings = uncertainty if uncertainty is not None else UncertaintySettings.from_params()
+    settings = uncertainty if uncertainty is not None else UncertaintySettings.from_parameters(parameters)
     totals = order_columns(summary_table(run, histogram, uncertainty=settings), SUMMARY_FIRST_COLUMNS)
     summary_path = Path(summary) if summary is not None else output.with_name(f"{output.stem}_summary.csv")
     summary_path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,6 +86,14 @@ def transitions(
             "Repeat for several columns.",
         ),
     ] = None,
+    params_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--params-dir",
+            help="Folder of parameter tables overriding the shipped ones by file name (IPCC factors, "
+            "uncertainty settings).",
+        ),
+    ] = None,
 ) -> None:
     """Carbon stocks, accumulation, emissions, net sequestration and value from land-cover snapshots.
 
@@ -95,6 +103,7 @@ def transitions(
     """
     from bluecarbon.carbon.transitions import Mode
     from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+    from bluecarbon.params import ParameterSet
 
     with c.errors():
         year_list = _year_list(years)
@@ -123,6 +132,7 @@ def transitions(
             mode=Mode.INVEST_COMPAT if invest_compat else Mode.DEFAULT,
             parcels=parcels,
             parameter_rasters=_parameter_rasters(parameter_raster or []),
+            parameters=ParameterSet.load(params_dir),
         )
     report = outcome.report
     b = "co2e" if outcome.spec.basis.value == "CO2e" else "c"

@@ -25,6 +25,7 @@ from sklearn.ensemble import RandomForestClassifier
 from bluecarbon.errors import InputError
 from bluecarbon.habitat.accuracy import area_estimate, error_matrix
 from bluecarbon.habitat.indices import spectral_index
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
 
@@ -38,13 +39,18 @@ class TrainedForest:
     n_training: int
 
 
-def feature_stack(cube: xr.DataArray, *, indices: Sequence[str] = ("ndvi", "ndwi", "mndwi")) -> xr.DataArray:
-    """Bands of ``cube`` plus spectral ``indices`` along a ``feature`` dimension (lazy)."""
+def feature_stack(
+    cube: xr.DataArray, *, parameters: ParameterSet, indices: Sequence[str] = ("ndvi", "ndwi", "mndwi")
+) -> xr.DataArray:
+    """Bands of ``cube`` plus spectral ``indices`` (formulas from the ``spectral_indices``
+    table of ``parameters``) along a ``feature`` dimension (lazy)."""
     if "band" not in cube.dims:
         raise InputError("cube has no band dimension", file=cube.attrs.get("source_file"))
     bands = cube.drop_vars([c for c in cube.coords if c != "band" and "band" in cube[c].dims])
     bands = bands.rename({"band": "feature"})
-    layers = [bands] + [spectral_index(cube, name).expand_dims(feature=[name]) for name in indices]
+    layers = [bands] + [
+        spectral_index(cube, name, parameters=parameters).expand_dims(feature=[name]) for name in indices
+    ]
     out = xr.concat(layers, dim="feature", coords="minimal", compat="override", join="exact")
     out = out.assign_coords(feature=np.asarray([str(f) for f in out["feature"].values], dtype=str))
     out.attrs = {"long_name": "classification features (bands and indices)", "units": "1"}

@@ -6,7 +6,8 @@ the scenes taken near low (or high) tide when a tide height per scene is supplie
 (Sagar et al. 2018), and the fraction of clear observations in which a pixel was water
 (Sagar et al. 2017, ITEM). All functions are lazy reductions over ``time``; tide heights are
 an explicit input (modelled with e.g. eo-tides/pyTMD, or observed), never computed here.
-Defaults (water-index threshold, low-tide fraction) come from ``params/intertidal.csv``.
+Defaults (water-index threshold, low-tide fraction) come from the ``intertidal`` table of the
+``parameters`` passed in (``params/intertidal.csv`` unless a study overrides it).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 
 
-def _param(name: str) -> float:
-    return params.lookup("intertidal", name).value
+def _param(name: str, parameters: ParameterSet) -> float:
+    return parameters.value("intertidal", name)
 
 
 def _time_whole(cube: xr.DataArray, dim: str) -> xr.DataArray:
@@ -107,6 +108,7 @@ def tide_composite(
     cube: xr.DataArray,
     tide_height: pd.Series | xr.DataArray,
     *,
+    parameters: ParameterSet,
     stage: Literal["low", "high"] = "low",
     fraction: float | None = None,
     by: Literal["range", "quantile"] = "range",
@@ -122,14 +124,16 @@ def tide_composite(
         Tide height (m) per scene, indexed by the cube's times.
     stage, fraction, by
         Which scenes: see :func:`tide_selection`; ``fraction`` defaults to
-        ``low_tide_fraction`` / ``high_tide_fraction`` of ``params/intertidal.csv``.
+        ``low_tide_fraction`` / ``high_tide_fraction`` of the ``intertidal`` table.
+    parameters
+        The run's parameter tables.
 
     References
     ----------
     Sagar S. et al. (2018) Remote Sens. 10(3):480 (high and low tide composites).
     """
     if fraction is None:
-        fraction = _param("low_tide_fraction" if stage == "low" else "high_tide_fraction")
+        fraction = _param("low_tide_fraction" if stage == "low" else "high_tide_fraction", parameters)
     heights = _heights_for(cube, tide_height)
     chosen = tide_selection(heights, stage=stage, fraction=fraction, by=by)
     subset = cube.isel(time=np.flatnonzero(chosen))
@@ -155,21 +159,26 @@ def observation_count(water_index: xr.DataArray, *, dim: str = "time") -> xr.Dat
 
 
 def water_frequency(
-    water_index: xr.DataArray, *, threshold: float | None = None, dim: str = "time"
+    water_index: xr.DataArray,
+    *,
+    parameters: ParameterSet,
+    threshold: float | None = None,
+    dim: str = "time",
 ) -> xr.DataArray:
     """Fraction of clear observations in which the pixel was water; NaN without observations.
 
     Notes
     -----
     f = sum_t [w_t > threshold] / sum_t [w_t valid], w a water index (NDWI/MNDWI), threshold
-    0 by default (McFeeters 1996).
+    by default ``water_index_threshold`` of the ``intertidal`` table of ``parameters``
+    (0, McFeeters 1996).
 
     References
     ----------
     Sagar S. et al. (2017) Remote Sens. Environ. 195:153-169 (intertidal extent model, ITEM).
     """
     if threshold is None:
-        threshold = _param("water_index_threshold")
+        threshold = _param("water_index_threshold", parameters)
     valid = water_index.notnull()
     wet = (water_index > threshold) & valid
     count = valid.sum(dim)
@@ -185,10 +194,15 @@ def water_frequency(
 
 
 def exposure_frequency(
-    water_index: xr.DataArray, *, threshold: float | None = None, dim: str = "time"
+    water_index: xr.DataArray,
+    *,
+    parameters: ParameterSet,
+    threshold: float | None = None,
+    dim: str = "time",
 ) -> xr.DataArray:
     """Fraction of clear observations in which the pixel was dry (1 - water frequency)."""
-    out = (1.0 - water_frequency(water_index, threshold=threshold, dim=dim)).rename("exposure_frequency")
+    wet = water_frequency(water_index, parameters=parameters, threshold=threshold, dim=dim)
+    out = (1.0 - wet).rename("exposure_frequency")
     out.attrs = {
         "units": "1",
         "long_name": "fraction of clear observations classified as exposed (not water)",

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat
 
@@ -61,14 +61,15 @@ ASSESSED = "assessed"
 NOT_ASSESSED = "not assessed"
 
 
-def default_relative_ci(area_source: str) -> tuple[float, str]:
-    """Relative 95 % half-width for unassessed areas of ``area_source`` and its citation."""
-    table = params.load_table("area_uncertainty")
+def default_relative_ci(area_source: str, *, parameters: ParameterSet) -> tuple[float, str]:
+    """Relative 95 % half-width for unassessed areas of ``area_source`` and its citation
+    (``area_uncertainty`` table of ``parameters``)."""
+    table = parameters.table("area_uncertainty")
     rows = table[table["area_source"] == area_source]
     if len(rows) != 1:
         raise InputError(
             f"no default area uncertainty for {area_source!r}",
-            file=params.table_path("area_uncertainty"),
+            file=parameters.origin("area_uncertainty"),
             expected="one of " + ", ".join(table["area_source"]),
         )
     row = rows.iloc[0]
@@ -110,9 +111,11 @@ def mapped_area(habitat: xr.DataArray) -> pd.DataFrame:
     return frame.drop(columns="pixels").sort_values(["year", "habitat"]).reset_index(drop=True)
 
 
-def area_with_default_ci(areas: pd.DataFrame, *, site: str, area_source: str) -> pd.DataFrame:
+def area_with_default_ci(
+    areas: pd.DataFrame, *, site: str, area_source: str, parameters: ParameterSet
+) -> pd.DataFrame:
     """``habitat_area`` rows for unassessed areas: CI from the documented default."""
-    relative, label = default_relative_ci(area_source)
+    relative, label = default_relative_ci(area_source, parameters=parameters)
     out = areas[["year", "habitat", "area_ha"]].copy()
     out.insert(0, "site", site)
     out["area_ci_ha"] = out["area_ha"] * relative

@@ -3,22 +3,23 @@
 Indices are lazy xarray expressions: they select bands by meaning (STAC common names such
 as ``nir`` or ``swir16``, attached by the readers from ``params/sensor_bands.csv``), never by
 position, so a cube whose bands are missing or misnamed fails with the band named. Each
-index's formula, constants and literature source sit in ``params/spectral_indices.csv``;
+index's formula, constants and literature source sit in ``params/spectral_indices.csv``
+(read from the run's :class:`~bluecarbon.params.ParameterSet`, passed as ``parameters``);
 the functions here implement exactly those formulas and stamp the source on the output.
 Outputs have clean attributes (no inherited scale_factor or band names) and units "1".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from typing import Protocol
 
 import numpy as np
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,10 @@ class IndexSpec:
     source: str
 
 
-@cache
-def _specs() -> dict[str, IndexSpec]:
-    table = params.load_table("spectral_indices")
+def _specs(parameters: ParameterSet) -> dict[str, IndexSpec]:
+    """Every index of the ``spectral_indices`` table of ``parameters``, by name (parsed on
+    each call: the table is a few rows, and a cache would outlive a changed set)."""
+    table = parameters.table("spectral_indices")
     out = {}
     for row in table.itertuples():
         constants = {}
@@ -54,13 +56,13 @@ def _specs() -> dict[str, IndexSpec]:
     return out
 
 
-def index_spec(name: str) -> IndexSpec:
+def index_spec(name: str, *, parameters: ParameterSet) -> IndexSpec:
     """The parameter-table entry of index ``name``."""
-    specs = _specs()
+    specs = _specs(parameters)
     if name not in specs:
         raise InputError(
             f"unknown spectral index {name!r}",
-            file=params.table_path("spectral_indices"),
+            file=parameters.origin("spectral_indices"),
             expected="one of " + ", ".join(sorted(specs)),
         )
     return specs[name]
@@ -131,13 +133,13 @@ def normalized_difference(a: xr.DataArray, b: xr.DataArray, *, name: str, long_n
     return out
 
 
-def _normalized(cube: xr.DataArray, name: str) -> xr.DataArray:
-    spec = index_spec(name)
+def _normalized(cube: xr.DataArray, name: str, parameters: ParameterSet) -> xr.DataArray:
+    spec = index_spec(name, parameters=parameters)
     a, b = (band(cube, *alternatives) for alternatives in spec.bands)
     return _finish(normalized_difference(a, b, name=name, long_name=spec.long_name), spec)
 
 
-def ndvi(cube: xr.DataArray) -> xr.DataArray:
+def ndvi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Normalized difference vegetation index.
 
     Notes
@@ -148,10 +150,10 @@ def ndvi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Rouse et al. (1974), NASA SP-351, 309-317.
     """
-    return _normalized(cube, "ndvi")
+    return _normalized(cube, "ndvi", parameters)
 
 
-def ndwi(cube: xr.DataArray) -> xr.DataArray:
+def ndwi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Normalized difference water index.
 
     Notes
@@ -162,10 +164,10 @@ def ndwi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     McFeeters (1996), Int. J. Remote Sens. 17:1425-1432.
     """
-    return _normalized(cube, "ndwi")
+    return _normalized(cube, "ndwi", parameters)
 
 
-def mndwi(cube: xr.DataArray) -> xr.DataArray:
+def mndwi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Modified normalized difference water index.
 
     Notes
@@ -176,10 +178,10 @@ def mndwi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Xu (2006), Int. J. Remote Sens. 27:3025-3033.
     """
-    return _normalized(cube, "mndwi")
+    return _normalized(cube, "mndwi", parameters)
 
 
-def ndavi(cube: xr.DataArray) -> xr.DataArray:
+def ndavi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Normalized difference aquatic vegetation index.
 
     Notes
@@ -190,10 +192,10 @@ def ndavi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Villa, Mousivand & Bresciani (2014), Int. J. Appl. Earth Obs. Geoinf. 30:113-127.
     """
-    return _normalized(cube, "ndavi")
+    return _normalized(cube, "ndavi", parameters)
 
 
-def evi(cube: xr.DataArray) -> xr.DataArray:
+def evi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Enhanced vegetation index.
 
     Notes
@@ -204,14 +206,14 @@ def evi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Huete et al. (2002), Remote Sens. Environ. 83:195-213.
     """
-    spec = index_spec("evi")
+    spec = index_spec("evi", parameters=parameters)
     nir, red, blue = (band(cube, *alternatives) for alternatives in spec.bands)
     k = spec.constants
     denominator = nir + k["C1"] * red - k["C2"] * blue + k["L"]
     return _finish(k["G"] * (nir - red) / denominator.where(denominator != 0), spec)
 
 
-def savi(cube: xr.DataArray) -> xr.DataArray:
+def savi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Soil-adjusted vegetation index.
 
     Notes
@@ -222,14 +224,14 @@ def savi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Huete (1988), Remote Sens. Environ. 25:295-309.
     """
-    spec = index_spec("savi")
+    spec = index_spec("savi", parameters=parameters)
     nir, red = (band(cube, *alternatives) for alternatives in spec.bands)
     soil = spec.constants["L"]
     denominator = nir + red + soil
     return _finish((1 + soil) * (nir - red) / denominator.where(denominator != 0), spec)
 
 
-def wavi(cube: xr.DataArray) -> xr.DataArray:
+def wavi(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Water adjusted vegetation index.
 
     Notes
@@ -240,7 +242,7 @@ def wavi(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Villa, Mousivand & Bresciani (2014), Int. J. Appl. Earth Obs. Geoinf. 30:113-127.
     """
-    spec = index_spec("wavi")
+    spec = index_spec("wavi", parameters=parameters)
     nir, blue = (band(cube, *alternatives) for alternatives in spec.bands)
     soil = spec.constants["L"]
     denominator = nir + blue + soil
@@ -258,7 +260,7 @@ def _baseline_height(cube: xr.DataArray, spec: IndexSpec) -> xr.DataArray:
     return _finish(peak - (low + (high - low) * weight), spec)
 
 
-def fai(cube: xr.DataArray) -> xr.DataArray:
+def fai(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Floating algae index.
 
     Notes
@@ -271,10 +273,10 @@ def fai(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Hu (2009), Remote Sens. Environ. 113:2118-2129.
     """
-    return _baseline_height(cube, index_spec("fai"))
+    return _baseline_height(cube, index_spec("fai", parameters=parameters))
 
 
-def afai(cube: xr.DataArray) -> xr.DataArray:
+def afai(cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray:
     """Alternative floating algae index (red-edge peak over a red-NIR baseline).
 
     Notes
@@ -286,11 +288,17 @@ def afai(cube: xr.DataArray) -> xr.DataArray:
     ----------
     Wang & Hu (2016), Remote Sens. Environ. 183:350-367.
     """
-    return _baseline_height(cube, index_spec("afai"))
+    return _baseline_height(cube, index_spec("afai", parameters=parameters))
+
+
+class IndexFunction(Protocol):
+    """An index implementation: a cube in, the index out, constants from ``parameters``."""
+
+    def __call__(self, cube: xr.DataArray, *, parameters: ParameterSet) -> xr.DataArray: ...
 
 
 #: Every index of ``params/spectral_indices.csv`` and its implementation.
-INDEX_FUNCTIONS: dict[str, Callable[[xr.DataArray], xr.DataArray]] = {
+INDEX_FUNCTIONS: dict[str, IndexFunction] = {
     "ndvi": ndvi,
     "ndwi": ndwi,
     "mndwi": mndwi,
@@ -303,12 +311,13 @@ INDEX_FUNCTIONS: dict[str, Callable[[xr.DataArray], xr.DataArray]] = {
 }
 
 
-def spectral_index(cube: xr.DataArray, name: str) -> xr.DataArray:
-    """Index ``name`` of ``cube`` (see :data:`INDEX_FUNCTIONS`)."""
-    index_spec(name)  # unknown names fail with the table's list
-    return INDEX_FUNCTIONS[name](cube)
+def spectral_index(cube: xr.DataArray, name: str, *, parameters: ParameterSet) -> xr.DataArray:
+    """Index ``name`` of ``cube`` (see :data:`INDEX_FUNCTIONS`), its formula, constants and
+    source from the ``spectral_indices`` table of ``parameters``."""
+    index_spec(name, parameters=parameters)  # unknown names fail with the table's list
+    return INDEX_FUNCTIONS[name](cube, parameters=parameters)
 
 
-def spectral_indices(cube: xr.DataArray, names: Sequence[str]) -> xr.Dataset:
+def spectral_indices(cube: xr.DataArray, names: Sequence[str], *, parameters: ParameterSet) -> xr.Dataset:
     """Several indices of ``cube`` as one lazy Dataset."""
-    return xr.Dataset({name: spectral_index(cube, name) for name in names})
+    return xr.Dataset({name: spectral_index(cube, name, parameters=parameters) for name in names})

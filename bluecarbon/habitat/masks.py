@@ -13,26 +13,28 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 
 
-def scl_clear_classes() -> tuple[int, ...]:
+def scl_clear_classes(*, parameters: ParameterSet) -> tuple[int, ...]:
     """SCL codes kept as clear observations (``keep`` column of the parameter table)."""
-    table = params.load_table("sentinel2_scl")
+    table = parameters.table("sentinel2_scl")
     keep = table["keep"].astype(str).str.lower() == "true"
     return tuple(int(c) for c in table.loc[keep, "code"])
 
 
-def scl_clear_mask(scl: xr.DataArray, *, keep: Sequence[int] | None = None) -> xr.DataArray:
+def scl_clear_mask(
+    scl: xr.DataArray, *, parameters: ParameterSet, keep: Sequence[int] | None = None
+) -> xr.DataArray:
     """True where the SCL class is in ``keep`` (default: the table's clear classes, 4-7).
 
     Raises :class:`InputError` when ``scl`` holds values that are no SCL class (e.g. a
     reflectance band passed by mistake); the check runs only on in-memory arrays so that
     dask-backed masks stay lazy.
     """
-    codes = tuple(keep) if keep is not None else scl_clear_classes()
-    valid_codes = set(params.load_table("sentinel2_scl")["code"].astype(int))
+    codes = tuple(keep) if keep is not None else scl_clear_classes(parameters=parameters)
+    valid_codes = set(parameters.table("sentinel2_scl")["code"].astype(int))
     unknown = set(codes) - valid_codes
     if unknown:
         raise InputError(

@@ -17,18 +17,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 RULE_COLUMNS = ("rule_set", "habitat", "index", "operator", "threshold", "priority")
 
 
-def rule_set(name: str, *, table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The rows of rule set ``name``, validated, sorted by priority."""
-    source = params.table_path("habitat_rules") if table is None else None
-    frame = params.load_table("habitat_rules") if table is None else table
+def rule_set(
+    name: str, *, parameters: ParameterSet | None = None, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The rows of rule set ``name``, validated, sorted by priority: from the ``habitat_rules``
+    table of ``parameters``, or from a rule ``table`` of the caller's own."""
+    if (parameters is None) == (table is None):
+        raise TypeError("give either parameters (the habitat_rules table) or a rule table")
+    source = parameters.origin("habitat_rules") if parameters is not None else None
+    frame = parameters.table("habitat_rules") if parameters is not None else table
+    assert frame is not None
     missing = [c for c in RULE_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"rule table lacks columns {missing}", file=source, expected=", ".join(RULE_COLUMNS))
@@ -60,19 +66,25 @@ def rule_set(name: str, *, table: pd.DataFrame | None = None) -> pd.DataFrame:
     return rules.reset_index(drop=True)
 
 
-def rule_indices(name: str, *, table: pd.DataFrame | None = None) -> list[str]:
+def rule_indices(
+    name: str, *, parameters: ParameterSet | None = None, table: pd.DataFrame | None = None
+) -> list[str]:
     """Indices rule set ``name`` needs, in first-use order."""
-    return list(dict.fromkeys(rule_set(name, table=table)["index"].astype(str)))
+    return list(dict.fromkeys(rule_set(name, parameters=parameters, table=table)["index"].astype(str)))
 
 
 def classify_rules(
-    indices: Mapping[str, xr.DataArray] | xr.Dataset, rule_set_name: str, *, table: pd.DataFrame | None = None
+    indices: Mapping[str, xr.DataArray] | xr.Dataset,
+    rule_set_name: str,
+    *,
+    parameters: ParameterSet | None = None,
+    table: pd.DataFrame | None = None,
 ) -> xr.DataArray:
     """Habitat codes (float32, NaN where every index is NaN) from the rules of ``rule_set_name``.
 
     Pixels that no rule matches are NaN too: write a catch-all rule to classify them.
     """
-    rules = rule_set(rule_set_name, table=table)
+    rules = rule_set(rule_set_name, parameters=parameters, table=table)
     names = [str(n) for n in indices]
     for index in rules["index"].astype(str):
         if index not in names:

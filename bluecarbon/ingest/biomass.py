@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from bluecarbon import params
 from bluecarbon.errors import InputError, Issue
 from bluecarbon.ingest.core_validation import normalise_habitat
 from bluecarbon.ingest.survey import read_survey_table
@@ -39,6 +38,7 @@ from bluecarbon.ingest.validation import (
     source_file,
     with_unique_index,
 )
+from bluecarbon.params import ParameterSet
 
 PLOT_COLUMNS: Final[tuple[str, ...]] = (
     "study_id",
@@ -219,8 +219,8 @@ def read_lumcon_plots(path: str | Path) -> TableRead:
 
 
 # --------------------------------------------------------------------------- validation
-def _plot_schema() -> pa.DataFrameSchema:
-    limit = params.lookup("validation_limits", "biomass_max_g_m2").value
+def _plot_schema(parameters: ParameterSet) -> pa.DataFrameSchema:
+    limit = parameters.value("validation_limits", "biomass_max_g_m2")
     biomass = [
         pa.Check.ge(0.0, error="negative biomass (expected >= 0 g m-2)"),
         pa.Check.le(limit, error=f"implausible biomass (expected <= {limit:g} g m-2 dry mass)"),
@@ -246,10 +246,11 @@ def _plot_schema() -> pa.DataFrameSchema:
     )
 
 
-def validate_plots(plots: pd.DataFrame, *, mode: Mode = "fail_fast") -> TableRead:
+def validate_plots(plots: pd.DataFrame, *, parameters: ParameterSet, mode: Mode = "fail_fast") -> TableRead:
     """Check biomass plots: ids present, habitat known, coordinates present and in range,
-    biomass not negative nor implausible, fractions in 0-1 (a study in percent is named),
-    no duplicate plot visit. Returns the clean rows and the issues (``fail_fast`` raises)."""
+    biomass not negative nor implausible (``biomass_max_g_m2`` of the ``validation_limits``
+    table of ``parameters``), fractions in 0-1 (a study in percent is named), no duplicate
+    plot visit. Returns the clean rows and the issues (``fail_fast`` raises)."""
     check_mode(mode)
     plots = with_unique_index(plots)
     file = source_file(plots, "plots")
@@ -259,7 +260,7 @@ def validate_plots(plots: pd.DataFrame, *, mode: Mode = "fail_fast") -> TableRea
     for column in PLOT_COLUMNS:
         if column not in frame.columns:
             frame[column] = np.nan
-    findings.add_schema(frame, _plot_schema())
+    findings.add_schema(frame, _plot_schema(parameters))
     findings.add_mask(
         frame,
         frame["habitat"].notna() & normalise_habitat(frame["habitat"]).isna(),

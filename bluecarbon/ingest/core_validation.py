@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from bluecarbon import params
 from bluecarbon.errors import Issue, ValidationFailed
 from bluecarbon.ingest.ccn import CORE_REQUIRED, FOURQUREAN_TRAP_FOLDER
 from bluecarbon.ingest.validation import (
@@ -54,6 +53,7 @@ from bluecarbon.ingest.validation import (
     source_file,
     with_unique_index,
 )
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import HABITAT_SYNONYMS, Habitat
 
 KEY = ["study_id", "core_id"]
@@ -96,8 +96,8 @@ def normalise_habitat(values: pd.Series) -> pd.Series:
     return keys.map(mapping).astype("object").where(keys.notna(), None)
 
 
-def _limit(name: str) -> float:
-    return params.lookup("validation_limits", name).value
+def _limit(name: str, parameters: ParameterSet) -> float:
+    return parameters.value("validation_limits", name)
 
 
 def _core_schema() -> pa.DataFrameSchema:
@@ -127,8 +127,8 @@ def _core_schema() -> pa.DataFrameSchema:
     )
 
 
-def _depth_schema() -> pa.DataFrameSchema:
-    dbd_max = _limit("dry_bulk_density_max")
+def _depth_schema(parameters: ParameterSet) -> pa.DataFrameSchema:
+    dbd_max = _limit("dry_bulk_density_max", parameters)
     return pa.DataFrameSchema(
         {
             "study_id": pa.Column(nullable=False),
@@ -179,9 +179,11 @@ def validate_core_tables(
     depthseries: pd.DataFrame,
     methods: pd.DataFrame | None = None,
     *,
+    parameters: ParameterSet,
     mode: Mode = "fail_fast",
 ) -> ValidatedCores:
-    """Check cores and depth intervals against the rules of this module.
+    """Check cores and depth intervals against the rules of this module (limits from the
+    ``validation_limits`` table of ``parameters``).
 
     ``mode="fail_fast"`` raises :class:`~bluecarbon.errors.ValidationFailed` with every error;
     ``mode="quarantine"`` returns the cores (and their intervals) that pass, the issues, and
@@ -203,7 +205,7 @@ def validate_core_tables(
             depths[column] = np.nan
 
     _check_cores(cores, core_findings)
-    _check_depths(depths, cores, depth_findings)
+    _check_depths(depths, cores, depth_findings, parameters)
 
     held = _held_keys(cores, depths, core_findings, depth_findings)
     issues = core_findings.issues + depth_findings.issues + _held_back_issues(cores, held, core_findings)
@@ -287,8 +289,10 @@ def _check_cores(cores: pd.DataFrame, findings: Findings) -> None:
 
 
 # ------------------------------------------------------------------------------ depths
-def _check_depths(depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings) -> None:
-    findings.add_schema(depths, _depth_schema())
+def _check_depths(
+    depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings, parameters: ParameterSet
+) -> None:
+    findings.add_schema(depths, _depth_schema(parameters))
     measured = depths[list(MEASUREMENTS)].notna().any(axis=1)
 
     top, bottom = effective_interval(depths)
@@ -318,9 +322,9 @@ def _check_depths(depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings)
         depths, orphan, column="core_id", rule="depth interval of a core that is not in the cores table"
     )
     for column in FRACTIONS:
-        _check_fraction_scale(depths, column, findings)
-    _check_compaction(depths, findings)
-    _check_carbon_vs_organic_matter(depths, cores, findings)
+        _check_fraction_scale(depths, column, findings, parameters)
+    _check_compaction(depths, findings, parameters)
+    _check_carbon_vs_organic_matter(depths, cores, findings, parameters)
 
 
 def effective_interval(depths: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -353,7 +357,9 @@ def _check_overlaps(depths: pd.DataFrame, usable: pd.Series, findings: Findings)
     )
 
 
-def _check_fraction_scale(depths: pd.DataFrame, column: str, findings: Findings) -> None:
+def _check_fraction_scale(
+    depths: pd.DataFrame, column: str, findings: Findings, parameters: ParameterSet
+) -> None:
     """A study whose values mostly exceed 1 is in percent (all its rows are held); otherwise
     each value above 1 is an error on its own."""
     values = depths[column]
@@ -363,7 +369,7 @@ def _check_fraction_scale(depths: pd.DataFrame, column: str, findings: Findings)
     share = above.groupby(depths["study_id"]).transform("sum") / values.notna().groupby(
         depths["study_id"]
     ).transform("sum").clip(lower=1)
-    in_percent = (share >= _limit("percent_share")) & values.notna()
+    in_percent = (share >= _limit("percent_share", parameters)) & values.notna()
     findings.add_mask(
         depths, in_percent, column=column, rule="fractions given as percent (expected a fraction 0-1)"
     )
@@ -375,9 +381,9 @@ def _check_fraction_scale(depths: pd.DataFrame, column: str, findings: Findings)
     )
 
 
-def _check_compaction(depths: pd.DataFrame, findings: Findings) -> None:
+def _check_compaction(depths: pd.DataFrame, findings: Findings, parameters: ParameterSet) -> None:
     c = depths["compaction_fraction"]
-    limit = _limit("compaction_fraction_max")
+    limit = _limit("compaction_fraction_max", parameters)
     findings.add_mask(
         depths,
         c >= 1.0,
@@ -392,13 +398,15 @@ def _check_compaction(depths: pd.DataFrame, findings: Findings) -> None:
     )
 
 
-def _check_carbon_vs_organic_matter(depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings) -> None:
+def _check_carbon_vs_organic_matter(
+    depths: pd.DataFrame, cores: pd.DataFrame, findings: Findings, parameters: ParameterSet
+) -> None:
     if "source_folder" in cores.columns:
         trap_keys = cores.loc[cores["source_folder"] == FOURQUREAN_TRAP_FOLDER, KEY]
         trap = _in_keys(depths, trap_keys)
     else:
         trap = pd.Series(False, index=depths.index)
-    tolerance = _limit("organic_carbon_over_organic_matter_tolerance")
+    tolerance = _limit("organic_carbon_over_organic_matter_tolerance", parameters)
     swapped = ~trap & (depths["fraction_carbon"] > depths["fraction_organic_matter"] + tolerance)
     findings.add_mask(
         depths,

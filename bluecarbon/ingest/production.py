@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.errors import InputError, Issue
 from bluecarbon.ingest.survey import read_survey_table
 from bluecarbon.ingest.validation import (
@@ -39,6 +37,7 @@ from bluecarbon.ingest.validation import (
     source_file,
     with_unique_index,
 )
+from bluecarbon.params import ParameterSet
 
 #: FAO measure code of tonnes live weight, the only unit the harvest method accepts.
 FAO_TONNES_LIVE_WEIGHT = "Q_tlw"
@@ -62,10 +61,10 @@ def _normal(text: pd.Series) -> pd.Series:
     return text.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
 
 
-@cache
-def _species_lookup() -> dict[str, str]:
-    """Every accepted name (lower case) -> class; ambiguous names raise at load time."""
-    table = params.load_table("shellfish_species")
+def _species_lookup(parameters: ParameterSet) -> dict[str, str]:
+    """Every accepted name (lower case) -> class, from the ``shellfish_species`` table of
+    ``parameters``; ambiguous names raise."""
+    table = parameters.table("shellfish_species")
     lookup: dict[str, str] = {}
     for row in table.to_dict("records"):
         names = [row["fao_code"], row["scientific_name"], row["chinese_name"], row["english_name"]]
@@ -78,25 +77,27 @@ def _species_lookup() -> dict[str, str]:
             if lookup.get(key, row["class"]) != row["class"]:
                 raise InputError(
                     f"species name {name!r} maps to two classes",
-                    file=params.table_path("shellfish_species"),
+                    file=parameters.origin("shellfish_species"),
                     expected="each name in one class",
                 )
             lookup[key] = row["class"]
     return lookup
 
 
-def resolve_species(species: pd.Series) -> pd.Series:
+def resolve_species(species: pd.Series, *, parameters: ParameterSet) -> pd.Series:
     """Carbon class (``params/shellfish_classes.csv``) of each species name or FAO code;
-    NaN where the species is not in the shipped species table."""
-    lookup = _species_lookup()
+    NaN where the species is not in the ``shellfish_species`` table of ``parameters``."""
+    lookup = _species_lookup(parameters)
     return _normal(species).map(lookup).astype("object")
 
 
 def validate_harvests(
-    harvests: pd.DataFrame, *, mode: Mode = "fail_fast", require_year: bool = True
+    harvests: pd.DataFrame, *, parameters: ParameterSet, mode: Mode = "fail_fast", require_year: bool = True
 ) -> ValidatedHarvests:
     """Check harvest records: species known, harvest in tonnes and not negative, a plausible
-    year, no duplicate record, measured coefficients within 0-1.
+    year, no duplicate record, measured coefficients within 0-1. Species and the first
+    plausible year come from the ``shellfish_species`` and ``validation_limits`` tables of
+    ``parameters``.
 
     Adds ``shellfish_class``. ``fail_fast`` raises :class:`~bluecarbon.errors.ValidationFailed`;
     ``quarantine`` returns the clean rows and the issues.
@@ -108,7 +109,7 @@ def validate_harvests(
     require_columns(harvests, required, file=file)
     findings = Findings.for_frame(harvests, file=file)
     frame = coerce_numeric(harvests, ("harvest_t", "year", *COEFFICIENT_COLUMNS), findings)
-    frame["shellfish_class"] = resolve_species(frame["species"])
+    frame["shellfish_class"] = resolve_species(frame["species"], parameters=parameters)
 
     missing_species = frame["species"].isna() | _normal(frame["species"]).eq("").fillna(True)
     findings.add_mask(frame, missing_species, column="species", rule="missing value (required)")
@@ -125,7 +126,7 @@ def validate_harvests(
     )
     _check_units(frame, findings)
     if "year" in frame.columns:
-        _check_years(frame, findings)
+        _check_years(frame, findings, parameters)
     if "year" in frame.columns:
         _check_duplicates(frame, findings)
     _check_coefficients(frame, findings)
@@ -151,8 +152,8 @@ def _check_units(frame: pd.DataFrame, findings: Findings) -> None:
         )
 
 
-def _check_years(frame: pd.DataFrame, findings: Findings) -> None:
-    first = params.lookup("validation_limits", "harvest_year_min").value
+def _check_years(frame: pd.DataFrame, findings: Findings, parameters: ParameterSet) -> None:
+    first = parameters.value("validation_limits", "harvest_year_min")
     last = pd.Timestamp.now().year
     year = frame["year"]
     bad = year.isna() | (year < first) | (year > last) | (year != np.floor(year))

@@ -8,7 +8,8 @@ the CRS attached. Reflectance scaling is applied here, once, from an explicit
 and after the 2022-01-25 offset change, Landsat Collection 2, ARCSI), so downstream code
 always sees physical reflectance. Band metadata (STAC common names, centre wavelengths) come
 from ``params/sensor_bands.csv`` and travel as coordinates on the ``band`` dimension, so
-indices select bands by meaning ("nir"), never by position.
+indices select bands by meaning ("nir"), never by position. Both tables are read from the
+run's :class:`~bluecarbon.params.ParameterSet`, passed in as ``parameters``.
 
 Three sources share one set of rules: GeoTIFF/COG (:func:`open_raster`,
 :func:`open_time_series`), NetCDF (:func:`open_netcdf`) and STAC items
@@ -31,8 +32,8 @@ import rioxarray
 import xarray as xr
 from rasterio.errors import RasterioError
 
-from bluecarbon import params
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 
 #: Pixels per chunk side the readers aim for (whole file blocks are never split).
 TARGET_CHUNK_PIXELS = 1024
@@ -46,14 +47,20 @@ class Scaling:
     offset: float = 0.0
 
 
-#: A scaling for every date, or a function of the acquisition date.
+#: A scaling for every date, or a function of the acquisition date (for Sentinel-2 L2A:
+#: ``functools.partial(sentinel2_l2a_scaling, parameters=parameters)``).
 ScalingSpec = Scaling | Callable[[pd.Timestamp], Scaling] | None
 
 
 def product_scaling(
-    product: str, *, date: pd.Timestamp | str | None = None, processing_baseline: float | None = None
+    product: str,
+    *,
+    parameters: ParameterSet,
+    date: pd.Timestamp | str | None = None,
+    processing_baseline: float | None = None,
 ) -> Scaling:
-    """Scale and offset of ``product`` from ``params/sensor_scaling.csv``.
+    """Scale and offset of ``product`` from the ``sensor_scaling`` table of ``parameters``
+    (``params/sensor_scaling.csv`` unless a study overrides it).
 
     Products whose scaling changed over time (Sentinel-2 L2A) need the acquisition ``date``
     or, better, the product's ``processing_baseline`` (the offset came with baseline 04.00).
@@ -62,18 +69,20 @@ def product_scaling(
     -----
     Sentinel-2 L2A: reflectance = (DN + BOA_ADD_OFFSET) / 10000 with BOA_ADD_OFFSET = -1000
     from 2022-01-25 (baseline 04.00), 0 before; i.e. DN x 1e-4 - 0.1 after, DN x 1e-4 before.
-    Landsat Collection 2 surface reflectance: DN x 0.0000275 - 0.2.
+    Landsat Collection 2 surface reflectance (``landsat_c2_l2_sr``): DN x 0.0000275 - 0.2.
+    ARCSI/rsgislib standardised reflectance (``arcsi_sref``, the shipped Sentinel-2 clips):
+    DN x 0.001.
 
     References
     ----------
     ESA Sentinel-2 L2A product specification; USGS LSDS-1619 (Landsat C2 L2 guide).
     """
-    table = params.load_table("sensor_scaling")
+    table = parameters.table("sensor_scaling")
     rows = table[table["product"] == product]
     if rows.empty:
         raise InputError(
             f"no scaling for product {product!r}",
-            file=params.table_path("sensor_scaling"),
+            file=parameters.origin("sensor_scaling"),
             expected="one of " + ", ".join(sorted(set(table["product"]))),
         )
     if len(rows) > 1:
@@ -96,44 +105,43 @@ def product_scaling(
     return Scaling(scale=float(row["scale"]), offset=float(row["offset"]))
 
 
-def sentinel2_l2a_scaling(date: pd.Timestamp | str, *, processing_baseline: float | None = None) -> Scaling:
+def sentinel2_l2a_scaling(
+    date: pd.Timestamp | str, *, parameters: ParameterSet, processing_baseline: float | None = None
+) -> Scaling:
     """Sentinel-2 L2A scaling for a scene acquired on ``date`` (see :func:`product_scaling`)."""
-    return product_scaling("sentinel2_l2a", date=date, processing_baseline=processing_baseline)
-
-
-#: ARCSI/rsgislib standardised reflectance (x1000), as in the shipped Sentinel-2 clips.
-ARCSI_REFLECTANCE = product_scaling("arcsi_sref")
-#: Landsat Collection 2 Level-2 surface reflectance.
-LANDSAT_C2_SR = product_scaling("landsat_c2_l2_sr")
+    return product_scaling(
+        "sentinel2_l2a", parameters=parameters, date=date, processing_baseline=processing_baseline
+    )
 
 
 # ------------------------------------------------------------------------------ band metadata
-def sensor_bands(sensor: str) -> pd.DataFrame:
-    """Rows of ``params/sensor_bands.csv`` for ``sensor`` (band, common_name, wavelength)."""
-    table = params.load_table("sensor_bands")
+def sensor_bands(sensor: str, *, parameters: ParameterSet) -> pd.DataFrame:
+    """Rows of the ``sensor_bands`` table of ``parameters`` for ``sensor`` (band,
+    common_name, wavelength)."""
+    table = parameters.table("sensor_bands")
     rows = table[table["sensor"] == sensor]
     if rows.empty:
         raise InputError(
             f"unknown sensor {sensor!r}",
-            file=params.table_path("sensor_bands"),
+            file=parameters.origin("sensor_bands"),
             expected="one of " + ", ".join(sorted(set(table["sensor"]))),
         )
     return rows.reset_index(drop=True)
 
 
-def arcsi_band_names() -> list[str]:
+def arcsi_band_names(*, parameters: ParameterSet) -> list[str]:
     """Band ids of ARCSI Sentinel-2 10-band stacks in file order (B02 ... B12)."""
-    rows = sensor_bands("sentinel2").dropna(subset=["arcsi_order"])
+    rows = sensor_bands("sentinel2", parameters=parameters).dropna(subset=["arcsi_order"])
     return list(rows.sort_values("arcsi_order")["band"])
 
 
-def attach_band_metadata(da: xr.DataArray, sensor: str) -> xr.DataArray:
+def attach_band_metadata(da: xr.DataArray, sensor: str, *, parameters: ParameterSet) -> xr.DataArray:
     """Add ``common_name`` and ``center_wavelength`` (nm) coordinates along ``band``.
 
     A label matches a sensor band id when equal to it or starting with ``"<id>_"``
     (``B08_nir``). Labels of no band of ``sensor`` raise :class:`InputError` naming them.
     """
-    rows = sensor_bands(sensor)
+    rows = sensor_bands(sensor, parameters=parameters)
     common, wavelength = [], []
     for label in (str(b) for b in da["band"].values):
         hit = rows[[label == b or label.startswith(f"{b}_") for b in rows["band"]]]
@@ -269,6 +277,7 @@ def select_bands(da: xr.DataArray, bands: Sequence[str], *, source: str | Path |
 def open_raster(
     path: str | Path,
     *,
+    parameters: ParameterSet,
     band_names: Sequence[str] | None = None,
     bands: Sequence[str] | None = None,
     sensor: str | None = None,
@@ -282,14 +291,16 @@ def open_raster(
     ----------
     path
         Local path, ``file://`` URL or a URL GDAL can read.
+    parameters
+        The run's parameter tables (``sensor_bands`` is read when ``sensor`` is given).
     band_names
         Labels for the file's bands in order (default: the file's band descriptions).
     bands
         Keep only these bands (labels or common names), in this order.
     sensor
-        Attach ``common_name``/``center_wavelength`` from ``params/sensor_bands.csv``.
+        Attach ``common_name``/``center_wavelength`` from the ``sensor_bands`` table.
     scaling
-        DN to physical values (e.g. :data:`ARCSI_REFLECTANCE`, :func:`sentinel2_l2a_scaling`).
+        DN to physical values (e.g. ``product_scaling("arcsi_sref", parameters=...)``).
     nodata
         DN to treat as nodata; overrides the file's nodata tag.
     chunks
@@ -313,7 +324,7 @@ def open_raster(
     da.attrs = {"source_file": Path(str(target)).name}
     da.encoding = {}
     if sensor is not None:
-        da = attach_band_metadata(da, sensor)
+        da = attach_band_metadata(da, sensor, parameters=parameters)
     if bands is not None:
         da = select_bands(da, bands, source=path)
     return da.rio.write_crs(dn.rio.crs)
@@ -342,6 +353,7 @@ def open_time_series(
     paths: Sequence[str | Path],
     times: Sequence[pd.Timestamp | str],
     *,
+    parameters: ParameterSet,
     band_names: Sequence[str] | None = None,
     bands: Sequence[str] | None = None,
     sensor: str | None = None,
@@ -350,9 +362,10 @@ def open_time_series(
 ) -> xr.DataArray:
     """Stack single-date rasters of one grid into a lazy ``(band, time, y, x)`` cube.
 
-    ``scaling`` may be a function of the acquisition date (e.g. :func:`sentinel2_l2a_scaling`,
-    whose offset changed on 2022-01-25). All files must share CRS, transform, shape and
-    band labels; the first mismatching file is named. Dates are sorted.
+    ``scaling`` may be a function of the acquisition date (e.g. :func:`sentinel2_l2a_scaling`
+    with ``parameters`` bound by :func:`functools.partial`: its offset changed on 2022-01-25).
+    All files must share CRS, transform, shape and band labels; the first mismatching file is
+    named. Dates are sorted. ``parameters`` is passed on to :func:`open_raster`.
     """
     if len(paths) != len(times):
         raise InputError(f"{len(paths)} files but {len(times)} dates")
@@ -364,7 +377,13 @@ def open_time_series(
         per_date = scaling(when) if callable(scaling) else scaling
         layers.append(
             open_raster(
-                path, band_names=band_names, bands=bands, sensor=sensor, scaling=per_date, nodata=nodata
+                path,
+                parameters=parameters,
+                band_names=band_names,
+                bands=bands,
+                sensor=sensor,
+                scaling=per_date,
+                nodata=nodata,
             )
         )
     ref = layers[0]

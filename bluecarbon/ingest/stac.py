@@ -33,6 +33,7 @@ from bluecarbon.ingest.rasters import (
     open_rasterio_lazy,
     product_scaling,
 )
+from bluecarbon.params import ParameterSet
 
 
 @dataclass(frozen=True)
@@ -163,18 +164,20 @@ def resolve_scaling(*, explicit: Scaling | None, source: BandSource) -> Scaling 
     )
 
 
-def sentinel2_l2a_item_scaling(item: pystac.Item) -> Scaling:
+def sentinel2_l2a_item_scaling(item: pystac.Item, *, parameters: ParameterSet) -> Scaling:
     """Sentinel-2 L2A scaling of one STAC item from ``s2:processing_baseline`` (>= 04.00 has
     the -1000 offset), else from the acquisition date (offset from 2022-01-25).
 
-    Values come from ``params/sensor_scaling.csv``. Provider flags such as Earth Search's
-    ``earthsearch:boa_offset_applied`` are deliberately not trusted: they are known to be
-    wrong for some scenes (Element84/earth-search issues 66 and 71).
+    Values come from the ``sensor_scaling`` table of ``parameters``; to pass this function as
+    the ``scaling`` of :func:`open_stac_items`, bind them:
+    ``functools.partial(sentinel2_l2a_item_scaling, parameters=parameters)``. Provider flags
+    such as Earth Search's ``earthsearch:boa_offset_applied`` are deliberately not trusted:
+    they are known to be wrong for some scenes (Element84/earth-search issues 66 and 71).
     """
     baseline = item.properties.get("s2:processing_baseline")
     if baseline is not None:
-        return product_scaling("sentinel2_l2a", processing_baseline=float(baseline))
-    return product_scaling("sentinel2_l2a", date=_item_time(item))
+        return product_scaling("sentinel2_l2a", parameters=parameters, processing_baseline=float(baseline))
+    return product_scaling("sentinel2_l2a", parameters=parameters, date=_item_time(item))
 
 
 def _item_time(item: pystac.Item) -> pd.Timestamp:

@@ -15,10 +15,10 @@ import geopandas as gpd
 import pandas as pd
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.carbon.shellfish import harvest_class_totals, harvest_parcel_totals
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.field import field_tables
 from bluecarbon.pipeline.steps import StepResult, headline
 from bluecarbon.pipeline.study import Study
@@ -66,21 +66,6 @@ def git_commit(root: Path) -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def parameter_provenance() -> dict[str, Any]:
-    """Every shipped parameter table with its sha256, sources and unverified-row count."""
-    out: dict[str, Any] = {}
-    hashes = params.table_hashes()
-    for name in params.list_tables():
-        table = params.load_table(name)
-        out[name] = {
-            "sha256": hashes[name],
-            "sources": sorted(set(table["source"].astype(str))),
-            "rows": len(table),
-            "unverified_rows": int((~table["verified"]).sum()),
-        }
-    return out
-
-
 def assemble_bundle(
     *,
     study: Study,
@@ -91,6 +76,7 @@ def assemble_bundle(
     carbon: Mapping[str, StepResult],
     parcels: StepResult,
     field_results: Sequence[StepResult] = (),
+    parameters: ParameterSet,
     flow_run_id: str | None,
     git: str,
     extra_provenance: Mapping[str, Any] | None = None,
@@ -112,16 +98,19 @@ def assemble_bundle(
     if harvests is not None:  # harvest removal joins the totals as pool "shellfish"
         national = harvests[harvests["country"].notna() & harvests["farm_id"].isna()]
         if not national.empty:
-            totals = pd.concat([totals, harvest_class_totals(national)], ignore_index=True)
+            totals = pd.concat(
+                [totals, harvest_class_totals(national, parameters=parameters)], ignore_index=True
+            )
         farms = harvests[harvests["farm_id"].notna()]
         if not farms.empty:
-            farm_totals = harvest_parcel_totals(farms)
+            farm_totals = harvest_parcel_totals(farms, parameters=parameters)
     area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
         **field_tables([soil, *field_results]),
         "habitat_area": area,
         "class_totals": totals,
         "parcels": gpd.read_parquet(parcels.uris["parcels"]),
+        "parameters": parameters.to_frame(),
     }
     site_density = [
         pd.read_parquet(r.uris["soil_density"]) for r in carbon.values() if "soil_density" in r.uris
@@ -142,7 +131,8 @@ def assemble_bundle(
     provenance = {
         "study": {"name": study.name, "file": study.path.name, "sha256_canonical": study.digest},
         "inputs": [entries[k].as_dict() for k in sorted(entries)],
-        "parameters": parameter_provenance(),
+        "parameters": parameters.provenance(),
+        "parameters_sha256": parameters.digest,
         "method": METHOD,
         "package_version": code_version(),
         "git_commit": git,

@@ -29,11 +29,12 @@ from bluecarbon.ingest.biomass import (
 from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.production import read_production, validate_harvests
 from bluecarbon.ingest.validation import Mode, TableRead, issues_frame, write_quarantine_report
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.steps import (
     StepResult,
-    _cached,
     _finish,
     _out_dir,
+    cached_result,
     relative_issue,
     relative_source,
     step_key,
@@ -45,7 +46,7 @@ from bluecarbon.pipeline.study import HarvestSource, PlotSource
 HARVEST_KEYS = ["country", "farm_id", "species", "year"]
 
 
-def _read_plots(raw_dir: Path, source: PlotSource, mode: Mode) -> TableRead:
+def _read_plots(raw_dir: Path, source: PlotSource, mode: Mode, parameters: ParameterSet) -> TableRead:
     path = raw_dir / source.file
     if source.kind == "template":
         return read_template_plots(path, mode=mode)
@@ -65,6 +66,7 @@ def biomass_plots(
     work_dir: Path,
     hashes: Mapping[str, str],
     *,
+    parameters: ParameterSet,
     mode: Mode = "quarantine",
 ) -> StepResult:
     """Validated biomass plots with carbon per plot (``plots``), strata of plot means per
@@ -72,17 +74,18 @@ def biomass_plots(
     files = sorted({f for s in sources for f in s.files})
     options = {"sources": [(s.kind, s.file, s.ccn_dir) for s in sources], "mode": mode}
     key = step_key("biomass_plots", {f: hashes[f] for f in files}, options)
-    if (hit := _cached(work_dir, "biomass_plots", key)) is not None:
+    if (hit := cached_result(work_dir, "biomass_plots", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "biomass_plots", key)
+    parameters = parameters.tracked()
     frames, issues = [], []
     for source in sources:
-        read = _read_plots(raw_dir, source, mode)
+        read = _read_plots(raw_dir, source, mode, parameters)
         relative_source(read.frame, raw_dir)
-        checked = validate_plots(read.frame, mode=mode)
+        checked = validate_plots(read.frame, mode=mode, parameters=parameters)
         issues += [relative_issue(i, raw_dir) for i in read.issues] + checked.issues
         frames.append(checked.frame.assign(source_file=checked.frame.attrs.get("source_file", source.file)))
-    plots = plot_carbon(pd.concat(frames, ignore_index=True))
+    plots = plot_carbon(pd.concat(frames, ignore_index=True), parameters=parameters)
     plots = _typed(plots)
     uris = {
         "plots": str(out / "plots.parquet"),
@@ -99,7 +102,7 @@ def biomass_plots(
         "validation_errors": sum(i.severity == "error" for i in issues),
         "validation_warnings": sum(i.severity == "warning" for i in issues),
     }
-    return _finish(out, StepResult("biomass_plots", key, uris, info))
+    return _finish(out, StepResult("biomass_plots", key, uris, info), parameters)
 
 
 def shellfish_harvests(
@@ -108,23 +111,25 @@ def shellfish_harvests(
     work_dir: Path,
     hashes: Mapping[str, str],
     *,
+    parameters: ParameterSet,
     mode: Mode = "quarantine",
 ) -> StepResult:
     """Harvest carbon (HY/T 0305) by country, species and year (``harvests``), totals by
     country and year (``harvest_totals``) and the quarantine report."""
     options = {"kind": source.kind, "file": source.file, "countries": list(source.countries), "mode": mode}
     key = step_key("shellfish_harvests", {source.file: hashes[source.file]}, options)
-    if (hit := _cached(work_dir, "shellfish_harvests", key)) is not None:
+    if (hit := cached_result(work_dir, "shellfish_harvests", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "shellfish_harvests", key)
+    parameters = parameters.tracked()
     read = read_production(raw_dir / source.file, countries=source.countries or None, mode=mode)
     relative_source(read.frame, raw_dir)
-    checked = validate_harvests(read.frame, mode=mode)
+    checked = validate_harvests(read.frame, mode=mode, parameters=parameters)
     issues = [relative_issue(i, raw_dir) for i in read.issues] + checked.issues
     frame = checked.harvests
     if "country" not in frame.columns:
         frame = frame.assign(country=pd.NA)
-    carbon = harvest_carbon(frame)
+    carbon = harvest_carbon(frame, parameters=parameters)
     by_species = _by_species(carbon)
     totals = harvest_totals(carbon, by=["country", "year"])
     uris = {
@@ -145,7 +150,7 @@ def shellfish_harvests(
         "latest_year_total_co2e_t": float(latest["total_co2e_t"].sum()),
         "validation_errors": sum(i.severity == "error" for i in issues),
     }
-    return _finish(out, StepResult("shellfish_harvests", key, uris, info))
+    return _finish(out, StepResult("shellfish_harvests", key, uris, info), parameters)
 
 
 def _by_species(carbon: pd.DataFrame) -> pd.DataFrame:

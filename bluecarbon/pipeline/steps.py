@@ -1,14 +1,17 @@
 """Steps of the monitoring pipeline: ingest, habitat extent, estimate, assemble.
 
-Every step is keyed by a fingerprint of exactly what it reads (raw-file sha256, the
-parameter tables it uses, its options and the package version). Its result lives in
-``<work>/<step>/<key>/`` with a ``result.json``; a finished result is reused, so rerunning
-after adding one scene recomputes only the steps whose inputs changed, and changing one
-parameter table invalidates exactly the steps that read it.
+Every step is keyed by a fingerprint of its raw inputs (sha256), its options and the package
+version; its result lives in ``<work>/<step>/<key>/`` with a ``result.json`` that also records
+the sha256 of every parameter table the step actually read (a tracked view of the run's
+:class:`~bluecarbon.params.ParameterSet` logs them). A finished result is reused only when
+those tables are unchanged, so rerunning after adding one scene recomputes only the steps whose
+inputs changed, and changing one parameter table invalidates exactly the steps that read it,
+with no hand-kept list of tables to forget.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -25,7 +28,6 @@ import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from bluecarbon import params
 from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
 from bluecarbon.carbon.engine import nodata_report
 from bluecarbon.carbon.stocks import (
@@ -39,7 +41,7 @@ from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError, Issue
-from bluecarbon.fingerprint import fingerprint
+from bluecarbon.fingerprint import canonical_json, fingerprint, sha256_text
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
 from bluecarbon.habitat.composites import water_frequency
 from bluecarbon.habitat.extent import (
@@ -72,6 +74,7 @@ from bluecarbon.ingest.rasters import (
 from bluecarbon.ingest.survey import read_survey
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.report import SUMMARY_COLUMNS
 from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
@@ -81,23 +84,6 @@ log = logging.getLogger(__name__)
 
 #: Version of the carbon step's method; part of its fingerprint.
 CARBON_ENGINE = "transitions-1"
-
-#: Parameter tables each step reads (their hashes enter the step's fingerprint).
-STEP_TABLES: dict[str, tuple[str, ...]] = {
-    "soil_cores": ("loi_to_oc", "soil_defaults", "ipcc_tier1", "core_uncertainty", "validation_limits"),
-    "biomass_plots": ("biomass_carbon", "validation_limits"),
-    "shellfish_harvests": ("shellfish_classes", "shellfish_species", "validation_limits"),
-    "site_habitat": (
-        "habitat_rules",
-        "spectral_indices",
-        "sensor_bands",
-        "sensor_scaling",
-        "intertidal",
-        "area_uncertainty",
-    ),
-    "site_carbon": ("ipcc_tier1", "transition_defaults", "uncertainty"),
-    "parcels": (),
-}
 
 
 @dataclass(frozen=True)
@@ -109,6 +95,14 @@ class StepResult:
     uris: dict[str, str]
     info: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
+    #: sha256 of each parameter table the step read (the cache is valid while they match).
+    parameters_read: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> str:
+        """What a downstream step keys on: this step's key and the tables it read (a result
+        recomputed after a parameter change keeps its key but not its identity)."""
+        return sha256_text(canonical_json({"key": self.key, "parameters_read": self.parameters_read}))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=str)
@@ -118,25 +112,28 @@ class StepResult:
         return cls(**json.loads(text))
 
 
-def step_key(
-    step: str, inputs: Mapping[str, str], options: Mapping[str, Any], *, tables: tuple[str, ...] | None = None
-) -> str:
-    """Fingerprint of a step: input sha256s, the parameter tables it reads (``tables``, by
-    default ``STEP_TABLES[step]``), its options and the code version."""
-    names = list(STEP_TABLES[step] if tables is None else tables)
-    return fingerprint(
-        inputs=inputs,
-        parameters={"step": step, "tables": params.table_hashes(names), "options": options},
-    )
+def step_key(step: str, inputs: Mapping[str, str], options: Mapping[str, Any]) -> str:
+    """Fingerprint of a step: input sha256s, its options and the code version. The parameter
+    tables it read are checked separately (:func:`cached_result`)."""
+    return fingerprint(inputs=inputs, parameters={"step": step, "options": options})
 
 
-def _cached(work_dir: Path, step: str, key: str) -> StepResult | None:
+def cached_result(work_dir: Path, step: str, key: str, parameters: ParameterSet) -> StepResult | None:
+    """The finished result of ``step`` for ``key``, if every output exists and every parameter
+    table it read has the same sha256 in ``parameters``; else None (the step must run)."""
     marker = work_dir / step / key[:24] / "result.json"
-    if marker.is_file():
-        result = StepResult.from_json(marker.read_text())
-        if all(Path(u).exists() for u in result.uris.values()):
-            return StepResult(**{**asdict(result), "cached": True})
-    return None
+    if not marker.is_file():
+        return None
+    result = StepResult.from_json(marker.read_text())
+    if not all(Path(u).exists() for u in result.uris.values()):
+        return None
+    read = result.parameters_read
+    if any(parameters.hashes([name]).get(name) != sha for name, sha in read.items()):
+        return None
+    return replace(result, cached=True)
+
+
+_cached = cached_result
 
 
 def _out_dir(work_dir: Path, step: str, key: str) -> Path:
@@ -147,9 +144,11 @@ def _out_dir(work_dir: Path, step: str, key: str) -> Path:
     return out
 
 
-def _finish(out: Path, result: StepResult) -> StepResult:
-    (out / "result.json").write_text(result.to_json())
-    return result
+def _finish(out: Path, result: StepResult, parameters: ParameterSet) -> StepResult:
+    """Record the tables the step read (``parameters`` must be the step's tracked view)."""
+    done = replace(result, parameters_read=parameters.reads)
+    (out / "result.json").write_text(done.to_json())
+    return done
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -207,6 +206,7 @@ def soil_cores(
     work_dir: Path,
     hashes: Mapping[str, str],
     *,
+    parameters: ParameterSet,
     mode: Mode = "quarantine",
     extrapolate: bool = False,
 ) -> StepResult:
@@ -230,37 +230,44 @@ def soil_cores(
         "depths": CORE_DEPTHS,
     }
     key = step_key("soil_cores", {f: hashes[f] for f in source.all_files(raw_dir)}, options)
-    if (hit := _cached(work_dir, "soil_cores", key)) is not None:
+    if (hit := cached_result(work_dir, "soil_cores", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "soil_cores", key)
+    parameters = parameters.tracked()
     parts, species, n_cores = [], [], 0
     if source.ccn_dir is not None:
         tables = read_ccn(raw_dir / source.ccn_dir)
         for frame in (tables.cores, tables.depthseries):
             relative_source(frame, raw_dir)
-        parts.append(validate_core_tables(tables.cores, tables.depthseries, tables.methods, mode=mode))
+        parts.append(
+            validate_core_tables(
+                tables.cores, tables.depthseries, tables.methods, mode=mode, parameters=parameters
+            )
+        )
         species.append(tables.species)
         n_cores += len(tables.cores)
     for entry in source.surveys:
         survey = read_survey(raw_dir / entry, mode=mode, tables=SURVEY_CORE_TABLES)
         for frame in (survey.cores, survey.depthseries):
             relative_source(frame, raw_dir)
-        part = validate_core_tables(survey.cores, survey.depthseries, mode=mode)
+        part = validate_core_tables(survey.cores, survey.depthseries, mode=mode, parameters=parameters)
         read_issues = [relative_issue(i, raw_dir) for i in survey.issues]
         parts.append(replace(part, issues=read_issues + part.issues))
         species.append(survey.species)
         n_cores += len(survey.cores)
     checked = combine_validated(parts, mode=mode)
-    intervals = interval_carbon(checked.cores, checked.depthseries, checked.methods)
+    intervals = interval_carbon(checked.cores, checked.depthseries, checked.methods, parameters=parameters)
     stocks = pd.concat(
         [
-            stocks_from_intervals(checked.cores, intervals, depth_cm=depth, extrapolate=extrapolate)
+            stocks_from_intervals(
+                checked.cores, intervals, depth_cm=depth, extrapolate=extrapolate, parameters=parameters
+            )
             for depth in CORE_DEPTHS
         ],
         ignore_index=True,
     )
     habitats = [Habitat.SEAGRASS, Habitat.SALT_MARSH, Habitat.MANGROVE]
-    density = soil_density_by_habitat(stocks[stocks["depth_cm"] == 100.0], habitats)
+    density = soil_density_by_habitat(stocks[stocks["depth_cm"] == 100.0], habitats, parameters=parameters)
     cores = checked.cores.copy()
     cores["habitat"] = normalise_habitat(cores["habitat"]).astype("string")
     keep = [c for c in CORE_COLUMNS if c in cores.columns]
@@ -288,32 +295,25 @@ def soil_cores(
         "cores_reaching_30cm": int(stocks.loc[stocks["depth_cm"] == 30.0, "reached_depth"].sum()),
         "cores_reaching_100cm": int(stocks.loc[stocks["depth_cm"] == 100.0, "reached_depth"].sum()),
     }
-    return _finish(out, StepResult("soil_cores", key, uris, info))
+    return _finish(out, StepResult("soil_cores", key, uris, info), parameters)
 
 
 # ---------------------------------------------------------------------------- habitats
-def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str, str]) -> StepResult:
+def site_habitat(
+    raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str, str], *, parameters: ParameterSet
+) -> StepResult:
     """Habitat map per snapshot year (Zarr), area per year with its 95 % CI (Parquet) and the
     map's accuracy table (Parquet; "not assessed" where no reference sample exists)."""
     files = site.files(raw_dir)
-    # Polygon sites read only the default area uncertainty; imagery sites read every table,
-    # except the rule table when the random forest (not a rule set) maps them.
-    if site.source != "imagery":
-        tables: tuple[str, ...] = ("area_uncertainty",)
-    elif site.options.get("classifier") == "random_forest":
-        tables = tuple(t for t in STEP_TABLES["site_habitat"] if t != "habitat_rules")
-    else:
-        tables = STEP_TABLES["site_habitat"]
-    key = step_key(
-        "site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options}, tables=tables
-    )
-    if (hit := _cached(work_dir, "site_habitat", key)) is not None:
+    key = step_key("site_habitat", {f: hashes[f] for f in files}, {"site": site.id, **site.options})
+    if (hit := cached_result(work_dir, "site_habitat", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "site_habitat", key)
+    parameters = parameters.tracked()
     if site.source == "polygons":
-        extent = _habitat_from_polygons(raw_dir, site)
+        extent = _habitat_from_polygons(raw_dir, site, parameters)
     else:
-        extent = _habitat_from_imagery(raw_dir, site)
+        extent = _habitat_from_imagery(raw_dir, site, parameters)
     uris = {
         "habitat": str(out / "habitat.zarr"),
         "area": str(out / "area.parquet"),
@@ -324,7 +324,7 @@ def site_habitat(raw_dir: Path, site: Site, work_dir: Path, hashes: Mapping[str,
     extent.area.to_parquet(uris["area"], index=False)
     extent.accuracy.to_parquet(uris["accuracy"], index=False)
     info = {**extent.info, "accuracy_status": sorted(set(extent.accuracy["status"]))}
-    return _finish(out, StepResult("site_habitat", key, uris, info))
+    return _finish(out, StepResult("site_habitat", key, uris, info), parameters)
 
 
 @dataclass(frozen=True)
@@ -335,7 +335,7 @@ class _SiteExtent:
     info: dict[str, Any]
 
 
-def _habitat_from_polygons(raw_dir: Path, site: Site) -> _SiteExtent:
+def _habitat_from_polygons(raw_dir: Path, site: Site, parameters: ParameterSet) -> _SiteExtent:
     o = site.options
     class_map = {k: Habitat.parse(v) for k, v in o["class_map"].items()}
     polygons, repairs = read_habitat_polygons(
@@ -372,7 +372,7 @@ def _habitat_from_polygons(raw_dir: Path, site: Site) -> _SiteExtent:
         area = pd.concat([area, rest], ignore_index=True)
     # Several source categories (and the background) may map to one habitat: one row each.
     area = area.groupby(["year", "habitat"], as_index=False)["area_ha"].sum().sort_values(["year", "habitat"])
-    area = area_with_default_ci(area, site=site.id, area_source="survey_polygons")
+    area = area_with_default_ci(area, site=site.id, area_source="survey_polygons", parameters=parameters)
     years = sorted(int(y) for y in polygons["year"].unique())
     accuracy = accuracy_not_assessed(
         area,
@@ -388,7 +388,7 @@ def _habitat_from_polygons(raw_dir: Path, site: Site) -> _SiteExtent:
     return _SiteExtent(habitat, area, accuracy, info)
 
 
-def _imagery_cube(raw_dir: Path, site: Site) -> xr.DataArray:
+def _imagery_cube(raw_dir: Path, site: Site, parameters: ParameterSet) -> xr.DataArray:
     o = site.options
     paths = site.image_files(raw_dir)
     pattern = re.compile(o["date_pattern"])
@@ -398,15 +398,23 @@ def _imagery_cube(raw_dir: Path, site: Site) -> xr.DataArray:
         if match is None:
             raise InputError(f"cannot read a date with pattern {o['date_pattern']!r}", file=p)
         dates.append(pd.Timestamp(match.group(1)))
-    band_names = arcsi_band_names() if o.get("band_order") == "arcsi" else o.get("band_names")
+    band_names = (
+        arcsi_band_names(parameters=parameters) if o.get("band_order") == "arcsi" else o.get("band_names")
+    )
     product = o.get("scaling")
     scaling: ScalingSpec = None
     if product == "sentinel2_l2a":
-        scaling = sentinel2_l2a_scaling  # per date: the offset changed on 2022-01-25
+        # per date: the offset changed on 2022-01-25
+        scaling = functools.partial(sentinel2_l2a_scaling, parameters=parameters)
     elif product is not None:
-        scaling = product_scaling(product)
+        scaling = product_scaling(product, parameters=parameters)
     return open_time_series(
-        [raw_dir / p for p in paths], dates, band_names=band_names, sensor=o.get("sensor"), scaling=scaling
+        [raw_dir / p for p in paths],
+        dates,
+        band_names=band_names,
+        sensor=o.get("sensor"),
+        scaling=scaling,
+        parameters=parameters,
     )
 
 
@@ -420,29 +428,29 @@ def _year_slices(cube: xr.DataArray, years: list[int], site: Site, raw_dir: Path
     return out
 
 
-def _habitat_from_imagery(raw_dir: Path, site: Site) -> _SiteExtent:
+def _habitat_from_imagery(raw_dir: Path, site: Site, parameters: ParameterSet) -> _SiteExtent:
     o = site.options
-    cube = _imagery_cube(raw_dir, site)
+    cube = _imagery_cube(raw_dir, site, parameters)
     years = [int(y) for y in o["years"]]
     scenes = _year_slices(cube, years, site, raw_dir)
     if o["classifier"] == "random_forest":
-        return _habitat_by_random_forest(raw_dir, site, cube, scenes)
-    needed = rule_indices(o["classifier"])
+        return _habitat_by_random_forest(raw_dir, site, cube, scenes, parameters)
+    needed = rule_indices(o["classifier"], parameters=parameters)
     layers = []
     for year in years:
         composite = scenes[year].median("time", skipna=True)
         indices = {}
         for name in needed:
             if name == "water_frequency":
-                water = spectral_index(scenes[year], o.get("water_index", "mndwi"))
-                indices[name] = water_frequency(water)
+                water = spectral_index(scenes[year], o.get("water_index", "mndwi"), parameters=parameters)
+                indices[name] = water_frequency(water, parameters=parameters)
             else:
-                indices[name] = spectral_index(composite, name)
-        layers.append(classify_rules(indices, o["classifier"]))
+                indices[name] = spectral_index(composite, name, parameters=parameters)
+        layers.append(classify_rules(indices, o["classifier"], parameters=parameters))
     habitat = xr.concat(layers, dim=pd.Index(np.asarray(years, dtype="int32"), name="year"))
     habitat = habitat.rio.write_crs(cube.rio.crs).compute()
     mapped = mapped_area(habitat)
-    area = area_with_default_ci(mapped, site=site.id, area_source="classified_imagery")
+    area = area_with_default_ci(mapped, site=site.id, area_source="classified_imagery", parameters=parameters)
     accuracy = accuracy_not_assessed(
         mapped,
         site=site.id,
@@ -456,7 +464,11 @@ _ACCURACY_FIELDS = ("users_accuracy", "users_accuracy_ci", "producers_accuracy",
 
 
 def _habitat_by_random_forest(
-    raw_dir: Path, site: Site, cube: xr.DataArray, scenes: Mapping[int, xr.DataArray]
+    raw_dir: Path,
+    site: Site,
+    cube: xr.DataArray,
+    scenes: Mapping[int, xr.DataArray],
+    parameters: ParameterSet,
 ) -> _SiteExtent:
     """Train on the labels' year, map every year, assess the labels' year for real."""
     o = site.options
@@ -466,12 +478,15 @@ def _habitat_by_random_forest(
         raise InputError(f"site {site.id}: labels_year {labels_year} is not among the years {sorted(scenes)}")
     features = {
         year: feature_stack(
-            scenes[year].median("time", skipna=True), indices=o.get("features", ["ndvi", "ndwi", "mndwi"])
+            scenes[year].median("time", skipna=True),
+            indices=o.get("features", ["ndvi", "ndwi", "mndwi"]),
+            parameters=parameters,
         )
         for year in scenes
     }
     labels = align_labels(
-        open_raster(raw_dir / o["labels"], nodata=o.get("labels_nodata")), features[labels_year]
+        open_raster(raw_dir / o["labels"], nodata=o.get("labels_nodata"), parameters=parameters),
+        features[labels_year],
     )
     per_pixel = pixel_area_ha(cube)
     assessed = classify_and_assess(
@@ -504,7 +519,10 @@ def _habitat_by_random_forest(
         [
             area_from_estimate(assessed.estimate, site=site.id, year=labels_year),
             area_with_default_ci(
-                mapped[mapped["year"].isin(other_years)], site=site.id, area_source="classified_imagery"
+                mapped[mapped["year"].isin(other_years)],
+                site=site.id,
+                area_source="classified_imagery",
+                parameters=parameters,
             ),
         ],
         ignore_index=True,
@@ -550,6 +568,7 @@ def site_carbon(
     work_dir: Path,
     parcels: StepResult | None = None,
     *,
+    parameters: ParameterSet,
     soil_cores: Mapping[str, Mapping[str, object]] | None = None,
 ) -> StepResult:
     """Carbon per pixel and class from the habitat maps: the transition engine (stocks by pool,
@@ -557,12 +576,15 @@ def site_carbon(
     totals with P5/P50/P95 and VM0033 conservative values. With ``parcels``, also per-parcel
     totals per year and habitat (``parcel_totals``). ``soil_cores`` selects, per habitat, the
     cores that represent the site's soils (see :func:`bluecarbon.carbon.stocks.site_soil_density`)."""
-    inputs = {"habitat": habitat.key, "soil": soil.key} | ({"parcels": parcels.key} if parcels else {})
+    inputs = {"habitat": habitat.identity, "soil": soil.identity} | (
+        {"parcels": parcels.identity} if parcels else {}
+    )
     options = {"site": site_id, "engine": CARBON_ENGINE, "soil_cores": soil_cores or {}}
     key = step_key("site_carbon", inputs, options)
-    if (hit := _cached(work_dir, "site_carbon", key)) is not None:
+    if (hit := cached_result(work_dir, "site_carbon", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "site_carbon", key)
+    parameters = parameters.tracked()
     density = pd.read_parquet(soil.uris["soil_density"])
     if soil_cores:
         density = site_soil_density(
@@ -570,6 +592,7 @@ def site_carbon(
             pd.read_parquet(soil.uris["cores"]),
             density,
             soil_cores,
+            parameters=parameters,
         )
     maps = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")["habitat"]
     area = pd.read_parquet(habitat.uris["area"])
@@ -580,7 +603,7 @@ def site_carbon(
         site_parcels = site_parcels[site_parcels["site"] == site_id]
         if not site_parcels.empty:
             zones, zone_ids = zone_raster(site_parcels, maps.isel(year=0))
-    run = habitat_carbon_run(maps, density, zones=zones, zone_ids=zone_ids)
+    run = habitat_carbon_run(maps, density, zones=zones, zone_ids=zone_ids, parameters=parameters)
     uris = {
         "carbon": str(out / "carbon.zarr"),
         "totals": str(out / "class_totals.parquet"),
@@ -590,7 +613,7 @@ def site_carbon(
     write = run.dataset.to_zarr(uris["carbon"], mode="w", consolidated=False, compute=False)
     _, histogram = dask.compute(write, run.histogram)
     report = nodata_report(histogram, run)
-    settings = UncertaintySettings.from_params()
+    settings = UncertaintySettings.from_parameters(parameters)
     totals = habitat_class_totals(run, histogram, area, density, site=site_id, uncertainty=settings)
     totals.to_parquet(uris["totals"], index=False)
     if zone_ids:
@@ -602,20 +625,26 @@ def site_carbon(
         uris["parcel_totals"] = str(out / "parcel_totals.parquet")
         per_parcel.to_parquet(uris["parcel_totals"], index=False)
     info = {"site": site_id, **report.as_attrs()}
-    return _finish(out, StepResult("site_carbon", key, uris, info))
+    return _finish(out, StepResult("site_carbon", key, uris, info), parameters)
 
 
 # ---------------------------------------------------------------------------- parcels
 def parcels(
-    raw_dir: Path, sources: tuple[ParcelSource, ...], work_dir: Path, hashes: Mapping[str, str]
+    raw_dir: Path,
+    sources: tuple[ParcelSource, ...],
+    work_dir: Path,
+    hashes: Mapping[str, str],
+    *,
+    parameters: ParameterSet,
 ) -> StepResult:
     """Validated parcels from vector files (see :mod:`bluecarbon.ingest.parcels`)."""
     key = step_key(
         "parcels", {s.file: hashes[s.file] for s in sources}, {"sources": [asdict(s) for s in sources]}
     )
-    if (hit := _cached(work_dir, "parcels", key)) is not None:
+    if (hit := cached_result(work_dir, "parcels", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "parcels", key)
+    parameters = parameters.tracked()
     frames = [
         read_parcels(
             ParcelSpec(
@@ -635,7 +664,7 @@ def parcels(
     uri = str(out / "parcels.parquet")
     merged.to_parquet(uri, index=False)
     info = {"parcels": len(merged), "geometries_repaired": int(merged["geometry_repaired"].sum())}
-    return _finish(out, StepResult("parcels", key, {"parcels": uri}, info))
+    return _finish(out, StepResult("parcels", key, {"parcels": uri}, info), parameters)
 
 
 # ---------------------------------------------------------------------------- summary
@@ -649,9 +678,9 @@ def headline(totals: pd.DataFrame) -> pd.DataFrame:
     return latest[cols].sort_values(["site", "habitat"]).reset_index(drop=True)
 
 
-def release_key(study: Study, hashes: Mapping[str, str]) -> str:
-    """Idempotency key of a release: inputs + parameters (all tables, the study) + version."""
+def release_key(study: Study, hashes: Mapping[str, str], parameters: ParameterSet) -> str:
+    """Idempotency key of a release: inputs + parameters (every table, the study) + version."""
     return fingerprint(
         inputs=hashes,
-        parameters={"tables": params.table_hashes(), "study": study.digest},
+        parameters={"tables": parameters.digest, "study": study.digest},
     )

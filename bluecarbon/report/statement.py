@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bluecarbon import params
 from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
+from bluecarbon.params import ParameterSet
 from bluecarbon.report.i18n import LANGS, POOL_NAMES
 from bluecarbon.report.maps import parcel_map
 from bluecarbon.store import Store
@@ -68,13 +68,13 @@ def _co2e(t_c: float | None) -> float | None:
     return None if t_c is None else _num(t_c * CO2E_PER_C)
 
 
-def default_price() -> dict[str, Any]:
-    """The default price row of ``params/carbon_prices.csv`` (the one flagged ``default``)."""
-    table = params.load_table("carbon_prices")
+def default_price(parameters: ParameterSet) -> dict[str, Any]:
+    """The default price row of the ``carbon_prices`` table (the one flagged ``default``)."""
+    table = parameters.table("carbon_prices")
     rows = table[table["default"].astype(str).str.lower() == "true"]
     if len(rows) != 1:
         raise InputError(
-            "carbon_prices.csv must flag exactly one default price", file=params.table_path("carbon_prices")
+            "carbon_prices.csv must flag exactly one default price", file=parameters.origin("carbon_prices")
         )
     row = rows.iloc[0]
     return {
@@ -86,9 +86,8 @@ def default_price() -> dict[str, Any]:
     }
 
 
-def _parameter(name: str) -> dict[str, Any]:
-    p = params.lookup("uncertainty", name)
-    return {"name": name, "value": p.value, "units": p.units, "source": p.source, "verified": p.verified}
+def _parameter(parameters: ParameterSet, name: str) -> dict[str, Any]:
+    return parameters.lookup("uncertainty", name).as_dict()
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,7 @@ def build_statement(
     if match.empty:
         raise ReleaseNotFound(f"parcel {parcel_id!r} is not in release {info.tag}")
     parcel = match.iloc[0]
+    parameters = store.parameters(info)  # the release's pinned tables, never local files
     totals = store.read_table("parcel_totals", info) if "parcel_totals" in info.tables else pd.DataFrame()
     rows = totals[totals["parcel_id"] == parcel_id] if not totals.empty else totals
     site = str(parcel["site"])
@@ -137,15 +137,15 @@ def build_statement(
     soil = store.read_table("soil_density", info) if "soil_density" in info.tables else pd.DataFrame()
     accuracy = store.read_table("accuracy", info) if "accuracy" in info.tables else pd.DataFrame()
 
-    buffer_param = _parameter("buffer_fraction")
+    buffer_param = _parameter(parameters, "buffer_fraction")
     buffer = float(buffer_pct) / 100.0 if buffer_pct is not None else float(buffer_param["value"])
     if not 0.0 <= buffer <= 1.0:
         raise InputError(f"buffer {buffer * 100:g} %", expected="a percentage between 0 and 100")
-    price_row = default_price()
+    price_row = default_price(parameters)
     price_value = float(price) if price is not None else price_row["value"]
     if price_value < 0:
         raise InputError(f"price {price_value}", expected="a price >= 0 CNY per t CO2e")
-    allowable = _parameter("allowable_uncertainty_ci90")
+    allowable = _parameter(parameters, "allowable_uncertainty_ci90")
 
     habitat_product = f"{site}/habitat"
     map_year = None
@@ -159,7 +159,7 @@ def build_statement(
     habitats = _habitats(stock_rows, class_totals, accuracy, site, map_year)
     stocks = _stocks(stock_rows, soil, site, lang)
     sequestration = _sequestration(rows, map_year)
-    shellfish = _shellfish(rows, store, info, parcel_id)
+    shellfish = _shellfish(rows, store, info, parcel_id, parameters)
     at_risk = _at_risk(stock_rows, site, store, info)
     conservative = _conservative(stocks, at_risk, buffer, float(allowable["value"]))
     flags = _flags(info, parcel, stocks, soil, site, at_risk)
@@ -378,7 +378,9 @@ def _sequestration(rows: pd.DataFrame, map_year: int | None) -> dict[str, Any]:
     }
 
 
-def _shellfish(rows: pd.DataFrame, store: Store, info: ReleaseInfo, parcel_id: str) -> dict[str, Any]:
+def _shellfish(
+    rows: pd.DataFrame, store: Store, info: ReleaseInfo, parcel_id: str, parameters: ParameterSet
+) -> dict[str, Any]:
     out: dict[str, Any] = {"years": [], "latest": None, "basis": "HY/T 0305-2021"}
     if "harvests" not in info.tables:
         return out
@@ -386,7 +388,7 @@ def _shellfish(rows: pd.DataFrame, store: Store, info: ReleaseInfo, parcel_id: s
     mine = harvests[harvests["farm_id"] == parcel_id] if "farm_id" in harvests.columns else harvests.iloc[0:0]
     if mine.empty:
         return out
-    names = _scientific_names()
+    names = _scientific_names(parameters)
     for row in mine.sort_values(["year", "species"]).itertuples():
         scientific = (
             row.scientific_name if isinstance(row.scientific_name, str) and row.scientific_name else None
@@ -421,9 +423,9 @@ def _shellfish(rows: pd.DataFrame, store: Store, info: ReleaseInfo, parcel_id: s
     return out
 
 
-def _scientific_names() -> dict[str, str]:
+def _scientific_names(parameters: ParameterSet) -> dict[str, str]:
     """Scientific name by FAO code, Chinese, English or scientific name (species table)."""
-    table = params.load_table("shellfish_species")
+    table = parameters.table("shellfish_species")
     out: dict[str, str] = {}
     for row in table.itertuples():
         for key in (row.fao_code, row.chinese_name, row.english_name, row.scientific_name):

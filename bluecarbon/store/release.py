@@ -36,11 +36,13 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from icechunk.xarray import to_icechunk
 
 from bluecarbon.errors import (
+    IntegrityError,
     PublishRejected,
     ReleaseNotFound,
     StoreError,
 )
 from bluecarbon.fingerprint import code_version
+from bluecarbon.params import ParameterSet
 from bluecarbon.store import hashing, validators
 from bluecarbon.store.ids import ReleaseRef, check_name, check_product, parse_release_ref, tag_for
 from bluecarbon.store.location import StoreLocation, as_transient, is_transient
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 META_KEY = "bluecarbon"
 MAIN = "main"
 STATUS_TABLE = "_status"
+#: The release table holding the parameter tables a release was computed with.
+PARAMETERS_TABLE = "parameters"
 
 Progress = Callable[[str], None]
 
@@ -97,6 +101,7 @@ class ReleaseInfo:
     status: str = "published"
     withdrawn_reason: str | None = None
     withdrawn_at: datetime | None = None
+    parameters_sha256: str | None = None
 
     @property
     def withdrawn(self) -> bool:
@@ -115,6 +120,7 @@ class ReleaseInfo:
             "flags": list(self.flags),
             "package_version": self.package_version,
             "store_format": self.store_format,
+            "parameters_sha256": self.parameters_sha256,
         }
         if full:
             out |= {
@@ -194,6 +200,7 @@ class Store:
             status=st.get("status", "published"),
             withdrawn_reason=st.get("reason"),
             withdrawn_at=st.get("at"),
+            parameters_sha256=meta.get("parameters_sha256"),
         )
 
     def _status(self) -> dict[str, dict[str, Any]]:
@@ -278,6 +285,24 @@ class Store:
             storage_options=self.location.delta_storage_options(),
         )
         return to_frame(arrow, pin.get("geometry_column"), pin.get("crs"))
+
+    def parameters(self, release: ReleaseInfo | str = "latest") -> ParameterSet:
+        """The parameter tables a release was computed with (its ``parameters`` table), checked
+        against the digest in its commit metadata. Local parameter files play no part."""
+        info = self.resolve(release) if isinstance(release, str | ReleaseRef) else release
+        if PARAMETERS_TABLE not in info.tables:
+            raise ReleaseNotFound(
+                f"release {info.tag} predates pinned parameter tables (store format "
+                f"{info.store_format}); publish a new release to issue statements from it"
+            )
+        pinned = ParameterSet.from_frame(
+            self.read_table(PARAMETERS_TABLE, info), origin=f"release {info.tag} table {PARAMETERS_TABLE}"
+        )
+        if info.parameters_sha256 is not None and pinned.digest != info.parameters_sha256:
+            raise IntegrityError(
+                f"release {info.tag}: parameter tables do not match the digest in the release metadata"
+            )
+        return pinned
 
     # ------------------------------------------------------------------------ publishing
     def writer_lock(self, timeout_s: float) -> Any:
@@ -386,6 +411,9 @@ class Store:
         content_hash = hashing.combine(object_hashes)
         tag = tag_for(day, set(self.repo.list_tags()))
         created = datetime.now(UTC)
+        parameters_sha256 = (
+            ParameterSet.from_frame(tables[PARAMETERS_TABLE]).digest if PARAMETERS_TABLE in tables else None
+        )
         metadata = {
             META_KEY: {
                 "kind": "release",
@@ -395,6 +423,7 @@ class Store:
                 "package_version": code_version(),
                 "idempotency_key": key,
                 "content_hash": content_hash,
+                "parameters_sha256": parameters_sha256,
                 "object_hashes": object_hashes,
                 "data_snapshot_id": data_snapshot,
                 "products": sorted(bundle.products),

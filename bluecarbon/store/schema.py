@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Version of the release layout; stored in every release's metadata.
-STORE_FORMAT_VERSION = 1
+STORE_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,11 @@ TABLES: dict[str, TableSpec] = {
             "quarantine",
             "input rows held back by validation, with the rule broken",
             ("file", "row", "column", "rule"),
+        ),
+        TableSpec(
+            "parameters",
+            "every parameter table the release was computed with: exact CSV text, sha256, origin",
+            ("table", "sha256", "csv_text"),
         ),
         TableSpec(
             "strata",

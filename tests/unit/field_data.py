@@ -10,6 +10,7 @@ import pandas as pd
 
 from bluecarbon.ingest.ccn import CCNTables, read_ccn
 from bluecarbon.ingest.core_validation import ValidatedCores, validate_core_tables
+from bluecarbon.params import ParameterSet
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 FAO = RAW / "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv"
@@ -25,7 +26,9 @@ def ccn() -> CCNTables:
 @cache
 def ccn_quarantined() -> ValidatedCores:
     t = ccn()
-    return validate_core_tables(t.cores, t.depthseries, t.methods, mode="quarantine")
+    return validate_core_tables(
+        t.cores, t.depthseries, t.methods, mode="quarantine", parameters=ParameterSet.shipped()
+    )
 
 
 def cores(*rows: tuple[str, str, str], **extra: object) -> pd.DataFrame:

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from bluecarbon import params
 from bluecarbon.errors import ChecksumError, InputError
 from bluecarbon.fingerprint import fingerprint
 from bluecarbon.manifest import read_manifest, sha256_file, verify_manifest
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
 
 
 def test_shipped_manifest_matches_every_file(raw_dir: Path) -> None:
@@ -43,19 +45,19 @@ def test_sha256_of_known_bytes(tmp_path: Path) -> None:
 
 
 def test_every_parameter_table_has_units_source_and_flag() -> None:
-    for name in params.list_tables():
-        table = params.load_table(name)
+    for name in SHIPPED.names:
+        table = SHIPPED.table(name)
         assert table["verified"].isin([True, False]).all(), name
         assert table["source"].str.len().min() > 3, name
 
 
 def test_lookup_tier1_value() -> None:
-    p = params.lookup("ipcc_tier1", "soil_carbon_stock_1m", "seagrass")
+    p = SHIPPED.lookup("ipcc_tier1", "soil_carbon_stock_1m", "seagrass")
     assert (p.value, p.low, p.high) == (108.0, 84.0, 139.0)
     assert "4.11" in p.source
     assert p.verified is False
     with pytest.raises(InputError, match="0 rows match"):
-        params.lookup("ipcc_tier1", "soil_carbon_stock_1m", "kelp")
+        SHIPPED.lookup("ipcc_tier1", "soil_carbon_stock_1m", "kelp")
 
 
 def test_fingerprint_is_order_independent_and_sensitive() -> None:

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bluecarbon import params
 from bluecarbon.carbon.biomass import plot_carbon, plot_strata
 from bluecarbon.ingest.biomass import read_fourqurean_biomass, read_lumcon_plots, validate_plots
 from bluecarbon.ingest.validation import issues_frame
+from bluecarbon.params import ParameterSet
 from tests.unit.field_data import FOURQUREAN, LUMCON, ccn
+
+SHIPPED = ParameterSet.shipped()
 
 
 def _plots(**columns) -> pd.DataFrame:
@@ -26,7 +28,10 @@ def _plots(**columns) -> pd.DataFrame:
 
 
 def test_plot_carbon_by_hand() -> None:
-    out = plot_carbon(_plots(agb_c_g_m2=[40.0, np.nan, np.nan], agb_carbon_fraction=[np.nan, np.nan, 0.40]))
+    out = plot_carbon(
+        _plots(agb_c_g_m2=[40.0, np.nan, np.nan], agb_carbon_fraction=[np.nan, np.nan, 0.40]),
+        parameters=SHIPPED,
+    )
     p1, p2, p3 = (out.iloc[i] for i in range(3))
     # p1: measured carbon 40 g C m-2 = 0.40 Mg C ha-1; below ground 200 x 0.35 x 0.01 = 0.70
     assert (p1["agb_mg_c_ha"], p1["agb_c_origin"]) == (pytest.approx(0.40), "measured_carbon")
@@ -43,7 +48,7 @@ def test_plot_carbon_by_hand() -> None:
 def test_plot_strata_average_visits_first() -> None:
     visits = _plots(plot_id=["p1", "p1", "p2"], habitat=["seagrass"] * 3, bgb_g_m2=[0.0] * 3)
     visits["agb_g_m2"] = [100.0, 300.0, 1000.0]
-    strata = plot_strata(plot_carbon(visits))
+    strata = plot_strata(plot_carbon(visits, parameters=SHIPPED))
     agb = strata[
         (strata["quantity"] == "above-ground living biomass carbon") & (strata["stratum_kind"] == "habitat")
     ]
@@ -55,10 +60,10 @@ def test_default_seagrass_fraction_is_the_median_of_the_real_data() -> None:
     raw = pd.read_csv(FOURQUREAN)
     ag = (raw["AG_carbon"] / raw["total_AGB"]).median()
     bg = (raw["BG_carbon"] / raw["total_BGB"]).median()
-    assert params.lookup(
+    assert SHIPPED.lookup(
         "biomass_carbon", "carbon_fraction", "seagrass", "above_ground"
     ).value == pytest.approx(ag)
-    assert params.lookup(
+    assert SHIPPED.lookup(
         "biomass_carbon", "carbon_fraction", "seagrass", "below_ground"
     ).value == pytest.approx(bg)
 
@@ -68,10 +73,10 @@ def test_real_fourqurean_biomass_end_to_end() -> None:
     read = read_fourqurean_biomass(FOURQUREAN, cores=t.cores, species=t.species)
     zero = [i for i in read.issues if i.rule.startswith("zero biomass")]
     assert len(zero) == 113 and all(i.severity == "warning" for i in zero)
-    checked = validate_plots(read.frame, mode="quarantine")
+    checked = validate_plots(read.frame, mode="quarantine", parameters=SHIPPED)
     duplicates = [i for i in checked.issues if i.rule.startswith("duplicate id")]
     assert len(duplicates) == 2  # one plot id appears twice in the published file
-    carbon = plot_carbon(checked.frame)
+    carbon = plot_carbon(checked.frame, parameters=SHIPPED)
     assert carbon["latitude"].notna().all()  # coordinates joined from the CCN cores
     measured = carbon[carbon["agb_c_origin"] == "measured_carbon"]
     assert len(measured) > 200
@@ -84,12 +89,12 @@ def test_real_fourqurean_biomass_end_to_end() -> None:
 
 def test_real_lumcon_plots_end_to_end() -> None:
     read = read_lumcon_plots(LUMCON)
-    checked = validate_plots(read.frame, mode="fail_fast")
+    checked = validate_plots(read.frame, mode="fail_fast", parameters=SHIPPED)
     frame = checked.frame
     assert len(frame) == 698 and frame["plot_id"].nunique() == 21  # 7 sites x A, B, C ("c" is "C")
     # om.soil and c.soil are percent in the file (median ~16 and ~9.5): now fractions
     assert 0.10 < frame["soil_f_om"].median() < 0.25 and frame["soil_f_om"].max() < 0.5
-    carbon = plot_carbon(frame)
+    carbon = plot_carbon(frame, parameters=SHIPPED)
     # live above-ground median 699 g m-2 x 0.45 x 0.01 = ~3.1 Mg C ha-1
     assert carbon["agb_mg_c_ha"].median() == pytest.approx(frame["agb_g_m2"].median() * 0.45 * 0.01)
     strata = plot_strata(carbon)

@@ -21,8 +21,11 @@ from bluecarbon.carbon.defaults import (
     with_extra_emission_factors,
 )
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import CarbonBasis
+
+SHIPPED = ParameterSet.shipped()
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
@@ -89,28 +92,28 @@ def test_extra_emission_factors_default_to_ipcc_tier1(tmp_path: Path) -> None:
         "developed,accum+rewetted-low-salinity,NCC\n"
     )
     matrix = read_transitions(table, classes)
-    filled = with_extra_emission_factors(classes, matrix)
+    filled = with_extra_emission_factors(classes, matrix, parameters=SHIPPED)
     marsh = classes.index_of_name("salt-marsh")
     # Tier 1 drained tidal marsh 7.9 t C/ha/yr -> CO2e basis: 7.9 x 3.664191 = 28.947
     assert filled.values["drained-soil-ef"][marsh] == pytest.approx(7.9 * CO2E_PER_C)
     assert filled.values["rewetted-ch4-ef"][marsh] == pytest.approx(193.7)
     table.write_text("lulc-class,seagrass,developed\nseagrass,accum,high-impact-disturb+drained\n")
     with pytest.raises(InputError, match="no IPCC Tier 1 default"):
-        with_extra_emission_factors(classes, read_transitions(table, classes))
+        with_extra_emission_factors(classes, read_transitions(table, classes), parameters=SHIPPED)
 
 
 def test_habitat_tables_from_parameters() -> None:
     import pandas as pd
 
     density = pd.DataFrame({"habitat": ["seagrass"], "soil_mg_c_ha": [108.0], "soil_se_mg_c_ha": [14.0]})
-    classes = habitat_class_table(density)
+    classes = habitat_class_table(density, parameters=SHIPPED)
     sg = classes.index_of_name("seagrass")
     assert classes.lucodes[sg] == 1 and classes.basis is CarbonBasis.C
     assert classes.values["soil-initial"][sg] == 108.0 and classes.standard_errors["soil-initial"][sg] == 14.0
     assert classes.values["soil-yearly-accumulation"][sg] == pytest.approx(0.43)
     assert classes.values["soil-half-life"][sg] == pytest.approx(1.0)
     assert classes.values["biomass-initial"][sg] > 0
-    matrix = habitat_transition_matrix(classes)
+    matrix = habitat_transition_matrix(classes, parameters=SHIPPED)
     water = classes.index_of_name("water")
     assert matrix.action[sg, water] == Action.MED and matrix.action[water, sg] == Action.ACCUM
     assert matrix.action[water, classes.index_of_name("tidal_flat")] == Action.NCC

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 from bluecarbon.carbon.cores import core_stocks, horizons, integrate, interval_carbon, stocks_from_intervals
 from bluecarbon.ingest.survey import read_survey_table
+from bluecarbon.params import ParameterSet
 from tests.unit.field_data import cores, intervals
+
+SHIPPED = ParameterSet.shipped()
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -53,7 +56,7 @@ def _batch(profiles: list[list[dict[str, float]]]) -> tuple[pd.DataFrame, pd.Dat
 @given(st.lists(core_profiles(), min_size=1, max_size=6), st.floats(1.0, 150.0))
 def test_stocks_are_non_negative(profiles, depth) -> None:
     c, d = _batch(profiles)
-    out = core_stocks(c, d, depth_cm=depth, extrapolate=True)
+    out = core_stocks(c, d, depth_cm=depth, extrapolate=True, parameters=SHIPPED)
     assert (out["stock_mg_c_ha"].dropna() >= 0).all()
     assert (out["stock_se_mg_c_ha"].dropna() >= 0).all()
 
@@ -63,13 +66,15 @@ def test_stocks_are_non_negative(profiles, depth) -> None:
 def test_stocks_are_additive_over_depth(profiles, a, b) -> None:
     c, d = _batch(profiles)
     d1, d2 = sorted([a, a + b])
-    h = horizons(interval_carbon(c, d))
+    h = horizons(interval_carbon(c, d, parameters=SHIPPED), parameters=SHIPPED)
     upper = integrate(h, top_cm=0.0, bottom_cm=d1)["mass_g_cm2"]
     lower = integrate(h, top_cm=d1, bottom_cm=d2)["mass_g_cm2"]
     whole = integrate(h, top_cm=0.0, bottom_cm=d2)["mass_g_cm2"]
     np.testing.assert_allclose(upper + lower, whole, rtol=1e-12, atol=1e-12)
     # and core_stocks is that integral (Mg C ha-1 = 100 x g C cm-2)
-    stocks = core_stocks(c, d, depth_cm=d2).set_index(["study_id", "core_id"])["stock_mg_c_ha"]
+    stocks = core_stocks(c, d, depth_cm=d2, parameters=SHIPPED).set_index(["study_id", "core_id"])[
+        "stock_mg_c_ha"
+    ]
     np.testing.assert_allclose(stocks.reindex(whole.index).to_numpy(), 100 * whole.to_numpy(), rtol=1e-12)
 
 
@@ -77,12 +82,12 @@ def test_stocks_are_additive_over_depth(profiles, a, b) -> None:
 @given(st.lists(core_profiles(), min_size=1, max_size=6), st.floats(1.0, 60.0), st.floats(0.0, 60.0))
 def test_stocks_grow_with_depth_and_stop_at_the_sampled_bottom(profiles, a, b) -> None:
     c, d = _batch(profiles)
-    iv = interval_carbon(c, d)
-    shallow = stocks_from_intervals(c, iv, depth_cm=a)["stock_mg_c_ha"]
-    deep = stocks_from_intervals(c, iv, depth_cm=a + b)["stock_mg_c_ha"]
+    iv = interval_carbon(c, d, parameters=SHIPPED)
+    shallow = stocks_from_intervals(c, iv, depth_cm=a, parameters=SHIPPED)["stock_mg_c_ha"]
+    deep = stocks_from_intervals(c, iv, depth_cm=a + b, parameters=SHIPPED)["stock_mg_c_ha"]
     assert ((deep - shallow).dropna() >= -1e-9).all()
-    bottom = stocks_from_intervals(c, iv, depth_cm=1000.0)
-    beyond = stocks_from_intervals(c, iv, depth_cm=2000.0)
+    bottom = stocks_from_intervals(c, iv, depth_cm=1000.0, parameters=SHIPPED)
+    beyond = stocks_from_intervals(c, iv, depth_cm=2000.0, parameters=SHIPPED)
     np.testing.assert_allclose(bottom["stock_mg_c_ha"], beyond["stock_mg_c_ha"])
 
 
@@ -112,6 +117,6 @@ def test_stocks_do_not_depend_on_the_units_of_the_survey_sheet(profile, depth) -
             paths.append(path)
         a, b = (read_survey_table(p, "depth_intervals").frame for p in paths)
     c = cores(("S", "A", "marsh"))
-    sa = core_stocks(c, a, depth_cm=depth)["stock_mg_c_ha"].iloc[0]
-    sb = core_stocks(c, b, depth_cm=depth)["stock_mg_c_ha"].iloc[0]
+    sa = core_stocks(c, a, depth_cm=depth, parameters=SHIPPED)["stock_mg_c_ha"].iloc[0]
+    sb = core_stocks(c, b, depth_cm=depth, parameters=SHIPPED)["stock_mg_c_ha"].iloc[0]
     np.testing.assert_allclose(sa, sb, rtol=1e-9)

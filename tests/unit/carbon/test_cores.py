@@ -17,14 +17,17 @@ from bluecarbon.carbon.cores import (
     interval_carbon,
 )
 from bluecarbon.errors import ValidationFailed
+from bluecarbon.params import ParameterSet
 from tests.unit.field_data import cores, intervals, layered
+
+SHIPPED = ParameterSet.shipped()
 
 # relative SEs of params/core_uncertainty.csv used below
 R_OC_MEASURED, R_DBD_MEASURED, R_IDEAL, R_EQ_MARSH, R_EXTRAP = 0.05, 0.10, 0.32, 0.29, 0.37
 
 
 def _one(c: pd.DataFrame, d: pd.DataFrame, depth: float, **kw) -> pd.Series:
-    out = core_stocks(c, d, depth_cm=depth, **kw)
+    out = core_stocks(c, d, depth_cm=depth, parameters=SHIPPED, **kw)
     assert len(out) == len(c)
     return out.iloc[0]
 
@@ -82,13 +85,13 @@ def test_site_regression_is_fitted_from_ten_pairs_and_used_before_the_equation()
     ]
     loi_only = {"depth_min": 20, "depth_max": 30, "dry_bulk_density": 1.0, "fraction_organic_matter": 0.3}
     c = cores(("S", "A", "marsh"))
-    iv = interval_carbon(c, intervals(*paired, loi_only))
+    iv = interval_carbon(c, intervals(*paired, loi_only), parameters=SHIPPED)
     last = iv.iloc[-1]
     # exact data: b1 = 0.3, b2 = 0.1, so fOC(0.3) = 0.09 + 0.009 = 0.099 (Holmquist would give 0.1338)
     assert last["oc_origin"] == "site_regression"
     assert last["f_oc"] == pytest.approx(0.099)
     # nine pairs are not enough: the habitat equation is used
-    iv9 = interval_carbon(c, intervals(*paired[:9], loi_only))
+    iv9 = interval_carbon(c, intervals(*paired[:9], loi_only), parameters=SHIPPED)
     assert iv9.iloc[-1]["oc_origin"] == "habitat_equation"
     assert iv9.iloc[-1]["f_oc"] == pytest.approx(0.427 * 0.3 + 0.0635 * 0.09)
 
@@ -210,7 +213,7 @@ def test_missing_interval_is_bridged_by_its_neighbours_and_flagged() -> None:
 def test_first_sample_far_below_surface_gives_no_stock() -> None:
     c = cores(("S", "A", "marsh"), ("S", "B", "marsh"))
     d = pd.concat([layered([(20, 30)], core="A"), layered([(5, 10)], core="B")], ignore_index=True)
-    out = core_stocks(c, d, depth_cm=30)
+    out = core_stocks(c, d, depth_cm=30, parameters=SHIPPED)
     a, b = out.set_index("core_id").loc["A"], out.set_index("core_id").loc["B"]
     assert np.isnan(a["stock_mg_c_ha"]) and "no_surface_sample" in a["flags"]
     assert b["stock_mg_c_ha"] == pytest.approx(100 * 0.02 * 10) and "surface_extended" in b["flags"]
@@ -218,8 +221,8 @@ def test_first_sample_far_below_surface_gives_no_stock() -> None:
 
 def test_integration_between_depths() -> None:
     c = cores(("S", "A", "marsh"))
-    iv = interval_carbon(c, layered([(0, 10), (10, 30)], foc=0.01))
-    h = horizons(iv)
+    iv = interval_carbon(c, layered([(0, 10), (10, 30)], foc=0.01), parameters=SHIPPED)
+    h = horizons(iv, parameters=SHIPPED)
     # 5-25 cm: 0.01*5 + 0.01*15 = 0.2 g cm-2
     assert integrate(h, top_cm=5, bottom_cm=25)["mass_g_cm2"].iloc[0] == pytest.approx(0.2)
 
@@ -243,13 +246,15 @@ def test_no_extrapolation_from_too_shallow_or_too_few_samples() -> None:
     c = cores(("S", "A", "marsh"), ("S", "B", "marsh"))
     shallow = layered([(0, 5), (5, 10), (10, 20)], core="A")  # 20 cm * 4 < 100 cm
     few = layered([(0, 20), (20, 40)], core="B")  # two horizons
-    out = core_stocks(c, pd.concat([shallow, few], ignore_index=True), depth_cm=100, extrapolate=True)
+    out = core_stocks(
+        c, pd.concat([shallow, few], ignore_index=True), depth_cm=100, extrapolate=True, parameters=SHIPPED
+    )
     assert not out["extrapolated"].any()
 
 
 def test_every_core_gets_a_row_even_without_data() -> None:
     c = cores(("S", "A", "marsh"), ("S", "B", "marsh"))
-    out = core_stocks(c, layered([(0, 10)], core="A"), depth_cm=30)
+    out = core_stocks(c, layered([(0, 10)], core="A"), depth_cm=30, parameters=SHIPPED)
     assert list(out["core_id"]) == ["A", "B"]
     assert out.set_index("core_id").loc["B", "flags"] == "no_carbon_data"
 
@@ -257,4 +262,4 @@ def test_every_core_gets_a_row_even_without_data() -> None:
 def test_core_stocks_refuses_invalid_input() -> None:
     c = cores(("S", "A", "marsh"))
     with pytest.raises(ValidationFailed, match="inverted interval"):
-        core_stocks(c, layered([(10, 0)]), depth_cm=30)
+        core_stocks(c, layered([(10, 0)]), depth_cm=30, parameters=SHIPPED)

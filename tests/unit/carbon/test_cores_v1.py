@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from bluecarbon.carbon.cores import core_stocks, ideal_mixing_bulk_density, loi_to_organic_carbon
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
 
 
 def _cores(*rows: tuple[str, str, str]) -> pd.DataFrame:
@@ -59,13 +62,15 @@ def test_continuous_core_stock_and_partial_depth() -> None:
         ]
     )
     # 0.5*0.1*10 + 1.0*0.05*10 = 1.0 g C cm-2 = 100 Mg C ha-1
-    full = core_stocks(cores, ds, depth_cm=20).iloc[0]
+    full = core_stocks(cores, ds, depth_cm=20, parameters=SHIPPED).iloc[0]
     assert full["stock_mg_c_ha"] == pytest.approx(100.0)
     assert full["reached_depth"]
     assert full["habitat"] == "salt_marsh"
     # to 15 cm: 0.5 + 0.05*5 = 0.75 g cm-2
-    assert core_stocks(cores, ds, depth_cm=15).iloc[0]["stock_mg_c_ha"] == pytest.approx(75.0)
-    short = core_stocks(cores, ds, depth_cm=30).iloc[0]
+    assert core_stocks(cores, ds, depth_cm=15, parameters=SHIPPED).iloc[0]["stock_mg_c_ha"] == pytest.approx(
+        75.0
+    )
+    short = core_stocks(cores, ds, depth_cm=30, parameters=SHIPPED).iloc[0]
     assert short["stock_mg_c_ha"] == pytest.approx(100.0)
     assert not short["reached_depth"] and not short["extrapolated"]
 
@@ -101,13 +106,15 @@ def test_discontinuous_samples_represent_midpoint_horizons() -> None:
         ]
     )
     # horizons [0,6) [6,16) [16,22): 0.01*6 + 0.02*10 + 0.03*6 = 0.44 g cm-2 = 44 Mg ha-1
-    assert core_stocks(cores, ds, depth_cm=22).iloc[0]["stock_mg_c_ha"] == pytest.approx(44.0)
+    assert core_stocks(cores, ds, depth_cm=22, parameters=SHIPPED).iloc[0]["stock_mg_c_ha"] == pytest.approx(
+        44.0
+    )
 
 
 def test_loi_equations_by_habitat() -> None:
     fom = pd.Series([0.2, 0.10, 0.30, 0.2])
     habitat = pd.Series(["salt_marsh", "seagrass", "seagrass", "mangrove"])
-    got = loi_to_organic_carbon(fom, habitat)
+    got = loi_to_organic_carbon(fom, habitat, parameters=SHIPPED)
     assert got[0] == pytest.approx(0.427 * 0.2 + 0.0635 * 0.04)
     assert got[1] == pytest.approx((-0.21 + 0.40 * 10) / 100)
     assert got[2] == pytest.approx((-0.33 + 0.43 * 30) / 100)
@@ -115,8 +122,8 @@ def test_loi_equations_by_habitat() -> None:
 
 
 def test_ideal_mixing_bulk_density() -> None:
-    assert ideal_mixing_bulk_density(0.2) == pytest.approx(1 / (0.2 / 0.098 + 0.8 / 1.67))
-    assert ideal_mixing_bulk_density(0.0) == pytest.approx(1.67)
+    assert ideal_mixing_bulk_density(0.2, parameters=SHIPPED) == pytest.approx(1 / (0.2 / 0.098 + 0.8 / 1.67))
+    assert ideal_mixing_bulk_density(0.0, parameters=SHIPPED) == pytest.approx(1.67)
 
 
 def test_fourqurean_trap_uses_organic_carbon_column() -> None:
@@ -135,7 +142,9 @@ def test_fourqurean_trap_uses_organic_carbon_column() -> None:
         ]
     )
     # organic C = 0.015 (not total 0.12, not an LOI conversion): 1.0*0.015*10 = 0.15 g cm-2
-    assert core_stocks(cores, ds, depth_cm=10).iloc[0]["stock_mg_c_ha"] == pytest.approx(15.0)
+    assert core_stocks(cores, ds, depth_cm=10, parameters=SHIPPED).iloc[0]["stock_mg_c_ha"] == pytest.approx(
+        15.0
+    )
 
 
 def test_real_ccn_means_match_published_references() -> None:
@@ -144,12 +153,12 @@ def test_real_ccn_means_match_published_references() -> None:
     t, clean = ccn(), ccn_quarantined()  # the published tables hold impossible values: quarantine first
     keep = clean.cores[clean.cores["habitat"].isin(["marsh", "seagrass"])]
     depth = clean.depthseries.merge(keep[["study_id", "core_id"]], on=["study_id", "core_id"])
-    s = core_stocks(keep, depth, depth_cm=100, methods=t.methods)
+    s = core_stocks(keep, depth, depth_cm=100, methods=t.methods, parameters=SHIPPED)
     full = s[s["reached_depth"]].groupby("habitat")["stock_mg_c_ha"].mean()
     # Holmquist et al. 2018: ~270 Mg C ha-1 (tidal wetlands, CONUS)
     assert 200 < full["salt_marsh"] < 340
     # Fourqurean et al. 2012 (seagrass, 1 m, cores extrapolated where short): median 139.7, mean 194.2
-    e = core_stocks(keep, depth, depth_cm=100, methods=t.methods, extrapolate=True)
+    e = core_stocks(keep, depth, depth_cm=100, methods=t.methods, extrapolate=True, parameters=SHIPPED)
     seagrass = e[(e["reached_depth"] | e["extrapolated"]) & (e["habitat"] == "seagrass")]["stock_mg_c_ha"]
     assert 110 < seagrass.median() < 170
     assert 140 < seagrass.mean() < 250

@@ -21,6 +21,9 @@ import xarray as xr
 
 from bluecarbon.carbon.transitions import Mode
 from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "invest_parity"
@@ -55,6 +58,7 @@ def _run(tmp_path: Path, inputs: Path, settings: dict, *, price_table: Path | No
         valuation=valuation,
         mode=Mode.INVEST_COMPAT,
         chunks=128,
+        parameters=SHIPPED,
     )
     return xr.open_dataset(outcome.output)
 

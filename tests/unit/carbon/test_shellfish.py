@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bluecarbon import params
 from bluecarbon.carbon.shellfish import (
     carbon_per_wet_tonne,
     class_coefficients,
@@ -16,12 +15,15 @@ from bluecarbon.carbon.shellfish import (
 )
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.ingest.production import read_fao_production, resolve_species, validate_harvests
+from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
 from tests.unit.field_data import FAO
 
+SHIPPED = ParameterSet.shipped()
+
 
 def test_every_class_reproduces_the_published_carbon_per_wet_tonne() -> None:
-    classes = class_coefficients()
+    classes = class_coefficients(parameters=SHIPPED)
     computed = carbon_per_wet_tonne(classes)
     # e.g. oysters 0.6510 x (0.9386 x 0.1268 + 0.0614 x 0.4598) = 0.0959
     assert computed["oysters"] == pytest.approx(0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598))
@@ -33,7 +35,10 @@ def test_every_class_reproduces_the_published_carbon_per_wet_tonne() -> None:
 
 
 def test_harvest_carbon_by_hand() -> None:
-    out = harvest_carbon(pd.DataFrame({"species": ["Crassostrea gigas", "海带"], "harvest_t": [10.0, 10.0]}))
+    out = harvest_carbon(
+        pd.DataFrame({"species": ["Crassostrea gigas", "海带"], "harvest_t": [10.0, 10.0]}),
+        parameters=SHIPPED,
+    )
     oyster, kelp = out.iloc[0], out.iloc[1]
     # oysters: dry 6.51 t; tissue 6.51 x 0.0614 x 0.4598 = 0.183786; shell 6.51 x 0.9386 x 0.1268 = 0.774786
     assert oyster["dry_t"] == pytest.approx(6.51)
@@ -63,7 +68,7 @@ def test_measured_coefficients_override_the_class_defaults() -> None:
             "c_shell": [0.12, np.nan, 0.10],
         }
     )
-    out = harvest_carbon(harvests)
+    out = harvest_carbon(harvests, parameters=SHIPPED)
     # row 1 all measured: 0.7 x (0.1 x 0.4 + 0.9 x 0.12) = 0.7 x 0.148 = 0.1036
     assert out.iloc[0]["total_c_t"] == pytest.approx(0.1036)
     assert out.iloc[0]["coefficient_source"] == "measured"
@@ -78,17 +83,17 @@ def test_unknown_species_is_an_error_naming_it() -> None:
     with pytest.raises(
         ValidationFailed, match=r"row 3 column 'species' value 'Haliotis discus': unknown species"
     ):
-        harvest_carbon(harvests)
+        harvest_carbon(harvests, parameters=SHIPPED)
 
 
 def test_negative_harvest_is_refused() -> None:
     with pytest.raises(ValidationFailed, match="negative harvest"):
-        harvest_carbon(pd.DataFrame({"species": ["OYC"], "harvest_t": [-5.0]}))
+        harvest_carbon(pd.DataFrame({"species": ["OYC"], "harvest_t": [-5.0]}), parameters=SHIPPED)
 
 
 def test_species_table_covers_every_fao_code_and_names_resolve() -> None:
     fao = pd.read_csv(FAO)
-    assert resolve_species(fao["species"]).notna().all()
+    assert resolve_species(fao["species"], parameters=SHIPPED).notna().all()
     names = pd.Series(
         [
             "OYC",
@@ -107,7 +112,7 @@ def test_species_table_covers_every_fao_code_and_names_resolve() -> None:
             "Yesso scallop",
         ]
     )
-    assert list(resolve_species(names)) == [
+    assert list(resolve_species(names, parameters=SHIPPED)) == [
         "oysters",
         "oysters",
         "oysters",
@@ -123,15 +128,15 @@ def test_species_table_covers_every_fao_code_and_names_resolve() -> None:
         "porphyra",
         "scallops",
     ]
-    table = params.load_table("shellfish_species")
-    assert set(table["class"]) <= set(class_coefficients().index)
+    table = SHIPPED.table("shellfish_species")
+    assert set(table["class"]) <= set(class_coefficients(parameters=SHIPPED).index)
     assert {"fao_code", "scientific_name", "chinese_name", "english_name", "class"} <= set(table.columns)
 
 
 def test_real_fao_china_series_end_to_end() -> None:
     china = read_fao_production(FAO, countries=("CHN",))
-    checked = validate_harvests(china, mode="fail_fast")
-    carbon = harvest_carbon(checked.harvests)
+    checked = validate_harvests(china, mode="fail_fast", parameters=SHIPPED)
+    carbon = harvest_carbon(checked.harvests, parameters=SHIPPED)
     year = harvest_totals(carbon, by=["year"]).set_index("year")
     latest = year.loc[2022]
     assert latest["harvest_t"] == pytest.approx(37_548_742.0)
@@ -145,7 +150,7 @@ def test_real_fao_china_series_end_to_end() -> None:
 
 def test_rows_keep_their_order_and_index_even_when_labels_repeat() -> None:
     harvests = pd.DataFrame({"species": ["OYC", "LNJ"], "harvest_t": [1.0, 1.0]}, index=[7, 7])
-    out = harvest_carbon(harvests)
+    out = harvest_carbon(harvests, parameters=SHIPPED)
     assert list(out.index) == [7, 7] and list(out["shellfish_class"]) == ["oysters", "kelp"]
     assert out["total_c_t"].tolist() == pytest.approx([0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598), 0.0624])
 
@@ -156,8 +161,8 @@ def test_harvest_class_totals_hand_computed() -> None:
     harvests = pd.DataFrame(
         {"species": ["Crassostrea gigas"], "harvest_t": [1000.0], "year": [2022], "country": ["CHN"]}
     )
-    carbon = harvest_carbon(harvests)
-    row = harvest_class_totals(carbon).iloc[0]
+    carbon = harvest_carbon(harvests, parameters=SHIPPED)
+    row = harvest_class_totals(carbon, parameters=SHIPPED).iloc[0]
     total = 1000.0 * 0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598)  # 95.85 t C
     assert (row["site"], row["habitat"]) == ("chn_mariculture", "shellfish_aquaculture")
     assert row["sequestration_t_c_yr"] == pytest.approx(total, rel=1e-4)

@@ -11,8 +11,11 @@ from affine import Affine
 from bluecarbon.carbon.engine import compute_histogram
 from bluecarbon.carbon.stocks import habitat_carbon_run, habitat_class_totals
 from bluecarbon.carbon.uncertainty import UncertaintySettings
+from bluecarbon.params import ParameterSet
 from bluecarbon.store.validators import check_product
 from bluecarbon.units import CO2E_PER_C
+
+SHIPPED = ParameterSet.shipped()
 
 SG, WATER = 1.0, 7.0  # Habitat codes
 
@@ -43,9 +46,14 @@ AREA = pd.DataFrame(
 
 
 def test_habitat_class_totals_by_hand(maps: xr.DataArray) -> None:
-    run = habitat_carbon_run(maps, DENSITY)
+    run = habitat_carbon_run(maps, DENSITY, parameters=SHIPPED)
     totals = habitat_class_totals(
-        run, compute_histogram(run), AREA, DENSITY, site="s", uncertainty=UncertaintySettings.from_params()
+        run,
+        compute_histogram(run),
+        AREA,
+        DENSITY,
+        site="s",
+        uncertainty=UncertaintySettings.from_parameters(SHIPPED),
     ).set_index(["year", "habitat"])
     sg2000, sg2010, w2010 = (
         totals.loc[(2000, "seagrass")],
@@ -75,7 +83,7 @@ def test_habitat_class_totals_by_hand(maps: xr.DataArray) -> None:
 
 
 def test_carbon_product_passes_the_publish_validators(maps: xr.DataArray) -> None:
-    ds = habitat_carbon_run(maps, DENSITY).dataset.compute()
+    ds = habitat_carbon_run(maps, DENSITY, parameters=SHIPPED).dataset.compute()
     assert check_product("s/carbon", ds).errors == []
     assert list(ds["year"].values) == [2000, 2010, 2011]
     assert ds["carbon_stock"].attrs["carbon_basis"] == "C"

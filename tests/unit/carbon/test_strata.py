@@ -10,7 +10,10 @@ import pytest
 
 from bluecarbon.carbon.stocks import soil_density_by_habitat
 from bluecarbon.carbon.strata import core_strata, stratum_summary
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import Habitat
+
+SHIPPED = ParameterSet.shipped()
 
 
 def test_summary_by_hand() -> None:
@@ -69,7 +72,9 @@ def test_core_strata_leave_out_short_cores_and_count_them() -> None:
 
 
 def test_soil_density_uses_cores_or_tier1_with_its_uncertainty() -> None:
-    out = soil_density_by_habitat(_stocks(), [Habitat.SALT_MARSH, Habitat.SEAGRASS]).set_index("habitat")
+    out = soil_density_by_habitat(
+        _stocks(), [Habitat.SALT_MARSH, Habitat.SEAGRASS], parameters=SHIPPED
+    ).set_index("habitat")
     marsh = out.loc["salt_marsh"]
     assert (marsh["density_source"], marsh["n_cores"], marsh["soil_mg_c_ha"]) == ("cores", 3, 200.0)
     assert marsh["soil_se_mg_c_ha"] == pytest.approx(100.0 / math.sqrt(3))  # SD 100

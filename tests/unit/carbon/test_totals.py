@@ -15,9 +15,12 @@ from bluecarbon.carbon.totals import with_shellfish
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.workflow import invest_transition_analysis
 from bluecarbon.carbon.zonal import parcel_totals, read_parcels
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import CarbonBasis
 from tests.unit.carbon.cbc_helpers import write_snapshots, write_tables
 from tests.unit.carbon.test_transitions_kernel import DEVELOPED, MARSH
+
+SHIPPED = ParameterSet.shipped()
 
 MATRIX = {
     "marsh": {"marsh": "accum", "developed": "high-impact-disturb"},
@@ -55,6 +58,7 @@ def _analysis(folder: Path, **kw: object):
         output=folder / "out.nc",
         analysis_year=2020,
         parcels=folder / "parcels.geojson",
+        parameters=SHIPPED,
         **kw,  # type: ignore[arg-type]
     )
 
@@ -102,7 +106,7 @@ def test_totals_agree_with_raster_and_zonal_sums(tiny: Path) -> None:
 
 
 def test_uncertainty_columns(tiny: Path) -> None:
-    totals = _analysis(tiny, uncertainty=UncertaintySettings.from_params()).totals
+    totals = _analysis(tiny, uncertainty=UncertaintySettings.from_parameters(SHIPPED)).totals
     marsh = totals[
         (totals["kind"] == "stock") & (totals["scope"] == "class") & (totals["lulc_class"] == "marsh")
     ]
@@ -130,7 +134,7 @@ def test_shellfish_harvests_join_as_their_own_pool() -> None:
         pd.DataFrame(),
         harvest,
         basis=CarbonBasis.CO2E,
-        uncertainty=UncertaintySettings.from_params(),
+        uncertainty=UncertaintySettings.from_parameters(SHIPPED),
         relative_se=0.1,
     )
     row = out.iloc[0]

@@ -19,7 +19,10 @@ from bluecarbon.carbon.uncertainty import (
     vm0033_adjusted,
 )
 from bluecarbon.errors import InputError
+from bluecarbon.params import ParameterSet
 from tests.unit.carbon.cbc_helpers import class_table
+
+SHIPPED = ParameterSet.shipped()
 
 
 def test_vm0033_deduction_by_hand() -> None:
@@ -73,11 +76,11 @@ def test_draws_are_seeded_clipped_and_only_where_an_error_is_given() -> None:
 
 
 def test_settings_come_from_the_parameter_table() -> None:
-    s = UncertaintySettings.from_params()
+    s = UncertaintySettings.from_parameters(SHIPPED)
     assert s.draws >= 1000 and s.allowable == pytest.approx(0.20) and s.ci_level == pytest.approx(0.90)
-    assert UncertaintySettings.from_params(ci_level=0.95).allowable == pytest.approx(0.30)
+    assert UncertaintySettings.from_parameters(SHIPPED, ci_level=0.95).allowable == pytest.approx(0.30)
     with pytest.raises(InputError):
-        UncertaintySettings.from_params(ci_level=0.8)
+        UncertaintySettings.from_parameters(SHIPPED, ci_level=0.8)
 
 
 def test_area_draws_do_not_depend_on_mapping_order() -> None:
@@ -107,6 +110,8 @@ from bluecarbon.carbon.engine import open_snapshots, run_transitions, write_netc
 from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.transitions import ModelSpec, Timeline
 from bluecarbon.carbon.uncertainty import UncertaintySettings
+from bluecarbon.params import ParameterSet
+SHIPPED = ParameterSet.shipped()
 snapshots = read_snapshots({str(shared / "snapshots.csv")!r})
 classes = read_biophysical({str(shared / "biophysical_table.csv")!r})
 matrix = read_transitions({str(shared / "transitions.csv")!r}, classes)
@@ -114,9 +119,8 @@ spec = ModelSpec(timeline=Timeline.build(list(snapshots), analysis_year=2040))
 run = run_transitions(open_snapshots(snapshots), classes, matrix, spec)
 histogram = write_netcdf(run, sys.argv[1])
 rse = {{name: 0.05 * (i + 1) for i, name in enumerate(classes.names)}}
-summary_table(run, histogram, uncertainty=UncertaintySettings.from_params(), area_relative_se=rse).to_csv(
-    sys.argv[2], index=False
-)
+settings = UncertaintySettings.from_parameters(SHIPPED)
+summary_table(run, histogram, uncertainty=settings, area_relative_se=rse).to_csv(sys.argv[2], index=False)
 """
     frames = []
     for seed in ("1", "2"):

@@ -25,10 +25,12 @@ from bluecarbon.habitat.classify import (
     values_at,
 )
 from bluecarbon.habitat.extent import pixel_area_ha
-from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, arcsi_band_names, open_raster
+from bluecarbon.ingest.rasters import arcsi_band_names, open_raster, product_scaling
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import Habitat
 from tests.unit.habitat.helpers import chunkings, raise_on_compute
 
+SHIPPED = ParameterSet.shipped()
 ABER = "raster/s2_aberystwyth_coast_20210527"
 LABEL_HABITATS = {1: Habitat.OTHER, 2: Habitat.OTHER, 3: Habitat.OTHER, 4: Habitat.WATER}
 
@@ -104,11 +106,12 @@ def aberystwyth() -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     raw = Path(__file__).resolve().parents[3] / "data" / "raw"
     cube = open_raster(
         raw / ABER / "sen2_20210527_aber_subset.tif",
-        band_names=arcsi_band_names(),
+        band_names=arcsi_band_names(parameters=SHIPPED),
         sensor="sentinel2",
-        scaling=ARCSI_REFLECTANCE,
+        scaling=product_scaling("arcsi_sref", parameters=SHIPPED),
+        parameters=SHIPPED,
     )
-    cls = open_raster(raw / ABER / "sen2_20210527_aber_cls.tif")
+    cls = open_raster(raw / ABER / "sen2_20210527_aber_cls.tif", parameters=SHIPPED)
     return cube, cls, align_labels(cls, cube)
 
 
@@ -129,7 +132,7 @@ def test_labels_are_aligned_to_the_subset_grid(raw_dir: Path) -> None:
 
 def test_random_forest_on_aberystwyth_is_lazy_and_accurate() -> None:
     cube, _, labels = aberystwyth()
-    features = feature_stack(cube)
+    features = feature_stack(cube, parameters=SHIPPED)
     assert list(features["feature"].values[-3:]) == ["ndvi", "ndwi", "mndwi"]
     training = stratified_sample(labels, n_per_class=150, seed=1)
     forest = train_random_forest(
@@ -153,7 +156,7 @@ def test_random_forest_on_aberystwyth_is_lazy_and_accurate() -> None:
 def test_classify_and_assess_aberystwyth() -> None:
     cube, _, labels = aberystwyth()
     result = classify_and_assess(
-        feature_stack(cube),
+        feature_stack(cube, parameters=SHIPPED),
         labels,
         label_habitats=LABEL_HABITATS,
         n_train_per_class=150,

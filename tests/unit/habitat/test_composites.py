@@ -21,9 +21,11 @@ from bluecarbon.habitat.composites import (
 )
 from bluecarbon.habitat.rules import classify_rules
 from bluecarbon.ingest.rasters import open_netcdf
+from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import Habitat
 from tests.unit.habitat.helpers import chunkings, raise_on_compute
 
+SHIPPED = ParameterSet.shipped()
 TIMES = pd.date_range("2020-01-01", periods=5, freq="D")
 HEIGHTS = pd.Series([0.5, -1.0, 2.0, -0.3, 1.0], index=TIMES)
 
@@ -65,11 +67,11 @@ def test_tide_selection_by_range_and_quantile() -> None:
 
 def test_low_and_high_tide_composites_by_hand() -> None:
     cube = small_cube()
-    low = tide_composite(cube, HEIGHTS, stage="low", fraction=0.3)
+    low = tide_composite(cube, HEIGHTS, stage="low", fraction=0.3, parameters=SHIPPED)
     # Scenes 1 and 3: pixel 0 median(2, 4) = 3; pixel 1 median(NaN, 40) = 40.
     assert low.sel(band="ndwi").values.ravel().tolist() == [3.0, 40.0]
     assert low.attrs["n_scenes"] == 2 and low.attrs["tide_max_m"] == -0.3
-    high = tide_composite(cube, HEIGHTS, stage="high", fraction=0.4)
+    high = tide_composite(cube, HEIGHTS, stage="high", fraction=0.4, parameters=SHIPPED)
     # Scenes 2 and 4: median(3, 5) = 4; median(30, 50) = 40.
     assert high.sel(band="ndwi").values.ravel().tolist() == [4.0, 40.0]
     # 20th percentile of pixel 0 over all scenes (1..5): position 0.8 -> 1.8.
@@ -78,7 +80,7 @@ def test_low_and_high_tide_composites_by_hand() -> None:
 
 def test_tide_heights_must_cover_every_scene() -> None:
     with pytest.raises(InputError, match="no tide height for 1 scene"):
-        tide_composite(small_cube(), HEIGHTS.iloc[:4])
+        tide_composite(small_cube(), HEIGHTS.iloc[:4], parameters=SHIPPED)
 
 
 def test_water_frequency_by_hand() -> None:
@@ -96,11 +98,11 @@ def test_water_frequency_by_hand() -> None:
     )
     # Pixel 0: wet at t0 and t3 of 4 valid observations -> 0.5; pixel 1: never observed -> NaN;
     # pixel 2: always exactly 0, not above the threshold -> 0.
-    f = water_frequency(index).values
+    f = water_frequency(index, parameters=SHIPPED).values
     assert f[0] == pytest.approx(0.5) and np.isnan(f[1]) and f[2] == 0.0
-    assert exposure_frequency(index).values[0] == pytest.approx(0.5)
+    assert exposure_frequency(index, parameters=SHIPPED).values[0] == pytest.approx(0.5)
     assert observation_count(index).values.tolist() == [4, 0, 5]
-    assert water_frequency(index, threshold=-0.2).values[0] == pytest.approx(0.75)
+    assert water_frequency(index, threshold=-0.2, parameters=SHIPPED).values[0] == pytest.approx(0.75)
 
 
 @settings(max_examples=30, deadline=None)
@@ -114,14 +116,14 @@ def test_numpy_equals_dask(seed: int, data: st.DataObject) -> None:
     heights = pd.Series(rng.normal(size=7), index=eager["time"].values)
     with raise_on_compute():
         outs = [
-            water_frequency(lazy),
+            water_frequency(lazy, parameters=SHIPPED),
             percentile_composite(lazy, 30),
-            tide_composite(lazy, heights, fraction=0.5),
+            tide_composite(lazy, heights, fraction=0.5, parameters=SHIPPED),
         ]
     expected = [
-        water_frequency(eager),
+        water_frequency(eager, parameters=SHIPPED),
         percentile_composite(eager, 30),
-        tide_composite(eager, heights, fraction=0.5),
+        tide_composite(eager, heights, fraction=0.5, parameters=SHIPPED),
     ]
     for got, want in zip(outs, expected, strict=True):
         np.testing.assert_allclose(got.values, want.values, equal_nan=True)
@@ -132,20 +134,20 @@ def test_dea_intertidal_cube(raw_dir: Path) -> None:
     ndwi = cube.sel(band="ndwi")
     observed = ndwi.notnull().sum(("y", "x")).compute() > 0
     ndwi = ndwi.sel(time=observed)
-    frequency = water_frequency(ndwi).compute()
+    frequency = water_frequency(ndwi, parameters=SHIPPED).compute()
     assert float(frequency.min()) >= 0.0 and float(frequency.max()) <= 1.0
     # README: every pixel alternates between wet and dry with the tide.
     assert float(((frequency > 0.1) & (frequency < 0.9)).mean()) > 0.8
     # Tide heights supplied per scene. No tide model runs offline here, so the supplied height
     # is a proxy: the share of the scene that is water (rises with the tide on a flat).
     heights = ((ndwi > 0).sum(("y", "x")) / ndwi.notnull().sum(("y", "x"))).to_series()
-    low = tide_composite(ndwi, heights, stage="low").compute()
-    high = tide_composite(ndwi, heights, stage="high").compute()
+    low = tide_composite(ndwi, heights, stage="low", parameters=SHIPPED).compute()
+    high = tide_composite(ndwi, heights, stage="high", parameters=SHIPPED).compute()
     assert low.attrs["n_scenes"] >= 5 and high.attrs["n_scenes"] >= 5
     assert low.attrs["tide_max_m"] < high.attrs["tide_min_m"]
     # The flat is exposed (NDWI < 0) in the low-tide composite and covered at high tide.
     assert float((low < 0).mean()) > 0.7
     assert float((high > 0).mean()) > 0.7
     # Inundation rules: most of the clip is intertidal flat.
-    habitat = classify_rules({"water_frequency": frequency}, "rules_inundation")
+    habitat = classify_rules({"water_frequency": frequency}, "rules_inundation", parameters=SHIPPED)
     assert float((habitat == Habitat.TIDAL_FLAT.code).mean()) > 0.8

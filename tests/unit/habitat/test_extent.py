@@ -19,9 +19,11 @@ from bluecarbon.habitat.extent import (
     mapped_area,
     pixel_area_ha,
 )
+from bluecarbon.params import ParameterSet
 from bluecarbon.store.schema import TABLES
 from bluecarbon.vocab import Habitat
 
+SHIPPED = ParameterSet.shipped()
 S, W = Habitat.SEAGRASS.code, Habitat.WATER.code
 
 
@@ -49,16 +51,18 @@ def test_mapped_area_counts_pixels() -> None:
 
 
 def test_unassessed_area_gets_the_documented_default() -> None:
-    relative, label = default_relative_ci("survey_polygons")
+    relative, label = default_relative_ci("survey_polygons", parameters=SHIPPED)
     assert relative == 0.10 and "verified=False" in label
-    table = area_with_default_ci(mapped_area(habitat_map()), site="s", area_source="classified_imagery")
+    table = area_with_default_ci(
+        mapped_area(habitat_map()), site="s", area_source="classified_imagery", parameters=SHIPPED
+    )
     assert tuple(table.columns) == AREA_COLUMNS
     # classified_imagery default: 25 % of mapped area, e.g. 0.02 ha -> 0.005 ha.
     assert table["area_ci_ha"].tolist() == pytest.approx([0.005, 0.0075, 0.0025, 0.0125])
     assert table["area_ci_ha"].notna().all()
     assert set(TABLES["habitat_area"].required_columns) <= set(table.columns)
     with pytest.raises(InputError, match="no default area uncertainty for 'guess'"):
-        default_relative_ci("guess")
+        default_relative_ci("guess", parameters=SHIPPED)
 
 
 def test_not_assessed_says_so_and_invents_nothing() -> None:

@@ -9,14 +9,17 @@ from hypothesis import strategies as st
 
 from bluecarbon.errors import InputError
 from bluecarbon.habitat.masks import apply_mask, scl_clear_classes, scl_clear_mask
+from bluecarbon.params import ParameterSet
 from tests.unit.habitat.helpers import chunkings, raise_on_compute
+
+SHIPPED = ParameterSet.shipped()
 
 
 def test_keeps_exactly_classes_4_to_7() -> None:
-    assert scl_clear_classes() == (4, 5, 6, 7)
+    assert scl_clear_classes(parameters=SHIPPED) == (4, 5, 6, 7)
     # One pixel per SCL class 0-11 plus a nodata pixel (NaN).
     scl = xr.DataArray(np.array([[0, 1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, np.nan, 4]]), dims=("y", "x"))
-    clear = scl_clear_mask(scl)
+    clear = scl_clear_mask(scl, parameters=SHIPPED)
     assert clear.values.tolist() == [
         [False, False, False, False, True, True, True],
         [True, False, False, False, False, False, True],
@@ -28,7 +31,7 @@ def test_mask_applies_to_every_band_and_date() -> None:
     cube = xr.DataArray(
         np.ones((2, 1, 2, 2)), dims=("band", "time", "y", "x"), coords={"band": ["B04", "B08"]}
     )
-    out = apply_mask(cube, scl_clear_mask(scl))
+    out = apply_mask(cube, scl_clear_mask(scl, parameters=SHIPPED))
     masked = np.array([[False, True], [True, False]])
     assert np.array_equal(np.isnan(out.values), np.broadcast_to(masked, out.shape))
     assert np.isnan(out.values).sum() == 4  # 2 masked pixels x 2 bands
@@ -36,12 +39,12 @@ def test_mask_applies_to_every_band_and_date() -> None:
 
 def test_custom_keep_and_bad_values() -> None:
     scl = xr.DataArray([[4, 6, 8]], dims=("y", "x"))
-    assert scl_clear_mask(scl, keep=[6]).values.tolist() == [[False, True, False]]
+    assert scl_clear_mask(scl, keep=[6], parameters=SHIPPED).values.tolist() == [[False, True, False]]
     with pytest.raises(InputError, match=r"SCL classes \[12\] do not exist"):
-        scl_clear_mask(scl, keep=[12])
+        scl_clear_mask(scl, keep=[12], parameters=SHIPPED)
     reflectance = xr.DataArray([[0.12, 0.3]], dims=("y", "x"))
     with pytest.raises(InputError, match="band 'SCL'"):
-        scl_clear_mask(reflectance)
+        scl_clear_mask(reflectance, parameters=SHIPPED)
 
 
 @settings(max_examples=30, deadline=None)
@@ -50,9 +53,11 @@ def test_numpy_equals_dask(seed: int, ny: int, nx: int, data: st.DataObject) -> 
     rng = np.random.default_rng(seed)
     values = rng.integers(0, 12, (ny, nx)).astype("float64")
     values[rng.random((ny, nx)) < 0.1] = np.nan
-    eager = scl_clear_mask(xr.DataArray(values, dims=("y", "x")))
+    eager = scl_clear_mask(xr.DataArray(values, dims=("y", "x")), parameters=SHIPPED)
     chunks = data.draw(chunkings((ny, nx)))
     with raise_on_compute():
-        lazy = scl_clear_mask(xr.DataArray(da.from_array(values, chunks=chunks), dims=("y", "x")))
+        lazy = scl_clear_mask(
+            xr.DataArray(da.from_array(values, chunks=chunks), dims=("y", "x")), parameters=SHIPPED
+        )
     np.testing.assert_array_equal(lazy.values, eager.values)
     np.testing.assert_array_equal(eager.values, np.isin(values, [4, 5, 6, 7]))

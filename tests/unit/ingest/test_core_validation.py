@@ -9,7 +9,10 @@ import pytest
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.ingest.core_validation import validate_core_tables
 from bluecarbon.ingest.validation import issues_frame, write_quarantine_report
+from bluecarbon.params import ParameterSet
 from tests.unit.field_data import ccn, ccn_quarantined, cores, intervals, layered
+
+SHIPPED = ParameterSet.shipped()
 
 
 def _good() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -25,12 +28,12 @@ def _rules(result) -> list[tuple[int | None, str | None, str]]:
 
 
 def _quarantine(c: pd.DataFrame, d: pd.DataFrame):
-    return validate_core_tables(c, d, mode="quarantine")
+    return validate_core_tables(c, d, mode="quarantine", parameters=SHIPPED)
 
 
 def test_clean_tables_pass_both_modes() -> None:
     c, d = _good()
-    result = validate_core_tables(c, d, mode="fail_fast")
+    result = validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED)
     assert result.issues == [] and len(result.cores) == 2 and len(result.depthseries) == 4
 
 
@@ -45,7 +48,7 @@ def test_negative_density_is_reported_and_its_core_held_back() -> None:
     held = [i for i in result.issues if i.severity == "held_back"]
     assert [(i.row, i.value) for i in held] == [(2, "S/A: 1 interval row(s)")]
     with pytest.raises(ValidationFailed, match=r"row 3 column 'dry_bulk_density' value -0.2"):
-        validate_core_tables(c, d, mode="fail_fast")
+        validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED)
 
 
 def test_impossible_density_above_particle_density() -> None:
@@ -100,7 +103,7 @@ def test_overlapping_intervals() -> None:
 def test_identical_intervals_are_replicates_not_overlaps() -> None:
     c = cores(("S", "A", "marsh"))
     d = layered([(0, 10), (0, 10), (10, 20)])
-    assert validate_core_tables(c, d, mode="fail_fast").issues == []
+    assert validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED).issues == []
 
 
 def test_inverted_interval() -> None:
@@ -135,7 +138,7 @@ def test_representative_depths_locate_a_sample_without_sampled_depths() -> None:
             "fraction_carbon": 0.02,
         }
     )
-    assert validate_core_tables(c, d, mode="fail_fast").issues == []
+    assert validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED).issues == []
 
 
 def test_duplicate_core_ids() -> None:
@@ -160,7 +163,7 @@ def test_unknown_habitat() -> None:
 def test_chinese_habitat_names_are_known() -> None:
     c = cores(("S", "A", "盐沼"), ("S", "B", "海草床"))
     d = pd.concat([layered([(0, 10)], core="A"), layered([(0, 10)], core="B")], ignore_index=True)
-    assert validate_core_tables(c, d, mode="fail_fast").issues == []
+    assert validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED).issues == []
 
 
 def test_missing_coordinates() -> None:
@@ -202,7 +205,7 @@ def test_impossible_and_implausible_compaction() -> None:
 def test_organic_carbon_above_organic_matter_is_a_warning() -> None:
     c = cores(("S", "A", "marsh"))
     d = layered([(0, 10)], foc=0.2).assign(fraction_organic_matter=0.1)
-    result = validate_core_tables(c, d, mode="fail_fast")
+    result = validate_core_tables(c, d, mode="fail_fast", parameters=SHIPPED)
     assert [i.severity for i in result.issues] == ["warning"] and len(result.cores) == 1
 
 
@@ -228,7 +231,7 @@ def test_quarantine_report_is_written_next_to_results(tmp_path) -> None:
 def test_unknown_mode_is_refused() -> None:
     c, d = _good()
     with pytest.raises(Exception, match="unknown validation mode"):
-        validate_core_tables(c, d, mode="lenient")  # type: ignore[arg-type]
+        validate_core_tables(c, d, mode="lenient", parameters=SHIPPED)  # type: ignore[arg-type]
 
 
 def test_real_ccn_quarantine_catches_published_bad_values() -> None:
@@ -243,7 +246,7 @@ def test_real_ccn_quarantine_catches_published_bad_values() -> None:
     assert 200 < result.n_held_back < 400
     assert len(result.cores) + result.n_held_back == len(t.cores)
     # nothing that broke a rule survives: re-validating the clean tables in fail-fast mode passes
-    validate_core_tables(result.cores, result.depthseries, t.methods, mode="fail_fast")
+    validate_core_tables(result.cores, result.depthseries, t.methods, mode="fail_fast", parameters=SHIPPED)
     # rows point at the real file lines (header = line 1)
     first = errors[errors["rule"] == "impossible dry bulk density (expected > 0 g cm-3)"].iloc[0]
     assert t.depthseries.loc[int(first["row"]) - 2, "dry_bulk_density"] == pytest.approx(

@@ -9,7 +9,10 @@ import pytest
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.ingest.biomass import validate_plots
 from bluecarbon.ingest.production import read_fao_production, read_production, validate_harvests
+from bluecarbon.params import ParameterSet
 from tests.unit.field_data import FAO
+
+SHIPPED = ParameterSet.shipped()
 
 
 def _harvests(**columns) -> pd.DataFrame:
@@ -27,12 +30,14 @@ def _errors(result) -> list[tuple[int | None, str | None, str]]:
 
 
 def test_clean_harvests_pass() -> None:
-    result = validate_harvests(_harvests(), mode="fail_fast")
+    result = validate_harvests(_harvests(), mode="fail_fast", parameters=SHIPPED)
     assert list(result.harvests["shellfish_class"]) == ["oysters", "kelp", "oysters"]
 
 
 def test_unknown_species_is_named() -> None:
-    result = validate_harvests(_harvests(species=["牡蛎", "鲍鱼", "OYC"]), mode="quarantine")
+    result = validate_harvests(
+        _harvests(species=["牡蛎", "鲍鱼", "OYC"]), mode="quarantine", parameters=SHIPPED
+    )
     assert _errors(result) == [
         (3, "species", "unknown species: not in params/shellfish_species.csv (add it there with its class)")
     ]
@@ -41,14 +46,18 @@ def test_unknown_species_is_named() -> None:
 
 def test_duplicate_harvest_records() -> None:
     result = validate_harvests(
-        _harvests(farm_id=["F1", "F1", "F1"], species=["OYC", "海带", "OYC"]), mode="quarantine"
+        _harvests(farm_id=["F1", "F1", "F1"], species=["OYC", "海带", "OYC"]),
+        mode="quarantine",
+        parameters=SHIPPED,
     )
     assert [e[0] for e in _errors(result)] == [2, 4]
     assert result.issues[0].value == "F1/OYC/2023"
 
 
 def test_negative_and_missing_harvest() -> None:
-    result = validate_harvests(_harvests(harvest_t=[-1.0, np.nan, 3.0]), mode="quarantine")
+    result = validate_harvests(
+        _harvests(harvest_t=[-1.0, np.nan, 3.0]), mode="quarantine", parameters=SHIPPED
+    )
     assert _errors(result) == [
         (3, "harvest_t", "missing value (required)"),
         (2, "harvest_t", "negative harvest (expected >= 0 t)"),
@@ -56,17 +65,19 @@ def test_negative_and_missing_harvest() -> None:
 
 
 def test_wrong_units_of_a_harvest() -> None:
-    result = validate_harvests(_harvests(units=["t", "kg", "吨"]), mode="quarantine")
+    result = validate_harvests(_harvests(units=["t", "kg", "吨"]), mode="quarantine", parameters=SHIPPED)
     assert _errors(result) == [(3, "units", "wrong units (expected t: tonnes wet, shell-on weight)")]
     fao = read_fao_production(FAO, countries=("CHN",)).head(3).copy()
     fao.loc[fao.index[1], "measure"] = "V_USD"
     with pytest.raises(ValidationFailed, match="wrong units \\(expected FAO measure Q_tlw"):
-        validate_harvests(fao, mode="fail_fast")
+        validate_harvests(fao, mode="fail_fast", parameters=SHIPPED)
 
 
 def test_year_out_of_range_and_coefficient_in_percent() -> None:
     result = validate_harvests(
-        _harvests(year=[1890, 2023, 2023], c_shell=[np.nan, np.nan, 12.0]), mode="quarantine"
+        _harvests(year=[1890, 2023, 2023], c_shell=[np.nan, np.nan, 12.0]),
+        mode="quarantine",
+        parameters=SHIPPED,
     )
     rules = _errors(result)
     assert rules[0][:2] == (2, "year") and rules[1][:2] == (4, "c_shell")
@@ -108,34 +119,36 @@ def _plots(**columns) -> pd.DataFrame:
 
 
 def test_clean_plots_pass_and_habitats_are_canonical() -> None:
-    result = validate_plots(_plots(), mode="fail_fast")
+    result = validate_plots(_plots(), mode="fail_fast", parameters=SHIPPED)
     assert list(result.frame["habitat"]) == ["seagrass", "salt_marsh"]
 
 
 def test_negative_biomass() -> None:
-    result = validate_plots(_plots(agb_g_m2=[-5.0, 800.0]), mode="quarantine")
+    result = validate_plots(_plots(agb_g_m2=[-5.0, 800.0]), mode="quarantine", parameters=SHIPPED)
     assert _errors(result) == [(2, "agb_g_m2", "negative biomass (expected >= 0 g m-2)")]
     assert list(result.frame["plot_id"]) == ["p2"]
 
 
 def test_implausible_biomass() -> None:
-    result = validate_plots(_plots(bgb_g_m2=[300.0, 250_000.0]), mode="quarantine")
+    result = validate_plots(_plots(bgb_g_m2=[300.0, 250_000.0]), mode="quarantine", parameters=SHIPPED)
     assert _errors(result)[0][:2] == (3, "bgb_g_m2")
 
 
 def test_plot_fraction_in_percent() -> None:
-    result = validate_plots(_plots(agb_carbon_fraction=[35.0, np.nan]), mode="quarantine")
+    result = validate_plots(_plots(agb_carbon_fraction=[35.0, np.nan]), mode="quarantine", parameters=SHIPPED)
     assert _errors(result) == [
         (2, "agb_carbon_fraction", "fraction above 1 (expected 0-1; a percent value?)")
     ]
 
 
 def test_plot_unknown_habitat_missing_coordinates_and_duplicates() -> None:
-    unknown = validate_plots(_plots(habitat=["kelp bed", "salt_marsh"]), mode="quarantine")
+    unknown = validate_plots(
+        _plots(habitat=["kelp bed", "salt_marsh"]), mode="quarantine", parameters=SHIPPED
+    )
     assert _errors(unknown) == [(2, "habitat", "unknown habitat")]
-    missing = validate_plots(_plots(latitude=[np.nan, 36.2]), mode="quarantine")
+    missing = validate_plots(_plots(latitude=[np.nan, 36.2]), mode="quarantine", parameters=SHIPPED)
     assert _errors(missing) == [(2, "latitude", "missing coordinates (latitude/longitude)")]
-    duplicated = validate_plots(_plots(plot_id=["p1", "p1"]), mode="quarantine")
+    duplicated = validate_plots(_plots(plot_id=["p1", "p1"]), mode="quarantine", parameters=SHIPPED)
     assert [e[2] for e in _errors(duplicated)] == ["duplicate id (plot visit)"] * 2
     with pytest.raises(ValidationFailed, match="duplicate id"):
-        validate_plots(_plots(plot_id=["p1", "p1"]), mode="fail_fast")
+        validate_plots(_plots(plot_id=["p1", "p1"]), mode="fail_fast", parameters=SHIPPED)

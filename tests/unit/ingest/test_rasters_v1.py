@@ -8,14 +8,16 @@ import rasterio
 from rasterio.transform import from_origin
 
 from bluecarbon.errors import InputError
-from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, open_raster, open_time_series
+from bluecarbon.ingest.rasters import open_raster, open_time_series, product_scaling
+from bluecarbon.params import ParameterSet
 
+SHIPPED = ParameterSet.shipped()
 RUFIJI = "raster/s2_rufiji_delta_mangrove_timeseries"
 
 
 def test_open_raster_is_lazy_scaled_masked_and_block_aligned(raw_dir: Path) -> None:
     path = raw_dir / RUFIJI / "S2_T37MEM_20160829_sref.tif"
-    da = open_raster(path, scaling=ARCSI_REFLECTANCE)
+    da = open_raster(path, scaling=product_scaling("arcsi_sref", parameters=SHIPPED), parameters=SHIPPED)
     assert da.chunks is not None
     assert da.dims == ("band", "y", "x")
     assert list(da["band"].values[:3]) == ["B02_blue", "B03_green", "B04_red"]
@@ -31,7 +33,7 @@ def test_open_raster_is_lazy_scaled_masked_and_block_aligned(raw_dir: Path) -> N
 
 def test_time_series_stacks_dates(raw_dir: Path) -> None:
     files = sorted((raw_dir / RUFIJI).glob("S2_*_2019*.tif"))
-    cube = open_time_series(files, [f.name[10:18] for f in files])
+    cube = open_time_series(files, [f.name[10:18] for f in files], parameters=SHIPPED)
     assert cube.dims == ("band", "time", "y", "x")
     assert cube.sizes["time"] == len(files) == 6
 
@@ -40,7 +42,7 @@ def test_mismatched_grid_names_the_file(raw_dir: Path) -> None:
     a = raw_dir / RUFIJI / "S2_T37MEM_20190605_sref.tif"
     b = raw_dir / "raster/s2_aberystwyth_coast_20210527/sen2_20210527_aber_subset.tif"
     with pytest.raises(InputError, match=r"sen2_20210527_aber_subset.tif"):
-        open_time_series([a, b], ["2019-06-05", "2021-05-27"])
+        open_time_series([a, b], ["2019-06-05", "2021-05-27"], parameters=SHIPPED)
 
 
 def test_no_crs_and_corrupt_files_are_named(tmp_path: Path) -> None:
@@ -57,11 +59,11 @@ def test_no_crs_and_corrupt_files_are_named(tmp_path: Path) -> None:
     ) as dst:
         dst.write(np.ones((1, 4, 4), dtype="uint8"))
     with pytest.raises(InputError, match=r"nocrs.tif: raster has no CRS"):
-        open_raster(nocrs)
+        open_raster(nocrs, parameters=SHIPPED)
     corrupt = tmp_path / "corrupt.tif"
     corrupt.write_bytes(b"II*\x00" + b"\x00" * 100)
     with pytest.raises(InputError, match=r"corrupt.tif: cannot read raster"):
-        open_raster(corrupt)
+        open_raster(corrupt, parameters=SHIPPED)
 
 
 def test_lazy_rasters_left_open_exit_quietly(tmp_path: Path) -> None:
@@ -75,7 +77,9 @@ def test_lazy_rasters_left_open_exit_quietly(tmp_path: Path) -> None:
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.ones((1, 4, 4), dtype="uint8"))
     script = (
-        f"from bluecarbon.ingest.rasters import open_raster\nprint(float(open_raster({str(path)!r}).sum()))"
+        "from bluecarbon.ingest.rasters import open_raster\n"
+        "from bluecarbon.params import ParameterSet\n"
+        f"print(float(open_raster({str(path)!r}, parameters=ParameterSet.shipped()).sum()))"
     )
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=120

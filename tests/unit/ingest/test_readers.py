@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 import netCDF4
@@ -11,8 +12,6 @@ from rasterio.transform import from_origin
 
 from bluecarbon.errors import InputError
 from bluecarbon.ingest.rasters import (
-    ARCSI_REFLECTANCE,
-    LANDSAT_C2_SR,
     Scaling,
     arcsi_band_names,
     open_netcdf,
@@ -21,6 +20,11 @@ from bluecarbon.ingest.rasters import (
     product_scaling,
     sentinel2_l2a_scaling,
 )
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
+ARCSI_SREF = product_scaling("arcsi_sref", parameters=SHIPPED)
+LANDSAT_C2_SR = product_scaling("landsat_c2_l2_sr", parameters=SHIPPED)
 
 RUFIJI = "raster/s2_rufiji_delta_mangrove_timeseries"
 DEA = "raster/dea_intertidal_ndwi_timeseries/satellite_ds_ndwi.nc"
@@ -52,18 +56,20 @@ def write_tif(
 
 def test_scaling_table_values() -> None:
     # Sentinel-2 L2A: (DN + offset) / 10000, offset -1000 from 2022-01-25 (baseline 04.00).
-    assert sentinel2_l2a_scaling("2022-01-24") == Scaling(1e-4, 0.0)
-    assert sentinel2_l2a_scaling("2022-01-25") == Scaling(1e-4, -0.1)
+    assert sentinel2_l2a_scaling("2022-01-24", parameters=SHIPPED) == Scaling(1e-4, 0.0)
+    assert sentinel2_l2a_scaling("2022-01-25", parameters=SHIPPED) == Scaling(1e-4, -0.1)
     # A reprocessed 2019 scene with baseline 04.00 carries the offset too.
-    assert sentinel2_l2a_scaling("2019-06-01", processing_baseline=4.0) == Scaling(1e-4, -0.1)
-    assert sentinel2_l2a_scaling("2023-06-01", processing_baseline=3.01) == Scaling(1e-4, 0.0)
+    reprocessed = partial(sentinel2_l2a_scaling, parameters=SHIPPED)
+    assert reprocessed("2019-06-01", processing_baseline=4.0) == Scaling(1e-4, -0.1)
+    assert reprocessed("2023-06-01", processing_baseline=3.01) == Scaling(1e-4, 0.0)
     assert LANDSAT_C2_SR == Scaling(0.0000275, -0.2)
-    assert ARCSI_REFLECTANCE == Scaling(0.001, 0.0)
-    assert arcsi_band_names() == ["B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"]
+    assert ARCSI_SREF == Scaling(0.001, 0.0)
+    arcsi = ["B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"]
+    assert arcsi_band_names(parameters=SHIPPED) == arcsi
     with pytest.raises(InputError, match="scaling changed over time"):
-        product_scaling("sentinel2_l2a")
+        product_scaling("sentinel2_l2a", parameters=SHIPPED)
     with pytest.raises(InputError, match="no scaling for product 'modis'"):
-        product_scaling("modis")
+        product_scaling("modis", parameters=SHIPPED)
 
 
 def test_sentinel2_offset_change_across_a_time_series(tmp_path: Path) -> None:
@@ -77,7 +83,8 @@ def test_sentinel2_offset_change_across_a_time_series(tmp_path: Path) -> None:
         ["2022-01-25", "2022-01-24"],
         band_names=["B04", "B08"],
         sensor="sentinel2",
-        scaling=sentinel2_l2a_scaling,
+        scaling=partial(sentinel2_l2a_scaling, parameters=SHIPPED),
+        parameters=SHIPPED,
     )
     assert [str(t)[:10] for t in cube["time"].values] == ["2022-01-24", "2022-01-25"]
     values = cube.isel(y=5, x=5).values
@@ -90,7 +97,11 @@ def test_landsat_c2_scaling(tmp_path: Path) -> None:
     # DN 10000 -> 10000 * 0.0000275 - 0.2 = 0.075; DN 0 is fill.
     dn = np.array([[[10000, 0], [43636, 7273]]], dtype="uint16")
     da = open_raster(
-        write_tif(tmp_path / "l8.tif", dn), band_names=["SR_B5"], sensor="landsat_oli", scaling=LANDSAT_C2_SR
+        write_tif(tmp_path / "l8.tif", dn),
+        band_names=["SR_B5"],
+        sensor="landsat_oli",
+        scaling=LANDSAT_C2_SR,
+        parameters=SHIPPED,
     )
     np.testing.assert_allclose(
         da.values[0], [[0.075, np.nan], [43636 * 2.75e-5 - 0.2, 7273 * 2.75e-5 - 0.2]], rtol=1e-6, atol=1e-7
@@ -100,19 +111,23 @@ def test_landsat_c2_scaling(tmp_path: Path) -> None:
 
 def test_bands_are_chosen_by_name_and_unknown_names_fail(raw_dir: Path) -> None:
     path = raw_dir / RUFIJI / "S2_T37MEM_20190605_sref.tif"
-    da = open_raster(path, sensor="sentinel2", bands=["nir", "B04_red"], scaling=ARCSI_REFLECTANCE)
+    da = open_raster(
+        path, sensor="sentinel2", bands=["nir", "B04_red"], scaling=ARCSI_SREF, parameters=SHIPPED
+    )
     assert list(da["band"].values) == ["B08_nir", "B04_red"]
     with pytest.raises(InputError, match=r"S2_T37MEM_20190605_sref.tif, band 'B13': band 'B13' not found"):
-        open_raster(path, bands=["B13"])
+        open_raster(path, bands=["B13"], parameters=SHIPPED)
     with pytest.raises(InputError, match=r"L7_ETMs.tif, band 'band_1'.*not a band of sensor 'sentinel2'"):
-        open_raster(raw_dir / "raster/landsat7_olinda_coast/L7_ETMs.tif", sensor="sentinel2")
+        open_raster(
+            raw_dir / "raster/landsat7_olinda_coast/L7_ETMs.tif", sensor="sentinel2", parameters=SHIPPED
+        )
     with pytest.raises(InputError, match="2 band names given for 10 bands"):
-        open_raster(path, band_names=["a", "b"])
+        open_raster(path, band_names=["a", "b"], parameters=SHIPPED)
 
 
 def test_strip_file_chunks_follow_blocks(raw_dir: Path) -> None:
     # L7_ETMs.tif is strip-organised (blocks of 3 full rows): chunks hold whole strips.
-    da = open_raster(raw_dir / "raster/landsat7_olinda_coast/L7_ETMs.tif")
+    da = open_raster(raw_dir / "raster/landsat7_olinda_coast/L7_ETMs.tif", parameters=SHIPPED)
     with rasterio.open(raw_dir / "raster/landsat7_olinda_coast/L7_ETMs.tif") as src:
         block_rows = src.block_shapes[0][0]
     assert all(c % block_rows == 0 for c in da.chunks[1][:-1]) and da.chunks[1][0] > 300
@@ -122,17 +137,17 @@ def test_strip_file_chunks_follow_blocks(raw_dir: Path) -> None:
 def test_nodata_override_and_truncated_file(raw_dir: Path, tmp_path: Path) -> None:
     dn = np.arange(400, dtype="uint16").reshape(1, 20, 20)
     path = write_tif(tmp_path / "n.tif", dn, nodata=None)
-    assert np.isnan(open_raster(path, nodata=5).values).sum() == 1
-    assert not np.isnan(open_raster(path).values).any()
+    assert np.isnan(open_raster(path, nodata=5, parameters=SHIPPED).values).sum() == 1
+    assert not np.isnan(open_raster(path, parameters=SHIPPED).values).any()
     source = raw_dir / RUFIJI / "S2_T37MEM_20190605_sref.tif"
     truncated = tmp_path / "cut.tif"
     shutil.copy(source, truncated)
     with open(truncated, "r+b") as fh:
         fh.truncate(truncated.stat().st_size // 2)
     with pytest.raises(InputError, match=r"cut.tif, band 1: file is truncated"):
-        open_raster(truncated)
+        open_raster(truncated, parameters=SHIPPED)
     with pytest.raises(InputError, match="raster file not found"):
-        open_raster(tmp_path / "missing.tif")
+        open_raster(tmp_path / "missing.tif", parameters=SHIPPED)
 
 
 def test_time_series_without_crs_is_named(tmp_path: Path, raw_dir: Path) -> None:
@@ -140,7 +155,7 @@ def test_time_series_without_crs_is_named(tmp_path: Path, raw_dir: Path) -> None
     good = write_tif(tmp_path / "good.tif", dn)
     bad = write_tif(tmp_path / "nocrs.tif", dn, crs=None)
     with pytest.raises(InputError, match=r"nocrs.tif: raster has no CRS"):
-        open_time_series([good, bad], ["2020-01-01", "2020-02-01"])
+        open_time_series([good, bad], ["2020-01-01", "2020-02-01"], parameters=SHIPPED)
 
 
 def test_dea_netcdf_cube(raw_dir: Path) -> None:

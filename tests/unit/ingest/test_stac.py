@@ -14,7 +14,7 @@ from rasterio.warp import transform_bounds
 from shapely.geometry import box, mapping
 
 from bluecarbon.errors import InputError
-from bluecarbon.ingest.rasters import ARCSI_REFLECTANCE, Scaling, arcsi_band_names, open_time_series
+from bluecarbon.ingest.rasters import Scaling, arcsi_band_names, open_time_series, product_scaling
 from bluecarbon.ingest.stac import (
     BandSource,
     open_stac_items,
@@ -24,8 +24,10 @@ from bluecarbon.ingest.stac import (
     resolve_scaling,
     sentinel2_l2a_item_scaling,
 )
+from bluecarbon.params import ParameterSet
 from tests.unit.habitat.helpers import raise_on_compute
 
+SHIPPED = ParameterSet.shipped()
 RUFIJI = "raster/s2_rufiji_delta_mangrove_timeseries"
 COMMON = ["blue", "green", "red", "rededge", "rededge", "rededge", "nir", "nir08", "swir16", "swir22"]
 WAVELENGTH_UM = [0.4924, 0.5598, 0.6646, 0.7041, 0.7405, 0.7828, 0.8328, 0.8647, 1.6137, 2.2024]
@@ -51,7 +53,7 @@ def multiband_asset(path: Path) -> pystac.Asset:
         extra_fields={
             "eo:bands": [
                 {"name": n, "common_name": c, "center_wavelength": w}
-                for n, c, w in zip(arcsi_band_names(), COMMON, WAVELENGTH_UM, strict=True)
+                for n, c, w in zip(arcsi_band_names(parameters=SHIPPED), COMMON, WAVELENGTH_UM, strict=True)
             ],
             "raster:bands": [{"scale": 0.001, "offset": 0.0, "nodata": 0} for _ in COMMON],
         },
@@ -94,7 +96,8 @@ def test_catalog_of_multiband_cogs_matches_the_geotiff_reader(
         [f.name[10:18] for f in rufiji_files],
         sensor="sentinel2",
         bands=["red", "nir", "swir16"],
-        scaling=ARCSI_REFLECTANCE,
+        scaling=product_scaling("arcsi_sref", parameters=SHIPPED),
+        parameters=SHIPPED,
     )
     np.testing.assert_array_equal(cube.values, reference.values)
     assert cube.chunks[2:] == reference.chunks[2:]
@@ -122,7 +125,11 @@ def test_one_asset_per_band_like_earth_search(
         items.append(_item(f, dt.datetime.strptime(f.name[10:18], "%Y%m%d"), assets))
     cube = open_stac_items(read_local_catalog(save_catalog(tmp_path / "stac", items)), bands=["red", "nir"])
     reference = open_time_series(
-        rufiji_files[:2], [f.name[10:18] for f in rufiji_files[:2]], sensor="sentinel2", bands=["red", "nir"]
+        rufiji_files[:2],
+        [f.name[10:18] for f in rufiji_files[:2]],
+        sensor="sentinel2",
+        bands=["red", "nir"],
+        parameters=SHIPPED,
     )
     np.testing.assert_allclose(cube.values, reference.values * 0.001, rtol=1e-6)
 
@@ -137,9 +144,9 @@ def test_resolution_rules_are_small_and_explicit() -> None:
     assert resolve_scaling(explicit=Scaling(2.0, 0.0), source=stac) == Scaling(2.0, 0.0)
     assert resolve_scaling(explicit=None, source=BandSource(name="a", href="x", index=1)) is None
     item = pystac.Item(id="s2", geometry=None, bbox=None, datetime=dt.datetime(2023, 5, 1), properties={})
-    assert sentinel2_l2a_item_scaling(item) == Scaling(1e-4, -0.1)
+    assert sentinel2_l2a_item_scaling(item, parameters=SHIPPED) == Scaling(1e-4, -0.1)
     item.properties["s2:processing_baseline"] = "03.01"
-    assert sentinel2_l2a_item_scaling(item) == Scaling(1e-4, 0.0)
+    assert sentinel2_l2a_item_scaling(item, parameters=SHIPPED) == Scaling(1e-4, 0.0)
 
 
 def test_errors_name_the_item_file_and_band(raw_dir: Path, rufiji_files: list[Path], tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ from bluecarbon.carbon.cores import core_stocks
 from bluecarbon.errors import InputError, ValidationFailed
 from bluecarbon.ingest.core_validation import validate_core_tables
 from bluecarbon.ingest.survey import TEMPLATE, read_survey, read_survey_table, template_rows
+from bluecarbon.params import ParameterSet
+
+SHIPPED = ParameterSet.shipped()
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = ROOT / "data" / "templates"
@@ -121,8 +124,8 @@ def test_real_example_workbook_gives_yellow_river_delta_stocks() -> None:
     assert survey.issues == []
     assert len(survey.cores) == 3 and len(survey.depthseries) == 21 and len(survey.harvests) == 4
     assert survey.depthseries["fraction_carbon"].max() < 0.01  # written in %, read as fractions
-    checked = validate_core_tables(survey.cores, survey.depthseries, mode="fail_fast")
-    stocks = core_stocks(checked.cores, checked.depthseries, depth_cm=100)
+    checked = validate_core_tables(survey.cores, survey.depthseries, mode="fail_fast", parameters=SHIPPED)
+    stocks = core_stocks(checked.cores, checked.depthseries, depth_cm=100, parameters=SHIPPED)
     assert stocks["reached_depth"].all() and (stocks["habitat"] == "salt_marsh").all()
     # METHODS.md: Shandong marsh cores with a full metre hold about 44-83 Mg C ha-1
     assert stocks["stock_mg_c_ha"].between(40, 90).all()

@@ -14,12 +14,15 @@ from bluecarbon.errors import InputError, ValidationFailed
 from bluecarbon.ingest.core_validation import combine_validated, validate_core_tables
 from bluecarbon.ingest.survey import read_survey
 from bluecarbon.manifest import sha256_file, verify_manifest
+from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline import field, steps
 from bluecarbon.pipeline.study import CoreSource, HarvestSource, PlotSource, load_study
 from bluecarbon.store.schema import TABLES
 from bluecarbon.store.tables import write_table
 from bluecarbon.store.validators import check_table
 from tests.unit.field_data import RAW
+
+SHIPPED = ParameterSet.shipped()
 
 CORES = CoreSource(
     ccn_dir="field/ccrcn",
@@ -54,9 +57,9 @@ def hashes() -> dict[str, str]:
 def results(tmp_path_factory, hashes) -> tuple[Path, list[steps.StepResult]]:
     work = tmp_path_factory.mktemp("work")
     return work, [
-        steps.soil_cores(RAW, CORES, work, hashes),
-        field.biomass_plots(RAW, PLOTS, work, hashes),
-        field.shellfish_harvests(RAW, HARVESTS, work, hashes),
+        steps.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED),
+        field.biomass_plots(RAW, PLOTS, work, hashes, parameters=SHIPPED),
+        field.shellfish_harvests(RAW, HARVESTS, work, hashes, parameters=SHIPPED),
     ]
 
 
@@ -116,14 +119,14 @@ def test_harvest_table_by_species_and_year(results) -> None:
 
 def test_steps_are_cached(results, hashes) -> None:
     work, _ = results
-    assert steps.soil_cores(RAW, CORES, work, hashes).cached
-    assert field.biomass_plots(RAW, PLOTS, work, hashes).cached
-    assert field.shellfish_harvests(RAW, HARVESTS, work, hashes).cached
+    assert steps.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED).cached
+    assert field.biomass_plots(RAW, PLOTS, work, hashes, parameters=SHIPPED).cached
+    assert field.shellfish_harvests(RAW, HARVESTS, work, hashes, parameters=SHIPPED).cached
 
 
 def test_fail_fast_mode_stops_on_the_published_ccn_values(tmp_path, hashes) -> None:
     with pytest.raises(ValidationFailed, match="validation error"):
-        steps.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast")
+        steps.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast", parameters=SHIPPED)
 
 
 def test_demo_study_names_plots_and_harvests() -> None:
@@ -155,7 +158,7 @@ def _raw_with_survey(tmp_path: Path, *, with_ccn: bool) -> tuple[Path, CoreSourc
 
 def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
     raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=False)
-    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, mode="fail_fast")
+    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, mode="fail_fast", parameters=SHIPPED)
     assert result.info["cores"] == 3 and result.info["cores_used"] == 3
     assert result.info["cores_reaching_100cm"] == 3
     stocks = pd.read_parquet(result.uris["core_stocks"])
@@ -167,13 +170,15 @@ def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
     assert density.loc["salt_marsh", "soil_mg_c_ha"] == pytest.approx(metre["stock_mg_c_ha"].mean())
     assert density.loc["seagrass", "density_source"] != "cores"
     # a changed workbook is a new step key; the same one is cached
-    assert steps.soil_cores(raw, source, tmp_path / "work", hashes).cached is False  # other mode
-    assert steps.soil_cores(raw, source, tmp_path / "work", hashes).cached
+    assert (
+        steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached is False
+    )  # other mode
+    assert steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached
 
 
 def test_survey_cores_repeating_library_cores_are_held_back_naming_both_files(tmp_path) -> None:
     raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=True)
-    result = steps.soil_cores(raw, source, tmp_path / "work", hashes)
+    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED)
     assert result.info["cores"] == 13687 + 3
     assert result.info["cores_used"] + result.info["cores_held_back"] == 13687 + 3
     assert result.info["cores_held_back"] == 281 + 3  # the library's own 281, and the 3 repeats
@@ -186,8 +191,8 @@ def test_survey_cores_repeating_library_cores_are_held_back_naming_both_files(tm
     with pytest.raises(ValidationFailed, match="across sources"):
         combine_validated(
             [
-                validate_core_tables(*_survey_tables(), mode="fail_fast"),
-                validate_core_tables(*_survey_tables(), mode="fail_fast"),
+                validate_core_tables(*_survey_tables(), mode="fail_fast", parameters=SHIPPED),
+                validate_core_tables(*_survey_tables(), mode="fail_fast", parameters=SHIPPED),
             ],
             mode="fail_fast",
         )
