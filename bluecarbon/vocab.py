@@ -1,9 +1,15 @@
-"""The shared vocabulary of DESIGN.md as enums: habitat classes, salt-marsh subclasses and
-carbon pools.
+"""The shared vocabulary of DESIGN.md as enums: habitat classes, their subclasses (cover and
+species) and carbon pools.
 
 Raster habitat maps store integer codes; the code table lives here and only here so that
 every product, table and statement uses the same numbers. Code 0 is never a class: encoded
 habitat maps use 255 as ``_FillValue`` and in memory nodata is NaN (float maps).
+
+A habitat product may hold a second layer, ``subclass``: 0 where no subclass is known, else a
+:class:`Subclass` code (a cover class such as patchy seagrass, or a salt-marsh species). The
+carbon engine runs on "engine classes" that combine both (:func:`engine_code`), so a patchy
+meadow or a Spartina stand can carry its own parameters while every table still reports per
+habitat.
 """
 
 from __future__ import annotations
@@ -96,13 +102,84 @@ HABITAT_SYNONYMS: dict[str, Habitat] = {h.value: h for h in Habitat} | {
 }
 
 
-class MarshSubclass(StrEnum):
-    """Salt-marsh species subclasses where known."""
+class Subclass(StrEnum):
+    """What a habitat map may say beyond the habitat: cover (patchy vs continuous, continuous
+    being the default and needing no code) and salt-marsh species where known."""
 
+    PATCHY = "patchy"
     SPARTINA = "spartina"
     SUAEDA = "suaeda"
     PHRAGMITES = "phragmites"
-    OTHER = "other"
+
+    @property
+    def code(self) -> int:
+        return SUBCLASS_CODES[self]
+
+    @classmethod
+    def from_code(cls, code: int) -> Subclass:
+        for subclass, value in SUBCLASS_CODES.items():
+            if value == code:
+                return subclass
+        raise InputError(
+            f"unknown subclass code {code}", expected=f"one of {sorted(SUBCLASS_CODES.values())}"
+        )
+
+    @classmethod
+    def parse(cls, value: str) -> Subclass | None:
+        """A subclass name; ``continuous`` (and empty) mean none."""
+        key = value.strip().lower().replace("-", "_").replace(" ", "_")
+        if key in ("", "continuous", "none"):
+            return None
+        try:
+            return cls(key)
+        except ValueError:
+            raise InputError(
+                f"unknown subclass {value!r}",
+                expected="continuous or one of " + ", ".join(s.value for s in cls),
+            ) from None
+
+
+SUBCLASS_CODES: dict[Subclass, int] = {
+    Subclass.PATCHY: 1,
+    Subclass.SPARTINA: 2,
+    Subclass.SUAEDA: 3,
+    Subclass.PHRAGMITES: 4,
+}
+
+#: Engine class code = habitat code + SUBCLASS_FACTOR x subclass code (habitat codes are < 10).
+SUBCLASS_FACTOR: int = 10
+
+
+def engine_code(habitat: Habitat, subclass: Subclass | None = None) -> int:
+    """The carbon engine's class code of a habitat and optional subclass."""
+    return habitat.code + (SUBCLASS_FACTOR * subclass.code if subclass is not None else 0)
+
+
+def engine_class_name(habitat: Habitat, subclass: Subclass | None = None) -> str:
+    """``seagrass`` or ``seagrass/patchy``."""
+    return habitat.value if subclass is None else f"{habitat.value}/{subclass.value}"
+
+
+def split_engine_code(code: int) -> tuple[Habitat, Subclass | None]:
+    """Habitat and subclass of an engine class code."""
+    sub, hab = divmod(int(code), SUBCLASS_FACTOR)
+    return Habitat.from_code(hab), (Subclass.from_code(sub) if sub else None)
+
+
+def habitat_of(engine_class: str) -> Habitat:
+    """The habitat of an engine class name (``salt_marsh/spartina`` -> salt_marsh)."""
+    return Habitat(engine_class.split("/", 1)[0])
+
+
+def subclass_flag_attrs() -> dict[str, object]:
+    """CF ``flag_values``/``flag_meanings`` attributes for subclass maps (0: none)."""
+    ordered = sorted(SUBCLASS_CODES.items(), key=lambda kv: kv[1])
+    return {
+        "flag_values": [0, *[code for _, code in ordered]],
+        "flag_meanings": " ".join(["none", *[s.value for s, _ in ordered]]),
+        "long_name": "habitat subclass (cover or species)",
+        "units": "1",
+    }
 
 
 class Pool(StrEnum):

@@ -21,15 +21,7 @@ def site_carbon(
     work_dir: Path,
     parameters: ParameterSet,
 ) -> steps.StepResult:
-    result = steps.site_carbon(
-        site.id,
-        habitat,
-        soil,
-        work_dir,
-        parcels,
-        soil_cores=site.options.get("soil_cores"),
-        parameters=parameters,
-    )
+    result = steps.site_carbon(site, habitat, soil, work_dir, parcels, parameters=parameters)
     get_run_logger().info("carbon %s: %s%s", site.id, result.info, " (cached)" if result.cached else "")
     return result
 

@@ -85,6 +85,9 @@ class ClassTable:
 
     ``values[column]`` has shape ``(K,)`` (or ``(D, K)`` for Monte Carlo draws, see
     :meth:`with_values`); ``standard_errors[column]`` is NaN where no error is known.
+    ``draw_groups`` (optional, one integer per class) makes classes of one group share their
+    Monte Carlo noise, for variants of one habitat whose values are scaled copies (a patchy
+    meadow holds half the density of the same, uncertain, regional mean).
     """
 
     lucodes: np.ndarray
@@ -93,6 +96,7 @@ class ClassTable:
     basis: CarbonBasis
     standard_errors: Mapping[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    draw_groups: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:

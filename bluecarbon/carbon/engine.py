@@ -642,6 +642,12 @@ _VARIABLE_ATTRS: Final[dict[str, dict[str, str]]] = {
         "units": "Mg ha-1",
         "cell_methods": "area: mean period: sum",
     },
+    "carbon_buried": {
+        "long_name": "carbon buried below the accounting depth since the first snapshot "
+        "(soil accumulation; {basis} mass per area)",
+        "units": "Mg ha-1",
+        "cell_methods": "area: mean",
+    },
     "net_sequestration": {
         "long_name": "net carbon sequestration (accumulation minus emissions) over the period "
         "({basis} mass per area)",
@@ -684,6 +690,7 @@ _DIMS: Final[dict[str, tuple[str, ...]]] = {
     "carbon_emissions": ("period",),
     "net_sequestration": ("period",),
     "total_net_sequestration": (),
+    "carbon_buried": ("year",),
     "net_present_value": ("year",),
     "drained_soil_emissions": ("period",),
     "methane_emissions": ("period",),
@@ -738,6 +745,7 @@ def _assemble(
             "carbon_stock",
             "carbon_stock_by_pool",
             "carbon_accumulation",
+            "carbon_buried",
         ):
             var_attrs["valid_min"] = 0.0
         data_vars[name] = ((*_DIMS[name], "y", "x"), arr, var_attrs)

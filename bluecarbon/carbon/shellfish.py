@@ -46,7 +46,10 @@ def harvest_carbon(harvests: pd.DataFrame, *, parameters: ParameterSet) -> pd.Da
     ----------
     harvests
         At least ``species`` (Latin, Chinese or English name, or FAO 3-alpha code) and
-        ``harvest_t`` (wet, shell-on tonnes). Optional measured coefficients per row:
+        ``harvest_t`` (wet, shell-on tonnes). ``weight_basis`` ``fao_live_weight`` marks FAO
+        statistics: for seaweed their "live weight" is converted with ``fao_live_to_dry``
+        (``harvest_weights`` table, from China's fishery yearbook dry weights) instead of the
+        class's fresh-weight dry/wet ratio. Optional measured coefficients per row:
         ``dry_wet_ratio``, ``tissue_frac_dry``, ``shell_frac_dry``, ``c_tissue``, ``c_shell``
         (fractions). An unknown species, a negative or missing harvest raise
         :class:`~bluecarbon.errors.ValidationFailed` naming the row and the species.
@@ -80,6 +83,13 @@ def harvest_carbon(harvests: pd.DataFrame, *, parameters: ParameterSet) -> pd.Da
         seaweed | measured[["tissue_frac_dry", "c_shell"]].notna().all(axis=1)
     )
     used = defaults[list(COEFFICIENT_COLUMNS)].astype("float64").where(measured.isna(), measured)
+    fao_seaweed = pd.Series(False, index=checked.index)
+    if "weight_basis" in checked.columns:  # FAO "live weight" of seaweed is not a fresh farm weight
+        fao_seaweed = checked["weight_basis"].eq("fao_live_weight").fillna(False) & seaweed
+        fao_seaweed &= measured["dry_wet_ratio"].isna()
+        if fao_seaweed.any():
+            ratio = parameters.value("harvest_weights", "fao_live_to_dry")
+            used.loc[fao_seaweed, "dry_wet_ratio"] = ratio
     dry = pd.to_numeric(checked["harvest_t"], errors="coerce") * used["dry_wet_ratio"]
     tissue = dry * used["tissue_frac_dry"] * used["c_tissue"]
     shell = (dry * used["shell_frac_dry"] * used["c_shell"]).where(~seaweed, 0.0)
@@ -89,7 +99,9 @@ def harvest_carbon(harvests: pd.DataFrame, *, parameters: ParameterSet) -> pd.Da
         "kind": defaults["kind"],
         "coefficient_source": pd.Series(
             np.select(
-                [all_measured, any_measured], ["measured", "measured+class_default"], default="class_default"
+                [all_measured, any_measured, fao_seaweed.to_numpy()],
+                ["measured", "measured+class_default", "class_default+fao_live_to_dry"],
+                default="class_default",
             )
         ),
         "dry_t": dry,
@@ -110,76 +122,80 @@ def harvest_totals(carbon: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     return frame.groupby(by, sort=True, dropna=False)[columns].sum().reset_index()
 
 
-def _removal_totals(frame: pd.DataFrame, keys: list[str], parameters: ParameterSet) -> pd.DataFrame:
-    """Sum harvest carbon over ``keys`` and add the removal with P5/P50/P95 and the
-    conservative value (see :func:`harvest_class_totals` for the equations)."""
-    from bluecarbon.carbon.uncertainty import conservative_value
+#: What each harvest kind's removal counts (the "basis" travelling with every figure).
+REMOVAL_BASIS: dict[str, str] = {
+    "bivalve": "removal (HY/T 0305-2021): shell + tissue carbon of the harvest; shell carbon is "
+    "counted by the Chinese standard, not credited internationally, and its calcification releases CO2",
+    "seaweed": "removal (HY/T 0305-2021): carbon of the harvested seaweed dry mass",
+}
+#: Harvest kinds and the habitat class their removal is reported under.
+HARVEST_HABITATS: dict[str, str] = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
+_Z90 = 1.6448536269514722
 
+
+def _removal_totals(frame: pd.DataFrame, keys: list[str], parameters: ParameterSet) -> pd.DataFrame:
+    """Sum harvest carbon over ``keys``, year and habitat: the removal (shell + tissue), its
+    tissue and shell parts, P5/P50/P95 and U (see :func:`harvest_class_totals`)."""
     rse = parameters.value("uncertainty", "shellfish_carbon_rse")
-    allowable = parameters.value("uncertainty", "allowable_uncertainty_ci90")
-    buffer = parameters.value("uncertainty", "buffer_fraction")
-    habitats = {"bivalve": "shellfish_aquaculture", "seaweed": "seaweed_aquaculture"}
-    unknown = sorted(set(frame["kind"].astype(str)) - set(habitats))
+    unknown = sorted(set(frame["kind"].astype(str)) - set(HARVEST_HABITATS))
     if unknown:
         raise InputError(
-            f"unknown harvest kind {unknown[0]!r}", column="kind", expected=" or ".join(habitats)
+            f"unknown harvest kind {unknown[0]!r}", column="kind", expected=" or ".join(HARVEST_HABITATS)
         )
-    frame = frame.assign(habitat=frame["kind"].map(habitats))
-    columns = ["harvest_t", "tissue_c_t", "shell_c_t", "total_c_t"]
+    frame = frame.assign(habitat=frame["kind"].map(HARVEST_HABITATS))
+    columns = ["harvest_t", "dry_t", "tissue_c_t", "shell_c_t", "total_c_t"]
     out = frame.groupby([*keys, "year", "habitat"], as_index=False)[columns].sum()
-    z90 = 1.6448536269514722
+    kinds = {v: k for k, v in HARVEST_HABITATS.items()}
     total = out["total_c_t"].to_numpy(dtype=float)
-    out["sequestration_t_c_yr"] = total
-    out["sequestration_p5_t_c_yr"] = total * (1 - z90 * rse)
-    out["sequestration_p50_t_c_yr"] = total
-    out["sequestration_p95_t_c_yr"] = total * (1 + z90 * rse)
-    out["sequestration_conservative_t_c_yr"] = conservative_value(
-        total, np.full_like(total, z90 * rse), allowable=allowable, buffer=buffer
-    )
-    out["sequestration_t_co2e_yr"] = total * CO2E_PER_C
-    out["sequestration_conservative_t_co2e_yr"] = out["sequestration_conservative_t_c_yr"] * CO2E_PER_C
-    out["carbon_basis_note"] = "HY/T 0305-2021 national-standard basis (shell carbon included)"
-    return out.drop(columns=["total_c_t"])
+    out["removal_t_c_yr"] = total
+    out["removal_p5_t_c_yr"] = total * max(1 - _Z90 * rse, 0.0)
+    out["removal_p50_t_c_yr"] = total
+    out["removal_p95_t_c_yr"] = total * (1 + _Z90 * rse)
+    out["removal_uncertainty"] = _Z90 * rse
+    out["tissue_removal_t_c_yr"] = out["tissue_c_t"]
+    out["shell_removal_t_c_yr"] = out["shell_c_t"]
+    for column in (
+        "removal_t_c_yr",
+        "removal_p5_t_c_yr",
+        "removal_p95_t_c_yr",
+        "tissue_removal_t_c_yr",
+        "shell_removal_t_c_yr",
+    ):
+        out[column.replace("_t_c_", "_t_co2e_")] = out[column] * CO2E_PER_C
+    out["basis"] = out["habitat"].map(kinds).map(REMOVAL_BASIS)
+    return out.drop(columns=["tissue_c_t", "shell_c_t", "total_c_t"])
 
 
 def harvest_class_totals(
     carbon: pd.DataFrame, *, parameters: ParameterSet, site_suffix: str = "mariculture"
 ) -> pd.DataFrame:
     """Harvest removal per country, year and habitat class, in the shape of the release's
-    ``class_totals`` (pool ``shellfish``), with P5/P50/P95 and the conservative value.
+    ``class_totals``.
 
-    Harvest removal is an annual flow, not a stock: ``stock_t_c`` is 0 and the removal is
-    ``sequestration_t_c_yr`` (shell + tissue, the HY/T 0305-2021 national-standard basis; the
-    parts stay apart in ``shell_c_t`` and ``tissue_c_t``). Bivalves (kind ``bivalve``) go to
-    ``shellfish_aquaculture``, seaweeds to ``seaweed_aquaculture``. Uncertainty is normal with
-    the relative SE ``shellfish_carbon_rse`` of ``params/uncertainty.csv``; the conservative
-    value applies the VM0033 deduction (90 % CI) and the non-permanence buffer.
+    A harvest removal is an annual flow, not a stock: the stock columns are empty (NaN) and the
+    removal is ``removal_t_c_yr`` (shell + tissue, the HY/T 0305-2021 basis), with its
+    ``tissue_removal_*`` and ``shell_removal_*`` parts beside it (shell is about 80 % of a
+    bivalve harvest's carbon). Bivalves go to ``shellfish_aquaculture``, seaweeds to
+    ``seaweed_aquaculture``. Uncertainty is normal with the relative SE
+    ``shellfish_carbon_rse`` of the ``uncertainty`` table.
 
     Notes
     -----
-    P5, P95 = T (1 -/+ 1.645 r); U = 1.645 r; conservative = T (1 - max(U - A, 0)) (1 - b).
+    P5, P95 = T (1 -/+ 1.645 r); U = 1.645 r.
     """
     frame = carbon.assign(site=carbon["country"].astype(str).str.lower() + "_" + site_suffix)
     out = _removal_totals(frame, ["site"], parameters)
     out["area_ha"] = np.nan
-    out["stock_t_c"] = 0.0
-    out["stock_t_co2e"] = 0.0
+    out["stock_t_c"] = np.nan
+    out["stock_t_co2e"] = np.nan
     out["density_source"] = "hy_t_0305_harvest_removal"
-    out["pools"] = "shellfish"
+    out["pools"] = "harvest"
     return out
 
 
 def harvest_parcel_totals(carbon: pd.DataFrame, *, parameters: ParameterSet) -> pd.DataFrame:
     """Farm harvest removal per parcel (``farm_id`` = parcel id), year and habitat class, in
-    the shape of the release's ``parcel_totals`` (``kind`` flow, ``pool`` shellfish; the
+    the shape of the release's ``parcel_totals`` (``kind`` removal, ``level`` habitat; the
     period is the harvest year). Same equations as :func:`harvest_class_totals`."""
     out = _removal_totals(carbon.rename(columns={"farm_id": "parcel_id"}), ["parcel_id"], parameters)
-    out = out.assign(
-        scope="parcel", kind="flow", pool="shellfish", period_start=out["year"], period_end=out["year"] + 1
-    )
-    out["net_sequestration_t_c"] = out["sequestration_t_c_yr"]
-    out["net_sequestration_p5_t_c"] = out["sequestration_p5_t_c_yr"]
-    out["net_sequestration_p50_t_c"] = out["sequestration_p50_t_c_yr"]
-    out["net_sequestration_p95_t_c"] = out["sequestration_p95_t_c_yr"]
-    out["net_sequestration_conservative_t_c"] = out["sequestration_conservative_t_c_yr"]
-    return out
+    return out.assign(kind="removal", level="habitat", period_start=out["year"], period_end=out["year"] + 1)

@@ -12,11 +12,14 @@ Rows:
 * ``kind = "flow"``: per reported period and transition (``from_class`` at the previous
   snapshot, ``lulc_class`` during the period): accumulation, emissions, net sequestration and
   the extra emissions.
-* ``kind = "harvest"``: shellfish harvest carbon per year, pool ``shellfish``
-  (:func:`with_shellfish`).
 
 ``scope = "class"`` rows cover the whole map; ``scope = "parcel"`` rows one parcel each.
 Column names carry the basis: ``stock_t_c`` or ``stock_t_co2e``.
+
+The Monte Carlo keeps its draws per row (:class:`Summary`), so that any grouping of rows (the
+engine classes of one habitat, the blue-carbon habitats of a parcel, every class of a site) is
+summed draw by draw (:func:`rollup`): the percentiles of a total are those of the total, never
+sums of percentiles.
 """
 
 from __future__ import annotations
@@ -30,19 +33,17 @@ import pandas as pd
 from scipy import sparse
 
 from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
+from bluecarbon.carbon.conservative import conservative_stock
 from bluecarbon.carbon.engine import TRAJECTORY_PREFIX, TransitionRun
 from bluecarbon.carbon.transitions import Mode, ModelSpec, resolve_parameters, unit_outputs
 from bluecarbon.carbon.uncertainty import (
     UncertaintySettings,
-    conservative_value,
     draw_area_factors,
     draw_class_table,
     percentiles,
     relative_uncertainty,
-    vm0033_adjusted,
 )
 from bluecarbon.errors import InputError
-from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import CarbonBasis
 
 #: Draws evaluated at once in the Monte Carlo (bounds memory: draws x trajectories x periods).
@@ -159,18 +160,48 @@ def _scope_counts(counts: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ summary
+@dataclass(frozen=True)
+class Summary:
+    """Totals per scope, class and year (stocks) or period and transition (flows), and the
+    Monte Carlo draws of each row's stock and net sequestration (``(draws, rows)``, in the
+    order of the frame's stock rows and flow rows; None without uncertainty)."""
+
+    frame: pd.DataFrame
+    basis_suffix: str
+    stock_samples: np.ndarray | None = None
+    flow_samples: np.ndarray | None = None
+    settings: UncertaintySettings | None = None
+
+
 def summary_table(
     run: TransitionRun,
     histogram: pd.DataFrame,
     *,
     uncertainty: UncertaintySettings | None = None,
     area_relative_se: Mapping[Any, float] | None = None,
+    area_key: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
+    """Per-class and per-parcel totals in tonnes (areas in ha): :func:`summarise`'s frame."""
+    return summarise(
+        run, histogram, uncertainty=uncertainty, area_relative_se=area_relative_se, area_key=area_key
+    ).frame
+
+
+def summarise(
+    run: TransitionRun,
+    histogram: pd.DataFrame,
+    *,
+    uncertainty: UncertaintySettings | None = None,
+    area_relative_se: Mapping[Any, float] | None = None,
+    area_key: Mapping[str, str] | None = None,
+) -> Summary:
     """Per-class and per-parcel totals in tonnes (areas in ha) from a run's histogram.
 
-    ``area_relative_se`` maps ``(year, class name)`` or ``class name`` to the relative standard
-    error of the class area (map accuracy); ``uncertainty`` turns on the Monte Carlo
-    (P5/P50/P95, VM0033 uncertainty, conservative value) for stocks and net sequestration.
+    ``area_relative_se`` maps ``(year, name)`` or ``name`` to the relative standard error of
+    an area (map accuracy), where ``name`` is the class name or, with ``area_key``, the name it
+    maps the class to (e.g. the habitat of ``seagrass/patchy``: classes of one key share one
+    area error); ``uncertainty`` turns on the Monte Carlo (P5/P50/P95, the uncertainty U and
+    the conservative stock) for stocks and net sequestration.
     """
     spec, classes = run.spec, run.classes
     tl = spec.timeline
@@ -215,7 +246,7 @@ def summary_table(
                 "kind": "stock",
                 "pool": ECOSYSTEM_POOLS,
                 "year": f["year"].astype("Int64"),
-                "lucode": [codes[c] for c in f["class_index"]],
+                "lucode": pd.array([codes[c] for c in f["class_index"]], dtype="Int64"),
                 "lulc_class": [names[c] for c in f["class_index"]],
                 "area_ha": area(stock_rows, valid),
                 "excluded_ha": area(stock_rows, 1.0 - valid),
@@ -224,6 +255,8 @@ def summary_table(
         )
         for p, pool in enumerate(POOLS):
             stock[f"{pool}_t_{b}"] = row_sum(stock_rows, "carbon_stock_by_pool", (p,))
+        if spec.soil_burial:
+            stock[f"buried_t_{b}"] = row_sum(stock_rows, "carbon_buried")
         if spec.valuation is not None:
             npv = row_sum(stock_rows, "net_present_value")
             defined = np.isfinite(values["net_present_value"]).any(axis=-1)[stock_rows.layer]
@@ -242,7 +275,7 @@ def summary_table(
                 "period_end": pd.array([tl.ends[reported[j]] for j in f["layer"]], dtype="Int64"),
                 "from_lucode": pd.array([codes[c] for c in f["from_index"]], dtype="Int64"),
                 "from_class": [names[c] for c in f["from_index"]],
-                "lucode": [codes[c] for c in f["class_index"]],
+                "lucode": pd.array([codes[c] for c in f["class_index"]], dtype="Int64"),
                 "lulc_class": [names[c] for c in f["class_index"]],
                 "area_ha": area(flow_rows, valid),
                 "excluded_ha": area(flow_rows, 1.0 - valid),
@@ -257,8 +290,9 @@ def summary_table(
             flow["methane_emissions_t_ch4"] = row_sum(flow_rows, "methane_emissions")
             flow["methane_emissions_t_co2e"] = row_sum(flow_rows, "methane_emissions_co2e")
         out_frames.append(flow)
+    samples: dict[str, np.ndarray | None] = {}
     if uncertainty is not None and out_frames:
-        _monte_carlo(
+        samples = _monte_carlo(
             out_frames,
             stock_rows,
             flow_rows,
@@ -266,10 +300,17 @@ def summary_table(
             run,
             settings=uncertainty,
             area_relative_se=area_relative_se or {},
+            area_key=area_key or {},
             basis_suffix=b,
         )
     frame = pd.concat(out_frames, ignore_index=True) if out_frames else pd.DataFrame()
-    return frame
+    return Summary(
+        frame=frame,
+        basis_suffix=b,
+        stock_samples=samples.get("carbon_stock"),
+        flow_samples=samples.get("net_sequestration"),
+        settings=uncertainty,
+    )
 
 
 def _scope_sums(sums: np.ndarray) -> np.ndarray:
@@ -285,8 +326,10 @@ def _monte_carlo(
     *,
     settings: UncertaintySettings,
     area_relative_se: Mapping[Any, float],
+    area_key: Mapping[str, str],
     basis_suffix: str,
-) -> None:
+) -> dict[str, np.ndarray | None]:
+    """Fill P5/P50/P95, U (and the conservative stock) into the frames; return the draws."""
     spec, classes = run.spec, run.classes
     tl = spec.timeline
     rng = np.random.default_rng(settings.seed)
@@ -294,11 +337,14 @@ def _monte_carlo(
     uncertain = drawn is not classes or any(float(r) > 0 for r in area_relative_se.values())
     if not uncertain:
         # Nothing carries a distribution: every draw equals the central value (U = 0).
-        for _rows, _name, label, _keys, frame in _targets(stock_rows, flow_rows, frames):
+        out: dict[str, np.ndarray | None] = {}
+        for _rows, name, label, _keys, frame in _targets(stock_rows, flow_rows, frames):
             if frame is not None:
                 _fill_uncertainty(frame, label, basis_suffix, None, settings)
-        return
-    names = [*classes.names, "(nodata)"]
+                central = frame[f"{label}_t_{basis_suffix}"].to_numpy(dtype=np.float64)
+                out[name] = np.broadcast_to(central, (settings.draws, central.size)).copy()
+        return out
+    names = [area_key.get(n, n) for n in classes.names] + ["(nodata)"]
     # Area factors: one draw vector per (year, class) key used by any row.
     stock_keys = [
         (int(y), names[c])
@@ -320,6 +366,7 @@ def _monte_carlo(
         samples = _linear_samples(drawn, classes, tc, run, targets, settings.draws)
     else:
         samples = _brute_force_samples(drawn, tc, run, targets, settings.draws)
+    out = {}
     for _rows, name, label, keys, frame in targets:
         if frame is None:
             continue
@@ -333,6 +380,8 @@ def _monte_carlo(
                 scale = np.where(table_central != 0, central / table_central, 0.0)
             sample = sample * scale[None]
         _fill_uncertainty(frame, label, basis_suffix, sample, settings)
+        out[name] = sample
+    return out
 
 
 #: Columns the default-mode outputs are affine in (with fractions and half-lives fixed): every
@@ -436,10 +485,8 @@ def _fill_uncertainty(
     frame[f"{label}_p50_t_{b}"] = p50
     frame[f"{label}_p95_t_{b}"] = p95
     frame[f"{label}_uncertainty"] = u
-    frame[f"{label}_vm0033_t_{b}"] = vm0033_adjusted(central, u, allowable=settings.allowable)
-    frame[f"{label}_conservative_t_{b}"] = conservative_value(
-        central, u, allowable=settings.allowable, buffer=settings.buffer
-    )
+    if label == "stock":  # a flow's conservative figure is its creditable quantity (per parcel)
+        frame[f"{label}_conservative_t_{b}"] = conservative_stock(central, p5)
 
 
 def _area_rse(mapping: Mapping[Any, float], key: tuple[int, str]) -> float:
@@ -450,66 +497,89 @@ def _area_rse(mapping: Mapping[Any, float], key: tuple[int, str]) -> float:
     return 0.0
 
 
-# ------------------------------------------------------------------------------ shellfish
-def with_shellfish(
-    summary: pd.DataFrame,
-    harvests: pd.DataFrame,
-    *,
-    basis: CarbonBasis,
-    uncertainty: UncertaintySettings | None = None,
-    relative_se: float | None = None,
-) -> pd.DataFrame:
-    """Append shellfish harvest carbon as pool ``shellfish`` (``kind = "harvest"``) rows.
+# -------------------------------------------------------------------------------- rollup
+#: Value columns summed by :func:`rollup` (basis suffix appended where it ends in ``_t``).
+_STOCK_SUMS: Final[tuple[str, ...]] = (
+    "area_ha",
+    "excluded_ha",
+    "stock_t",
+    *(f"{p}_t" for p in POOLS),
+    "buried_t",
+)
+_FLOW_SUMS: Final[tuple[str, ...]] = (
+    "area_ha",
+    "excluded_ha",
+    "accumulation_t",
+    "emissions_t",
+    "net_sequestration_t",
+    "drained_soil_emissions_t",
+)
 
-    ``harvests`` has columns ``year``, ``species`` or ``class``, ``tissue_c_t``, ``shell_c_t``,
-    ``total_c_t`` (tonnes of carbon, as produced by ``bluecarbon.carbon.shellfish``). Values go
-    to ``net_sequestration_t_<basis>`` (a removal in that year) with the shell and tissue parts
-    beside it; uncertainty is normal with ``relative_se`` of the total.
+
+def rollup(
+    summary: Summary,
+    group_of: Mapping[str, str],
+    *,
+    at_risk: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """Sum the rows of ``summary`` whose class ``group_of`` maps into one row per group.
+
+    Stock rows are keyed by (scope, parcel, year, group); flow rows by (scope, parcel, period,
+    group of the class during the period), summed over their origins. Central values are sums;
+    P5/P50/P95 and ``U`` come from the summed Monte Carlo draws, so they are the percentiles
+    of the group's total. ``at_risk`` names classes whose stock is at risk: their share of a
+    stock row is ``stock_at_risk_t_<basis>``, deducted from the conservative stock
+    (:func:`~bluecarbon.carbon.conservative.conservative_stock`). Classes not in ``group_of``
+    are left out.
     """
-    label = "species" if "species" in harvests.columns else "class"
-    required = ["year", label, "tissue_c_t", "shell_c_t", "total_c_t"]
-    missing = [c for c in required if c not in harvests.columns]
-    if missing:
-        raise InputError(
-            "shellfish harvest table lacks columns", column=missing[0], expected=", ".join(required)
-        )
-    factor = CO2E_PER_C if basis is CarbonBasis.CO2E else 1.0
-    b = "co2e" if basis is CarbonBasis.CO2E else "c"
-    grouped = harvests.groupby(["year", label], as_index=False)[
-        ["tissue_c_t", "shell_c_t", "total_c_t"]
-    ].sum()
-    rows = pd.DataFrame(
-        {
-            "scope": "class",
-            "parcel_id": "",
-            "kind": "harvest",
-            "pool": "shellfish",
-            "period_start": pd.array(grouped["year"].astype(int), dtype="Int64"),
-            "period_end": pd.array(grouped["year"].astype(int) + 1, dtype="Int64"),
-            "lulc_class": grouped[label].astype(str),
-            f"net_sequestration_t_{b}": grouped["total_c_t"].to_numpy(dtype=np.float64) * factor,
-            f"shellfish_tissue_t_{b}": grouped["tissue_c_t"].to_numpy(dtype=np.float64) * factor,
-            f"shellfish_shell_t_{b}": grouped["shell_c_t"].to_numpy(dtype=np.float64) * factor,
-        }
-    )
-    if uncertainty is not None:
-        rse = float(relative_se if relative_se is not None else 0.0)
-        central = rows[f"net_sequestration_t_{b}"].to_numpy()
-        rng = np.random.default_rng(uncertainty.seed + 1)
-        sample = central[None] * np.maximum(
-            1.0 + rse * rng.standard_normal((uncertainty.draws, len(central))), 0.0
-        )
-        p5, p50, p95 = percentiles(sample)
-        u = relative_uncertainty(sample, central, level=uncertainty.ci_level)
-        rows[f"net_sequestration_p5_t_{b}"] = p5
-        rows[f"net_sequestration_p50_t_{b}"] = p50
-        rows[f"net_sequestration_p95_t_{b}"] = p95
-        rows["net_sequestration_uncertainty"] = u
-        rows[f"net_sequestration_vm0033_t_{b}"] = vm0033_adjusted(central, u, allowable=uncertainty.allowable)
-        rows[f"net_sequestration_conservative_t_{b}"] = conservative_value(
-            central, u, allowable=uncertainty.allowable, buffer=uncertainty.buffer
-        )
-    return pd.concat([summary, rows], ignore_index=True)
+    frame, b = summary.frame, summary.basis_suffix
+    if frame.empty:
+        return frame
+    parts = []
+    for kind, samples, keys, sums in (
+        ("stock", summary.stock_samples, ["scope", "parcel_id", "year"], _STOCK_SUMS),
+        ("flow", summary.flow_samples, ["scope", "parcel_id", "period_start", "period_end"], _FLOW_SUMS),
+    ):
+        rows = frame[frame["kind"] == kind].reset_index(drop=True)
+        if rows.empty:
+            continue
+        member = rows["lulc_class"].map(group_of)
+        kept = member.notna().to_numpy()
+        rows = rows[kept].assign(group=member[kept]).reset_index(drop=True)
+        if rows.empty:
+            continue
+        columns = [c if c in ("area_ha", "excluded_ha") else f"{c}_{b}" for c in sums]
+        columns = [c for c in columns if c in rows.columns]
+        if kind == "stock":
+            risky = rows["lulc_class"].isin(at_risk).to_numpy()
+            rows[f"stock_at_risk_t_{b}"] = np.where(risky, rows[f"stock_t_{b}"].to_numpy(), 0.0)
+            columns.append(f"stock_at_risk_t_{b}")
+        grouped = rows.groupby([*keys, "group"], sort=True, dropna=False)
+        out = grouped[columns].sum().reset_index()
+        out.insert(2, "kind", kind)
+        label = "stock" if kind == "stock" else "net_sequestration"
+        central = out[f"{label}_t_{b}"].to_numpy(dtype=np.float64)
+        if samples is not None and summary.settings is not None:
+            codes = grouped.ngroup().to_numpy()
+            matrix = sparse.csr_matrix(
+                (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(out))
+            )
+            drawn = np.asarray(samples[:, kept] @ matrix)
+            p5, p50, p95 = percentiles(drawn)
+            u = relative_uncertainty(drawn, central, level=summary.settings.ci_level)
+        else:
+            p5 = p50 = p95 = central
+            u = np.zeros_like(central)
+        out[f"{label}_p5_t_{b}"] = p5
+        out[f"{label}_p50_t_{b}"] = p50
+        out[f"{label}_p95_t_{b}"] = p95
+        out[f"{label}_uncertainty"] = u
+        if kind == "stock":
+            out[f"stock_conservative_t_{b}"] = conservative_stock(
+                central, p5, at_risk=out[f"stock_at_risk_t_{b}"].to_numpy()
+            )
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def order_columns(frame: pd.DataFrame, first: Sequence[str] = ()) -> pd.DataFrame:

@@ -24,6 +24,7 @@ Two modes:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -202,8 +203,23 @@ class ModelSpec:
     ``reset_on_entry`` (default mode only) sets a pixel's pools to the initial stocks of the
     class it enters through an ``accum`` transition, the user's guide's "storage equilibrium"
     reading (IPCC stock-difference style: a class holds its class stock). The jump is a
-    reclassification, not sequestration, so stock change = net sequestration + jumps. Off, the
-    stock carries over and grows by accumulation (InVEST's code and mass balance).
+    reclassification, not sequestration, so stock change = net sequestration + jumps. Off (the
+    default), the stock carries over (InVEST's code and mass balance): a pixel lost and regained
+    by mapping noise emits and is never refilled, so noise cannot create carbon.
+
+    ``soil_burial`` (default mode only): the soil pool is a stock to a fixed accounting depth,
+    so soil accumulation (burial) is a flux that moves carbon below that depth, not an increase
+    of the fixed-depth stock. It is reported as accumulation and kept, cumulated since the
+    first snapshot, in ``carbon_buried``; disturbances act on the fixed-depth stock only. The
+    mass balance then reads stock change + burial change = accumulation - emissions. Off,
+    accumulation adds to the soil pool (InVEST's user's guide).
+
+    ``change_dating`` (default mode only): when a change seen between two maps happens.
+    ``snapshot`` (InVEST) dates it at the later map, so a loss observed at a map emits only
+    after it and the interval between the maps shows none of it. ``midpoint`` dates it half
+    way between the maps: the class of the earlier map accumulates for the first half of the
+    interval, the later one for the second, and a loss starts emitting mid-interval, so the
+    stock and the flux of an interval both see what was observed in it (no valuation).
     """
 
     timeline: Timeline
@@ -214,6 +230,31 @@ class ModelSpec:
     rewetting: bool = False
     gwp100_ch4: float | None = None
     reset_on_entry: bool = False
+    soil_burial: bool = False
+    change_dating: str = "snapshot"
+
+    def __post_init__(self) -> None:
+        if self.change_dating not in ("snapshot", "midpoint"):
+            raise InputError(f"change_dating {self.change_dating!r}", expected="'snapshot' or 'midpoint'")
+        default_only = self.reset_on_entry or self.soil_burial or self.change_dating != "snapshot"
+        if self.mode is Mode.INVEST_COMPAT and default_only:
+            raise InputError(
+                "reset_on_entry, soil_burial and midpoint change dating belong to the default mode",
+                expected="mode='default'",
+            )
+        if self.change_dating == "midpoint" and self.valuation is not None:
+            raise InputError("midpoint change dating has no valuation", expected="change_dating='snapshot'")
+
+    def change_times(self) -> tuple[float, ...]:
+        """When the class of each snapshot takes over (first: the first snapshot), plus the
+        analysis year as the end of the last one."""
+        tl = self.timeline
+        snaps = tl.snapshot_years
+        if self.change_dating == "midpoint":
+            times = [float(snaps[0]), *((a + b) / 2.0 for a, b in itertools.pairwise(snaps))]
+        else:
+            times = [float(y) for y in snaps]
+        return (*times, float(tl.analysis_year))
 
     def layout(self) -> Layout:
         tl = self.timeline
@@ -226,6 +267,8 @@ class ModelSpec:
             ("net_sequestration", (n_periods,)),
             ("total_net_sequestration", ()),
         ]
+        if self.soil_burial:
+            entries.append(("carbon_buried", (n_years,)))
         if self.valuation is not None:
             entries.append(("net_present_value", (n_years,)))
         if self.drained:
@@ -375,7 +418,7 @@ def _to_co2e(spec: ModelSpec) -> float:
     return CO2E_PER_C if spec.basis is CarbonBasis.C else 1.0
 
 
-def _overlap(start: int, end: int, t: float) -> float:
+def _overlap(start: float, end: float, t: float) -> float:
     return float(min(max(t - start, 0), end - start))
 
 
@@ -384,17 +427,18 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
     years = tl.output_years
     out_stock: dict[str, list[np.ndarray]] = {p: [] for p in POOLS}
     emissions = [0.0 for _ in tl.reported_periods]
-    cohorts_all: list[tuple[np.ndarray, int, np.ndarray]] = []
+    cohorts_all: list[tuple[np.ndarray, float, np.ndarray]] = []
+    change = spec.change_times()  # class k holds over [change[k], change[k + 1])
 
     def accumulated(pool: str, t: float) -> np.ndarray:
         total = np.zeros_like(params.initial[pool])
         for k in range(tl.n_periods):
-            span = _overlap(tl.starts[k], tl.ends[k], t)
+            span = _overlap(change[k], change[k + 1], t)
             if span:
                 total = total + params.accumulation[pool][k] * span
         return total
 
-    def jumped(jumps: list[tuple[int, np.ndarray]], t: float, like: np.ndarray) -> np.ndarray:
+    def jumped(jumps: list[tuple[float, np.ndarray]], t: float, like: np.ndarray) -> np.ndarray:
         total = np.zeros_like(like)
         for t0, delta in jumps:
             if t >= t0:
@@ -402,12 +446,12 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
         return total
 
     for pool in POOLS:
-        cohorts: list[tuple[np.ndarray, int, np.ndarray]] = []
-        jumps: list[tuple[int, np.ndarray]] = []
+        cohorts: list[tuple[np.ndarray, float, np.ndarray]] = []
+        jumps: list[tuple[float, np.ndarray]] = []
         like = params.initial[pool]
 
         def emitted_by(
-            t: float, cohorts: list[tuple[np.ndarray, int, np.ndarray]] = cohorts, like: np.ndarray = like
+            t: float, cohorts: list[tuple[np.ndarray, float, np.ndarray]] = cohorts, like: np.ndarray = like
         ) -> np.ndarray:
             total = np.zeros_like(like)
             for v, s, a in cohorts:
@@ -415,17 +459,22 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
                     total = total + v * (1.0 - np.power(a, t - s))
             return total
 
+        grows = not (spec.soil_burial and pool == "soil")  # burial: a flux below the fixed depth
+
         def stock_at(
             t: float,
             pool: str = pool,
-            jumps: list[tuple[int, np.ndarray]] = jumps,
+            jumps: list[tuple[float, np.ndarray]] = jumps,
             emitted: Callable[[float], np.ndarray] = emitted_by,
+            grows: bool = grows,
         ) -> np.ndarray:
-            base = params.initial[pool] + accumulated(pool, t) - emitted(t)
+            base = params.initial[pool] - emitted(t)
+            if grows:
+                base = base + accumulated(pool, t)
             return base + jumped(jumps, t, params.initial[pool])
 
         for k in range(1, tl.n_periods):
-            t0 = tl.starts[k]
+            t0 = change[k]
             stock = stock_at(t0)
             if params.entered is not None and params.entry_initial is not None:
                 # Reset on entry: the pool takes the new class's stock (a reclassification).
@@ -451,7 +500,7 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
     by_pool = np.where((by_pool < 0) & (by_pool > -ROUNDING_FLOOR), 0.0, by_pool)
     accumulation = np.stack(
         [
-            sum(params.accumulation[p][k] for p in POOLS) * float(tl.ends[k] - tl.starts[k])
+            sum(accumulated(p, tl.ends[k]) - accumulated(p, tl.starts[k]) for p in POOLS)
             for k in tl.reported_periods
         ]
     )
@@ -465,13 +514,17 @@ def _default(params: UnitParameters, spec: ModelSpec) -> dict[str, np.ndarray]:
         "net_sequestration": net,
         "total_net_sequestration": net.sum(axis=0),
     }
+    if spec.soil_burial:
+        out["carbon_buried"] = np.stack(
+            [np.broadcast_to(accumulated("soil", y), out["carbon_stock"].shape[1:]) for y in years]
+        )
     if spec.valuation is not None:
         out["net_present_value"] = _guide_npv(params, spec, cohorts_all)
     return out
 
 
 def _guide_npv(
-    params: UnitParameters, spec: ModelSpec, cohorts: list[tuple[np.ndarray, int, np.ndarray]]
+    params: UnitParameters, spec: ModelSpec, cohorts: list[tuple[np.ndarray, float, np.ndarray]]
 ) -> np.ndarray:
     """sum over years y < T of w_y N_y, with N_y = accumulation - emissions in year y (CO2e)."""
     assert spec.valuation is not None
@@ -496,7 +549,8 @@ def _guide_npv(
     results_arr = np.stack(results)
     # Emissions: cohort j emits V (1-a) a^(y-s) in year y >= s; accumulate discounted terms.
     index = {t: i for i, t in enumerate(years)}
-    for v, s, a in cohorts:
+    for v, start, a in cohorts:
+        s = int(start)  # snapshot dating: cohorts start at whole years
         term = np.ones_like(a)
         running = np.zeros_like(np.broadcast_to(v, np.broadcast_shapes(np.shape(v), np.shape(a))))
         for y in range(s, last):

@@ -9,10 +9,10 @@ class parameters and class areas, re-evaluates the closed-form kernel on the tra
 (cheap: a few hundred to a few thousand units) and re-aggregates.
 
 VM0033 v2.1 section 8.5 (METHODS.md section 6): the uncertainty ``U`` is the half-width of the
-confidence interval (90 % by default) as a fraction of the central value; when it exceeds the
-allowable ``A`` (20 % for a 90 % CI, 30 % for a 95 % CI) the value is adjusted by
-``value x (1 - U + A)`` (eq. 92). The non-permanence buffer is then deducted. All numbers come
-from the ``uncertainty`` parameter table.
+confidence interval (90 % by default) as a fraction of the central value, reported with every
+total; what it is used for (the conservative stock, the deduction from creditable removals)
+lives in :mod:`bluecarbon.carbon.conservative`. All settings come from the ``uncertainty``
+parameter table.
 """
 
 from __future__ import annotations
@@ -126,40 +126,6 @@ def relative_uncertainty(
     return u
 
 
-def vm0033_adjusted(value: ArrayLike, uncertainty: ArrayLike, *, allowable: float) -> NDArray[np.float64]:
-    """VM0033 eq. 92: ``value x (1 - U + A)`` when ``U > A``; unchanged otherwise.
-
-    For a negative value (a net emission) the deduction works the other way,
-    ``value x (1 + U - A)``, so the adjusted value is never less conservative.
-
-    References
-    ----------
-    Verra VM0033 v2.1 section 8.5, equation 92 (METHODS.md section 6).
-    """
-    v = np.asarray(value, dtype=np.float64)
-    u = np.asarray(uncertainty, dtype=np.float64)
-    excess = np.where(u > allowable, u - allowable, 0.0)
-    factor = np.where(v >= 0, 1.0 - excess, 1.0 + excess)
-    return v * factor
-
-
-def conservative_value(
-    value: ArrayLike, uncertainty: ArrayLike, *, allowable: float, buffer: float
-) -> NDArray[np.float64]:
-    """VM0033-adjusted value less the non-permanence buffer (positive values only).
-
-    Notes
-    -----
-    .. math:: C = \\max(0,\\, v (1 - \\max(U - A, 0))) (1 - b) \\quad (v \\ge 0); \\qquad
-              C = v (1 + \\max(U - A, 0)) \\quad (v < 0)
-
-    A deduction larger than the value gives 0, never a negative credit.
-    """
-    v = np.asarray(value, dtype=np.float64)
-    adjusted = vm0033_adjusted(v, uncertainty, allowable=allowable)
-    return np.where(v >= 0, np.maximum(adjusted, 0.0) * (1.0 - buffer), adjusted)
-
-
 def percentiles(samples: ArrayLike, *, axis: int = 0) -> tuple[NDArray[np.float64], ...]:
     """P5, P50 and P95 along ``axis`` (NaN ignored)."""
     p5, p50, p95 = np.nanquantile(np.asarray(samples, dtype=np.float64), [0.05, 0.50, 0.95], axis=axis)
@@ -171,15 +137,18 @@ def draw_class_table(classes: ClassTable, *, draws: int, rng: np.random.Generato
 
     Draws are clipped to the physical range (stocks, rates and half-lives >= 0 where the central
     value is >= 0; disturbance fractions to 0..1). Columns without a standard error are left as
-    they are (no uncertainty).
+    they are (no uncertainty). Classes of one ``draw_groups`` group share their noise.
     """
     out: dict[str, np.ndarray] = {}
+    groups = np.arange(classes.n_classes) if classes.draw_groups is None else np.asarray(classes.draw_groups)
+    _, groups = np.unique(groups, return_inverse=True)
+    n_groups = int(groups.max()) + 1 if groups.size else 0
     for column, se in classes.standard_errors.items():
         se = np.asarray(se, dtype=np.float64)
         if not np.isfinite(se).any() or not (se[np.isfinite(se)] > 0).any():
             continue
         mean = np.asarray(classes.values[column], dtype=np.float64)
-        noise = rng.standard_normal((draws, mean.size))
+        noise = rng.standard_normal((draws, n_groups))[:, groups]
         sample = mean + noise * np.where(np.isfinite(se), se, 0.0)
         if column in _FRACTION_COLUMNS:
             sample = np.clip(sample, 0.0, 1.0)

@@ -40,7 +40,9 @@ def run(config: c.ConfigOption = None, dask_address: c.DaskOption = None) -> Non
         f"content {release['content_hash'][:16]})"
     )
     print_headline(
-        release["summary"].get("headline", []), title=f"Release {release['tag']}: latest survey year per site"
+        release["summary"].get("headline", []),
+        title=f"Release {release['tag']}: latest map year per site",
+        depth_cm=release["summary"].get("soil_depth_cm"),
     )
     c.console().print(f"Catalog: {settings.catalog_dir}/catalog.json")
 

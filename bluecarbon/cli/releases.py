@@ -28,7 +28,8 @@ def releases(config: c.ConfigOption = None, as_json: c.JsonOption = False) -> No
         table.add_column(column)
     for r in items:
         rows = r.summary.get("headline", [])
-        stock = sum(x["stock_t_co2e"] for x in rows)
+        stock = sum(x.get("stock_t_co2e") or 0.0 for x in rows)
+        sites = len({x["site"] for x in rows})
         status = r.status + (f": {r.withdrawn_reason}" if r.withdrawn else "")
         table.add_row(
             r.tag,
@@ -36,7 +37,7 @@ def releases(config: c.ConfigOption = None, as_json: c.JsonOption = False) -> No
             r.created.strftime("%Y-%m-%d %H:%M"),
             r.content_hash[:16],
             status,
-            f"{len(rows)} site-habitats, {stock:,.0f} t CO2e",
+            f"{sites} sites, blue-carbon stock {stock:,.0f} t CO2e",
         )
     c.console().print(table)
 
@@ -70,7 +71,11 @@ def show(
     )
     for flag in info.flags:
         c.console().print(f"[yellow]flag:[/] {flag}")
-    print_headline(info.summary.get("headline", []), title="Headline (latest survey year per site)")
+    print_headline(
+        info.summary.get("headline", []),
+        title="Headline (latest map year per site)",
+        depth_cm=info.summary.get("soil_depth_cm"),
+    )
     inputs = info.provenance.get("inputs", [])
     licences = sorted({(i["dataset"], i["license"]) for i in inputs})
     c.console().print(f"{len(inputs)} raw inputs (sha256 in `show --json`), licences:")

@@ -64,12 +64,24 @@ def statement(
             engine = render_pdf(doc, output)
             c.console().print(f"PDF rendered with {engine}")
     status = " (WITHDRAWN RELEASE)" if doc["release"]["status"] == "withdrawn" else ""
-    figures = [f"conservative stock {doc['conservative']['conservative_t_co2e']:,.0f} t CO2e"]
-    harvest = (doc.get("shellfish") or {}).get("latest")
+    figures = [f"conservative stock {doc['stock']['conservative_t_co2e']:,.0f} t CO2e"]
+    if doc["flux"]["net_t_co2e_per_yr"] is not None:
+        figures.append(
+            f"net flux {doc['flux']['net_t_co2e_per_yr']:,.0f} t CO2e/yr ({doc['flux']['period']})"
+        )
+    harvest = (doc.get("removal") or {}).get("latest")
     if harvest:  # a farm: its sink is the annual harvest removal, not a stock
         figures.append(
-            f"harvest removal {harvest['year']} conservative {harvest['conservative_t_co2e']:,.0f} t CO2e/yr"
+            f"harvest removal {harvest['year']} {harvest['total_t_co2e_per_yr']:,.1f} t CO2e/yr "
+            f"(tissue {harvest['tissue_t_co2e_per_yr']:,.1f})"
         )
+    figures.append(
+        f"creditable {doc['creditable']['creditable_t_co2e']:,.1f} t CO2e = "
+        f"{doc['valuation']['creditable_value']:,.0f} {doc['valuation']['currency']}"
+    )
+    codes = ", ".join(f["code"] for f in doc["flags"])
+    if codes:
+        figures.append(f"flags: {codes}")
     c.console().print(
         f"statement for {parcel_id} at release {doc['release']['tag']}{status}: "
         f"{'; '.join(figures)} -> {output}"

@@ -22,7 +22,7 @@ from rasterio import features
 
 from bluecarbon.errors import InputError
 from bluecarbon.units import M2_PER_HA
-from bluecarbon.vocab import HABITAT_FILL, Habitat, flag_attrs
+from bluecarbon.vocab import HABITAT_FILL, Habitat, Subclass, flag_attrs, subclass_flag_attrs
 
 #: What pyogrio (and the OS) raise for unreadable vector files.
 _VECTOR_READ_ERRORS = (
@@ -182,3 +182,46 @@ def rasterize_habitat(
     )
     da.encoding = {"dtype": "uint8", "_FillValue": HABITAT_FILL}
     return da.rio.write_crs(crs).rio.write_transform(transform)
+
+
+def rasterize_subclass(
+    polygons: gpd.GeoDataFrame, *, subclass_map: dict[str, Subclass | None], like: xr.DataArray
+) -> xr.DataArray:
+    """Subclass codes per year on the grid of a :func:`rasterize_habitat` map ``like``: the
+    subclass of the polygon's source category where it covers a pixel centre, 0 (none) where
+    the category has none or no polygon covers the pixel, NaN where ``like`` is nodata.
+
+    Later polygons win where polygons of one year overlap, as in :func:`rasterize_habitat`.
+    """
+    unknown = sorted(set(subclass_map) - set(polygons["source_class"].astype(str)))
+    if unknown and polygons["source_class"].size:
+        known = sorted(set(polygons["source_class"].astype(str)))
+        raise InputError(
+            f"subclass_map names categories {unknown} that no polygon has",
+            column="subclass_map",
+            expected="categories among " + ", ".join(known),
+        )
+    projected = polygons.to_crs(like.rio.crs)
+    transform = like.rio.transform()
+    height, width = like.sizes["y"], like.sizes["x"]
+    layers = []
+    for i, year in enumerate(like["year"].values):
+        subset = projected[projected["year"] == int(year)]
+        # every polygon, in the order rasterize_habitat burns them, so the subclass of a pixel
+        # belongs to the same polygon as its habitat
+        shapes = [
+            (geom, s.code if (s := subclass_map.get(category)) is not None else 0)
+            for geom, category in zip(subset.geometry, subset["source_class"].astype(str), strict=True)
+        ]
+        layer = (
+            features.rasterize(shapes, out_shape=(height, width), transform=transform, fill=0, dtype="uint8")
+            if shapes
+            else np.zeros((height, width), dtype="uint8")
+        )
+        valid = np.isfinite(np.asarray(like.isel(year=i).values))
+        layers.append(np.where(valid, layer, np.nan).astype("float32"))
+    da = xr.DataArray(
+        np.stack(layers), dims=like.dims, coords=like.coords, name="subclass", attrs=subclass_flag_attrs()
+    )
+    da.encoding = {"dtype": "uint8", "_FillValue": HABITAT_FILL}
+    return da

@@ -15,28 +15,38 @@ import geopandas as gpd
 import pandas as pd
 import xarray as xr
 
+from bluecarbon.carbon.credits import parcel_credits
 from bluecarbon.carbon.shellfish import harvest_class_totals, harvest_parcel_totals
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.field import field_tables
-from bluecarbon.pipeline.steps import StepResult, headline
+from bluecarbon.pipeline.report import headline
+from bluecarbon.pipeline.steps import StepResult
 from bluecarbon.pipeline.study import Study
 from bluecarbon.store import ReleaseBundle
 
 METHOD = {
     "validation": "cores, plots and harvests validated (pandera schemas and relational rules); invalid rows "
     "quarantined and listed in the quarantine table, or the run fails (per configuration)",
-    "soil": "core stocks to 1 m (Howard et al. 2014; CCN horizons, LOI equations or site regressions, "
-    "ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; per habitat, mean and SE "
-    "of the cores selected for the site (its region) when >= 3 reach 1 m, else of all cores, else the "
-    "IPCC 2013 Wetlands Supplement Tier 1 default",
+    "soil": "core stocks to the 100 cm accounting depth (Howard et al. 2014; CCN horizons, LOI equations or "
+    "site regressions, ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; per site and "
+    "habitat, the mean of the cores measured to 100 cm within 400 km in a compatible sediment setting "
+    "(carbonate or siliciclastic) when at least 5 exist, with a representativeness term (between-site "
+    "spread) in its uncertainty; else the IPCC 2013 Wetlands Supplement Tier 1 default, flagged",
     "shellfish": "HY/T 0305-2021 harvest removal: production x dry/wet x (shell share x C shell + tissue "
-    "share x C tissue), class coefficients of Sun et al. 2020; shell carbon is national-standard basis only",
-    "carbon": "transition engine (bluecarbon.carbon.engine, default mode: see docs/invest-differences.md): "
-    "stocks by pool per pixel and year, accumulation at IPCC Tier 1 rates, disturbance emissions with "
-    "closed-form half-life decay, net sequestration; Monte Carlo (seeded) P5/P50/P95 per class and parcel; "
-    "VM0033 deduction and non-permanence buffer for conservative values",
+    "share x C tissue), class coefficients of Sun et al. 2020; FAO seaweed live weight converted with the "
+    "yearbook dry/live ratio; removal is an annual flow, tissue and shell shown apart; credits count "
+    "tissue carbon unless the crediting table says otherwise",
+    "carbon": "transition engine (bluecarbon.carbon.engine, default mode: see docs/accounting.md): stocks "
+    "by pool per pixel and year carried over between maps (mapping noise cannot create carbon), soil "
+    "burial a flux below the fixed accounting depth, changes dated half way between maps, accumulation at "
+    "IPCC Tier 1 rates, disturbance emissions with closed-form half-life decay; mangrove biomass from IPCC "
+    "Tier 1 by climate zone; patchy cover weights per-hectare stocks; one seeded Monte Carlo (area, "
+    "density and representativeness) per site, summed draw by draw per habitat, parcel and site",
+    "conservative": "conservative stock = min(P5, central) less stocks at risk (Spartina alterniflora), "
+    "never above P5; creditable = net removals against a no-change baseline over a crediting period, less "
+    "the VM0033 uncertainty deduction (eq. 92) and the non-permanence buffer, zero when not positive",
     "area": "survey polygons on EPSG:6933, or pixel counts of classified imagery; error-adjusted "
     "stratified estimates with 95 % CI (Olofsson et al. 2014) where a reference sample exists, else a "
     "documented default CI",
@@ -92,6 +102,11 @@ def assemble_bundle(
             result.uris["carbon"], consolidated=False, decode_coords="all"
         )
     totals = pd.concat([pd.read_parquet(r.uris["totals"]) for r in carbon.values()], ignore_index=True)
+    balance = pd.concat(
+        [pd.read_parquet(r.uris["balance"]) for r in carbon.values() if "balance" in r.uris],
+        ignore_index=True,
+    )
+    parcel_frame = gpd.read_parquet(parcels.uris["parcels"])
     harvest_frames = [pd.read_parquet(r.uris["harvests"]) for r in field_results if "harvests" in r.uris]
     harvests = pd.concat(harvest_frames, ignore_index=True) if harvest_frames else None
     farm_totals = None
@@ -104,12 +119,15 @@ def assemble_bundle(
         farms = harvests[harvests["farm_id"].notna()]
         if not farms.empty:
             farm_totals = harvest_parcel_totals(farms, parameters=parameters)
+            sites = parcel_frame.set_index("parcel_id")["site"]
+            farm_totals = farm_totals.assign(site=farm_totals["parcel_id"].map(sites))
     area = pd.concat([pd.read_parquet(r.uris["area"]) for r in habitats.values()], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
         **field_tables([soil, *field_results]),
         "habitat_area": area,
         "class_totals": totals,
-        "parcels": gpd.read_parquet(parcels.uris["parcels"]),
+        "site_balance": balance,
+        "parcels": parcel_frame,
         "parameters": parameters.to_frame(),
     }
     site_density = [
@@ -125,6 +143,7 @@ def assemble_bundle(
         parcel_totals.append(farm_totals)
     if parcel_totals:
         tables["parcel_totals"] = pd.concat(parcel_totals, ignore_index=True)
+        tables["parcel_credits"] = parcel_credits(tables["parcel_totals"], parameters=parameters)
     accuracy = [pd.read_parquet(r.uris["accuracy"]) for r in habitats.values() if "accuracy" in r.uris]
     if accuracy:
         tables["accuracy"] = pd.concat(accuracy, ignore_index=True)
@@ -136,7 +155,6 @@ def assemble_bundle(
         "method": METHOD,
         "package_version": code_version(),
         "git_commit": git,
-        "site_subclasses": {s.id: dict(s.options.get("subclasses", {})) for s in study.sites},
         "flow_run_id": flow_run_id,
         "steps": {
             r.step + (f":{site}" if site else ""): r.key
@@ -144,7 +162,10 @@ def assemble_bundle(
         },
         **(dict(extra_provenance) if extra_provenance else {}),
     }
-    summary = {"headline": headline(totals).to_dict(orient="records")}
+    summary = {
+        "headline": headline(totals, balance).to_dict(orient="records"),
+        "soil_depth_cm": parameters.value("soil_defaults", "soil_accounting_depth_cm"),
+    }
     return ReleaseBundle(
         products=products, tables=tables, idempotency_key=key, provenance=provenance, summary=summary
     )

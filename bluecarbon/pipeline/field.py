@@ -129,6 +129,8 @@ def shellfish_harvests(
     frame = checked.harvests
     if "country" not in frame.columns:
         frame = frame.assign(country=pd.NA)
+    if source.kind == "fao":  # FAO reports live weight (see bluecarbon.carbon.shellfish)
+        frame = frame.assign(weight_basis="fao_live_weight")
     carbon = harvest_carbon(frame, parameters=parameters)
     by_species = _by_species(carbon)
     totals = harvest_totals(carbon, by=["country", "year"])

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from bluecarbon.formatting import fmt_number
+from bluecarbon.vocab import Habitat
 
 
 def _fact(value: object) -> str:
@@ -24,21 +25,30 @@ def _fact(value: object) -> str:
 
 
 def change_since(previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Headline rows joined on (site, habitat) with the change in stock (t CO2e)."""
+    """Headline rows joined on (site, habitat) with the change in stock and in net flux
+    (t CO2e, t CO2e/yr) since the previous release's headline."""
     cur = pd.DataFrame(list(current))
     if cur.empty:
         return cur
     prev = pd.DataFrame(list(previous))
-    if prev.empty:
-        cur["change_t_co2e"] = float("nan")
+    values = ["stock_t_co2e", "net_flux_t_co2e_yr"]
+    for column in values:
+        if column not in cur.columns:
+            cur[column] = None
+    if prev.empty or not set(values) <= set(prev.columns):
+        cur["stock_change_t_co2e"] = float("nan")
+        cur["flux_change_t_co2e_yr"] = float("nan")
         return cur
     merged = cur.merge(
-        prev[["site", "habitat", "stock_t_co2e"]],
-        on=["site", "habitat"],
-        how="left",
-        suffixes=("", "_previous"),
+        prev[["site", "habitat", *values]], on=["site", "habitat"], how="left", suffixes=("", "_previous")
     )
-    merged["change_t_co2e"] = merged["stock_t_co2e"] - merged["stock_t_co2e_previous"]
+    for column, change in (
+        ("stock_t_co2e", "stock_change_t_co2e"),
+        ("net_flux_t_co2e_yr", "flux_change_t_co2e_yr"),
+    ):
+        merged[change] = pd.to_numeric(merged[column], errors="coerce") - pd.to_numeric(
+            merged[f"{column}_previous"], errors="coerce"
+        )
     return merged
 
 
@@ -99,24 +109,33 @@ def run_summary_markdown(
     if table.empty:
         lines.append("No totals.")
     else:
-        since = f"change since {previous['tag']} (t CO2e)" if previous else "change since previous release"
+        since = f"since {previous['tag']}" if previous else "since previous release"
         lines += [
-            "| site | year | habitat | area ha | stock t C | stock t CO2e | sequestration t CO2e/yr "
-            f"| {since} |",
-            "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+            "Stocks to the accounting depth (t CO2e); net flux per year over the period that starts at "
+            "the map year, removals positive; the site's all-classes row includes habitat lost to tidal "
+            "flat, water or other. Harvest rows are annual removals (HY/T 0305), not stocks.",
+            "",
+            f"| site | year | habitat | area ha | stock t CO2e | conservative t CO2e | net flux t CO2e/yr "
+            f"| removal t CO2e/yr (tissue) | stock change {since} |",
+            "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for r in table.itertuples():
             change = (
                 "first release"
                 if previous is None
-                else ("-" if pd.isna(r.change_t_co2e) else f"{r.change_t_co2e:+,.0f}")
+                else ("-" if pd.isna(r.stock_change_t_co2e) else f"{r.stock_change_t_co2e:+,.0f}")
             )
-            flow_only = pd.isna(r.area_ha)  # harvest removal: an annual flow, no stock
-            stock_c = "-" if flow_only else fmt_number(r.stock_t_c)
-            stock_co2e = "-" if flow_only else fmt_number(r.stock_t_co2e)
+            removal = getattr(r, "removal_t_co2e_yr", None)
+            removal_text = (
+                "-"
+                if removal is None or pd.isna(removal)
+                else f"{fmt_number(removal)} ({fmt_number(getattr(r, 'tissue_removal_t_co2e_yr', None))})"
+            )
             lines.append(
-                f"| {r.site} | {r.year} | {r.habitat} | {fmt_number(r.area_ha)} | {stock_c} | "
-                f"{stock_co2e} | {fmt_number(r.sequestration_t_co2e_yr)} | {change} |"
+                f"| {r.site} | {r.year} | {r.habitat} | {fmt_number(r.area_ha)} | "
+                f"{fmt_number(r.stock_t_co2e)} | "
+                f"{fmt_number(getattr(r, 'stock_conservative_t_co2e', None))} | "
+                f"{fmt_number(r.net_flux_t_co2e_yr)} | {removal_text} | {change} |"
             )
     flags = release.get("flags", [])
     if flags:
@@ -124,22 +143,103 @@ def run_summary_markdown(
     return "\n".join(lines) + "\n"
 
 
-#: Columns of class totals an analyst reads first (headline and table artifacts).
+#: Columns of the headline (and of the class-totals artifact, where present).
 SUMMARY_COLUMNS = (
     "site",
     "year",
     "habitat",
     "area_ha",
     "area_ci_ha",
-    "stock_t_c",
     "stock_t_co2e",
-    "stock_p5_t_c",
-    "stock_p95_t_c",
+    "stock_p5_t_co2e",
     "stock_conservative_t_co2e",
-    "sequestration_t_co2e_yr",
-    "sequestration_conservative_t_co2e_yr",
+    "net_flux_t_co2e_yr",
+    "net_flux_p5_t_co2e_yr",
+    "net_flux_p95_t_co2e_yr",
+    "removal_t_co2e_yr",
+    "tissue_removal_t_co2e_yr",
+    "flux_period",
+    "soil_depth_cm",
     "density_source",
+    "basis",
 )
+#: The ``habitat`` label of a site's all-classes row in the headline.
+ALL_CLASSES = "(all classes)"
+
+
+def headline(class_totals: pd.DataFrame, site_balance: pd.DataFrame) -> pd.DataFrame:
+    """What a release says first, per site and latest map year: each blue-carbon habitat's
+    area, stock (central and conservative, to the accounting depth) and net flux; the site's
+    net flux over ALL classes (habitat lost to tidal flat, water or other emits there, so a
+    shrinking meadow shows as a net emitter even while its remaining seagrass accumulates);
+    and for harvested aquaculture the annual removal, total and tissue-only (HY/T 0305)."""
+    rows: list[dict[str, Any]] = []
+    totals = class_totals.copy()
+    harvest = (
+        totals["pools"].eq("harvest") if "pools" in totals.columns else pd.Series(False, index=totals.index)
+    )
+    for site, frame in totals[~harvest].groupby("site", sort=True):
+        year = int(frame["year"].max())
+        latest = frame[frame["year"] == year]
+        period = latest["flux_period_start"].dropna()
+        flux_period = (
+            f"{int(period.iloc[0])}-{int(latest['flux_period_end'].dropna().iloc[0])}" if len(period) else ""
+        )
+        for r in latest.sort_values("habitat").itertuples():
+            if not Habitat(str(r.habitat)).is_blue_carbon or not r.area_ha > 0:
+                continue
+            rows.append(
+                {
+                    "site": site,
+                    "year": year,
+                    "habitat": r.habitat,
+                    "area_ha": r.area_ha,
+                    "area_ci_ha": getattr(r, "area_ci_ha", None),
+                    "stock_t_co2e": r.stock_t_co2e,
+                    "stock_p5_t_co2e": r.stock_p5_t_co2e,
+                    "stock_conservative_t_co2e": r.stock_conservative_t_co2e,
+                    "net_flux_t_co2e_yr": r.net_flux_t_co2e_yr,
+                    "net_flux_p5_t_co2e_yr": r.net_flux_p5_t_co2e_yr,
+                    "net_flux_p95_t_co2e_yr": r.net_flux_p95_t_co2e_yr,
+                    "flux_period": flux_period,
+                    "soil_depth_cm": r.soil_depth_cm,
+                    "density_source": r.density_source,
+                    "basis": "stock to the accounting depth; net flux of this habitat",
+                }
+            )
+        balance = site_balance[(site_balance["site"] == site) & (site_balance["period_start"] == year)]
+        if not balance.empty:
+            b = balance.iloc[0]
+            rows.append(
+                {
+                    "site": site,
+                    "year": year,
+                    "habitat": ALL_CLASSES,
+                    "area_ha": float(latest["area_ha"].sum()),
+                    "net_flux_t_co2e_yr": b["net_flux_t_co2e_yr"],
+                    "net_flux_p5_t_co2e_yr": b["net_flux_p5_t_co2e_yr"],
+                    "net_flux_p95_t_co2e_yr": b["net_flux_p95_t_co2e_yr"],
+                    "flux_period": f"{int(b['period_start'])}-{int(b['period_end'])}",
+                    "soil_depth_cm": float(latest["soil_depth_cm"].iloc[0]),
+                    "basis": "site net flux over all classes (removals positive)",
+                }
+            )
+    for site, frame in totals[harvest].groupby("site", sort=True):
+        year = int(frame["year"].max())
+        for r in frame[frame["year"] == year].sort_values("habitat").itertuples():
+            rows.append(
+                {
+                    "site": site,
+                    "year": year,
+                    "habitat": r.habitat,
+                    "removal_t_co2e_yr": r.removal_t_co2e_yr,
+                    "tissue_removal_t_co2e_yr": r.tissue_removal_t_co2e_yr,
+                    "flux_period": f"{year}-{year + 1}",
+                    "basis": "removal (HY/T 0305)",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return frame.astype(object).where(frame.notna(), None)
 
 
 def class_totals_rows(totals: pd.DataFrame, *, limit: int = 500) -> list[dict[str, Any]]:

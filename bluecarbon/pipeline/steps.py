@@ -30,14 +30,9 @@ import xarray as xr
 
 from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
 from bluecarbon.carbon.engine import nodata_report
-from bluecarbon.carbon.stocks import (
-    habitat_carbon_run,
-    habitat_class_totals,
-    site_soil_density,
-    soil_density_by_habitat,
-)
+from bluecarbon.carbon.representative import core_settings, representative_soil_density
+from bluecarbon.carbon.stocks import habitat_carbon_run, site_totals, soil_density_by_habitat
 from bluecarbon.carbon.strata import core_strata
-from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError, Issue
@@ -57,6 +52,7 @@ from bluecarbon.habitat.polygons import (
     EQUAL_AREA_CRS,
     habitat_area_by_year,
     rasterize_habitat,
+    rasterize_subclass,
     read_habitat_polygons,
 )
 from bluecarbon.habitat.rules import classify_rules, rule_indices
@@ -75,10 +71,9 @@ from bluecarbon.ingest.survey import read_survey
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline.report import SUMMARY_COLUMNS
 from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site, Study
 from bluecarbon.units import M2_PER_HA
-from bluecarbon.vocab import Habitat
+from bluecarbon.vocab import Habitat, Subclass
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +172,8 @@ CORE_COLUMNS = (
     "salinity_class",
     "vegetation_class",
     "source_folder",
+    "carbonate_fraction",
+    "setting",
 )
 
 
@@ -270,6 +267,9 @@ def soil_cores(
     density = soil_density_by_habitat(stocks[stocks["depth_cm"] == 100.0], habitats, parameters=parameters)
     cores = checked.cores.copy()
     cores["habitat"] = normalise_habitat(cores["habitat"]).astype("string")
+    settings = core_settings(intervals, parameters=parameters)
+    cores = cores.merge(settings, on=["study_id", "core_id"], how="left")
+    cores["setting"] = cores["setting"].fillna("unknown").astype("string")
     keep = [c for c in CORE_COLUMNS if c in cores.columns]
     uris = {
         "core_stocks": str(out / "core_stocks.parquet"),
@@ -320,7 +320,10 @@ def site_habitat(
         "accuracy": str(out / "accuracy.parquet"),
     }
     habitat = extent.habitat
-    habitat.to_dataset().rio.write_crs(habitat.rio.crs).to_zarr(uris["habitat"], mode="w", consolidated=False)
+    product = habitat.to_dataset()
+    if extent.subclass is not None:
+        product["subclass"] = extent.subclass
+    product.rio.write_crs(habitat.rio.crs).to_zarr(uris["habitat"], mode="w", consolidated=False)
     extent.area.to_parquet(uris["area"], index=False)
     extent.accuracy.to_parquet(uris["accuracy"], index=False)
     info = {**extent.info, "accuracy_status": sorted(set(extent.accuracy["status"]))}
@@ -333,6 +336,7 @@ class _SiteExtent:
     area: pd.DataFrame  # extent.AREA_COLUMNS
     accuracy: pd.DataFrame  # extent.ACCURACY_COLUMNS
     info: dict[str, Any]
+    subclass: xr.DataArray | None = None  # (year, y, x) Subclass codes, 0 for none
 
 
 def _habitat_from_polygons(raw_dir: Path, site: Site, parameters: ParameterSet) -> _SiteExtent:
@@ -358,6 +362,10 @@ def _habitat_from_polygons(raw_dir: Path, site: Site, parameters: ParameterSet) 
     habitat = rasterize_habitat(
         polygons, crs=o["crs"], resolution=float(o["resolution_m"]), background=background, extent=extent
     )
+    subclass = None
+    if o.get("subclass_map"):
+        subclass_map = {str(k): Subclass.parse(str(v)) for k, v in o["subclass_map"].items()}
+        subclass = rasterize_subclass(polygons, subclass_map=subclass_map, like=habitat)
     area = habitat_area_by_year(polygons)
     if extent is not None:
         total = float(extent.to_crs(EQUAL_AREA_CRS).geometry.area.sum() / M2_PER_HA)
@@ -385,7 +393,7 @@ def _habitat_from_polygons(raw_dir: Path, site: Site, parameters: ParameterSet) 
         "invalid_geometries_by_year": {str(k): v for k, v in repairs.invalid_by_year.items()},
         "empty_geometries_dropped": repairs.empty_dropped,
     }
-    return _SiteExtent(habitat, area, accuracy, info)
+    return _SiteExtent(habitat, area, accuracy, info, subclass)
 
 
 def _imagery_cube(raw_dir: Path, site: Site, parameters: ParameterSet) -> xr.DataArray:
@@ -562,70 +570,106 @@ def _habitat_by_random_forest(
 
 # ----------------------------------------------------------------------------- carbon
 def site_carbon(
-    site_id: str,
+    site: Site,
     habitat: StepResult,
     soil: StepResult,
     work_dir: Path,
     parcels: StepResult | None = None,
     *,
     parameters: ParameterSet,
-    soil_cores: Mapping[str, Mapping[str, object]] | None = None,
 ) -> StepResult:
-    """Carbon per pixel and class from the habitat maps: the transition engine (stocks by pool,
-    accumulation, emissions, net sequestration) written as a ``carbon`` Zarr product, and class
-    totals with P5/P50/P95 and VM0033 conservative values. With ``parcels``, also per-parcel
-    totals per year and habitat (``parcel_totals``). ``soil_cores`` selects, per habitat, the
-    cores that represent the site's soils (see :func:`bluecarbon.carbon.stocks.site_soil_density`)."""
+    """Carbon per pixel and habitat from the site's habitat maps: the transition engine (stocks by
+    pool, buried carbon, accumulation, emissions, net flux) written as a ``carbon`` Zarr product,
+    and the tables of :func:`bluecarbon.carbon.stocks.site_totals` (class totals, site balance
+    and, with ``parcels``, parcel totals), from soil densities chosen by the representativeness
+    rule (:func:`bluecarbon.carbon.representative.representative_soil_density`)."""
+    o = site.options
     inputs = {"habitat": habitat.identity, "soil": soil.identity} | (
         {"parcels": parcels.identity} if parcels else {}
     )
-    options = {"site": site_id, "engine": CARBON_ENGINE, "soil_cores": soil_cores or {}}
+    chosen = {k: o.get(k) for k in ("soil_cores", "setting", "climate_zone", "reference_point")}
+    options = {"site": site.id, "engine": CARBON_ENGINE, **chosen}
     key = step_key("site_carbon", inputs, options)
     if (hit := cached_result(work_dir, "site_carbon", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "site_carbon", key)
     parameters = parameters.tracked()
-    density = pd.read_parquet(soil.uris["soil_density"])
-    if soil_cores:
-        density = site_soil_density(
-            pd.read_parquet(soil.uris["core_stocks"]).query("depth_cm == 100.0"),
-            pd.read_parquet(soil.uris["cores"]),
-            density,
-            soil_cores,
-            parameters=parameters,
-        )
-    maps = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")["habitat"]
+    product = xr.open_zarr(habitat.uris["habitat"], consolidated=False, decode_coords="all")
+    maps = product["habitat"]
+    subclasses = product.get("subclass")
+    point = tuple(o["reference_point"]) if o.get("reference_point") else reference_point(maps)
+    depth = parameters.value("soil_defaults", "soil_accounting_depth_cm")
+    stocks = pd.read_parquet(soil.uris["core_stocks"])
+    density = representative_soil_density(
+        stocks[stocks["depth_cm"] == depth],
+        pd.read_parquet(soil.uris["cores"]),
+        [Habitat.SEAGRASS, Habitat.SALT_MARSH, Habitat.MANGROVE],
+        site_point=(float(point[0]), float(point[1])),
+        setting=o.get("setting"),
+        parameters=parameters,
+        selections=o.get("soil_cores"),
+    )
     area = pd.read_parquet(habitat.uris["area"])
     zones: xr.DataArray | None = None
     zone_ids: tuple[str, ...] = ()
     if parcels is not None:
         site_parcels = gpd.read_parquet(parcels.uris["parcels"])
-        site_parcels = site_parcels[site_parcels["site"] == site_id]
+        site_parcels = site_parcels[site_parcels["site"] == site.id]
         if not site_parcels.empty:
             zones, zone_ids = zone_raster(site_parcels, maps.isel(year=0))
-    run = habitat_carbon_run(maps, density, zones=zones, zone_ids=zone_ids, parameters=parameters)
+    run = habitat_carbon_run(
+        maps,
+        density,
+        subclass_maps=subclasses,
+        climate_zone=o.get("climate_zone"),
+        zones=zones,
+        zone_ids=zone_ids,
+        parameters=parameters,
+    )
     uris = {
         "carbon": str(out / "carbon.zarr"),
         "totals": str(out / "class_totals.parquet"),
+        "balance": str(out / "site_balance.parquet"),
         "soil_density": str(out / "soil_density.parquet"),
     }
-    density.assign(site=site_id).to_parquet(uris["soil_density"], index=False)
+    density.assign(site=site.id).to_parquet(uris["soil_density"], index=False)
     write = run.dataset.to_zarr(uris["carbon"], mode="w", consolidated=False, compute=False)
     _, histogram = dask.compute(write, run.histogram)
     report = nodata_report(histogram, run)
-    settings = UncertaintySettings.from_parameters(parameters)
-    totals = habitat_class_totals(run, histogram, area, density, site=site_id, uncertainty=settings)
-    totals.to_parquet(uris["totals"], index=False)
-    if zone_ids:
-        summary = summary_table(run, histogram, uncertainty=settings)
-        per_parcel = summary[summary["scope"] == "parcel"].rename(columns={"lulc_class": "habitat"})
-        per_parcel = per_parcel.assign(
-            site=site_id, year=per_parcel["year"].fillna(per_parcel["period_start"])
-        )
+    totals = site_totals(
+        run,
+        histogram,
+        area,
+        density,
+        site=site.id,
+        uncertainty=UncertaintySettings.from_parameters(parameters),
+        parameters=parameters,
+    )
+    totals.class_totals.to_parquet(uris["totals"], index=False)
+    totals.site_balance.to_parquet(uris["balance"], index=False)
+    if zone_ids and not totals.parcel_totals.empty:
         uris["parcel_totals"] = str(out / "parcel_totals.parquet")
-        per_parcel.to_parquet(uris["parcel_totals"], index=False)
-    info = {"site": site_id, **report.as_attrs()}
+        totals.parcel_totals.to_parquet(uris["parcel_totals"], index=False)
+    info = {
+        "site": site.id,
+        "reference_point": [round(float(point[0]), 4), round(float(point[1]), 4)],
+        "soil_density_sources": {r.habitat: r.density_source for r in density.itertuples()},
+        **report.as_attrs(),
+    }
     return _finish(out, StepResult("site_carbon", key, uris, info), parameters)
+
+
+def reference_point(maps: xr.DataArray) -> tuple[float, float]:
+    """(longitude, latitude) of the centre of a site's mapped grid, in WGS84."""
+    from pyproj import Transformer
+
+    crs = maps.rio.crs
+    if crs is None:
+        raise InputError("habitat maps have no CRS", expected="a projected CRS")
+    x = float(maps["x"].values.mean())
+    y = float(maps["y"].values.mean())
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
+    return float(lon), float(lat)
 
 
 # ---------------------------------------------------------------------------- parcels
@@ -665,17 +709,6 @@ def parcels(
     merged.to_parquet(uri, index=False)
     info = {"parcels": len(merged), "geometries_repaired": int(merged["geometry_repaired"].sum())}
     return _finish(out, StepResult("parcels", key, {"parcels": uri}, info), parameters)
-
-
-# ---------------------------------------------------------------------------- summary
-def headline(totals: pd.DataFrame) -> pd.DataFrame:
-    """Latest year per site, blue-carbon habitats: area, stock (central and conservative),
-    annual sequestration."""
-    latest = totals[totals["year"] == totals.groupby("site")["year"].transform("max")]
-    blue = latest["habitat"].map(lambda h: Habitat(h).is_blue_carbon)
-    latest = latest[blue & ((latest["area_ha"] > 0) | latest["area_ha"].isna())]  # NaN: harvest flows
-    cols = [c for c in SUMMARY_COLUMNS if c in latest.columns]
-    return latest[cols].sort_values(["site", "habitat"]).reset_index(drop=True)
 
 
 def release_key(study: Study, hashes: Mapping[str, str], parameters: ParameterSet) -> str:

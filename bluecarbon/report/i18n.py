@@ -58,7 +58,31 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Carbon still in soils of lost habitat (being emitted; not counted as collateral)",
         "zh": "已丧失生境土壤中尚存的碳（正在排放；不计入抵押价值）",
     },
-    "sequestration": {"en": "Annual net sequestration", "zh": "年净固碳量"},
+    "flux": {"en": "Net flux of all classes", "zh": "各类别合计净通量"},
+    "stock": {"en": "Carbon stock (blue-carbon habitats)", "zh": "碳储量（蓝碳生境）"},
+    "depth": {"en": "accounting depth", "zh": "核算深度"},
+    "accumulation": {"en": "accumulation", "zh": "累积"},
+    "emissions": {"en": "emissions", "zh": "排放"},
+    "lost_habitat": {
+        "en": "carbon still held in soils of habitat lost earlier (not collateral)",
+        "zh": "已丧失生境土壤中尚存的碳（不作抵押）",
+    },
+    "buried": {
+        "en": "buried below the accounting depth since the first map",
+        "zh": "首次制图以来埋藏至核算深度以下的碳",
+    },
+    "removal": {"en": "Harvest removal (HY/T 0305-2021)", "zh": "收获移出碳汇（HY/T 0305-2021）"},
+    "removal_total": {"en": "total (shell + tissue)", "zh": "合计（贝壳 + 软组织）"},
+    "removal_tissue": {"en": "tissue only", "zh": "仅软组织"},
+    "creditable": {"en": "Creditable removals", "zh": "可签发碳汇量"},
+    "stream": {"en": "stream", "zh": "来源"},
+    "net_removals": {"en": "net removals against the baseline", "zh": "相对基线的净清除量"},
+    "deduction": {"en": "VM0033 uncertainty deduction", "zh": "VM0033 不确定性扣减"},
+    "creditable_value": {"en": "value of creditable removals", "zh": "可签发碳汇价值"},
+    "stock_not_credit": {
+        "en": "A standing stock is not a credit and is never valued as one.",
+        "zh": "存量碳储量不是碳信用，不按碳信用估值。",
+    },
     "period": {"en": "period", "zh": "时段"},
     "per_year": {"en": "t CO2e per year", "zh": "吨二氧化碳当量/年"},
     "shellfish": {"en": "Shellfish harvest carbon", "zh": "贝类收获碳"},
@@ -73,7 +97,7 @@ TEXT: dict[str, dict[str, str]] = {
     "tissue": {"en": "tissue carbon (t C)", "zh": "软组织碳（吨碳）"},
     "shell": {"en": "shell carbon (t C, national-standard basis)", "zh": "贝壳碳（吨碳，国标口径）"},
     "uncertainty": {"en": "Uncertainty", "zh": "不确定性"},
-    "conservative": {"en": "Conservative value for collateral", "zh": "抵押用保守值"},
+    "conservative": {"en": "conservative stock (never above P5)", "zh": "保守储量（不高于 P5）"},
     "central": {"en": "central estimate", "zh": "中心估计值"},
     "lower_bound": {"en": "lower bound (P5)", "zh": "下限（P5）"},
     "vm0033": {"en": "after VM0033 uncertainty deduction", "zh": "扣除 VM0033 不确定性后"},
@@ -110,10 +134,76 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+#: Statement flags: code -> (English, Chinese) messages, formatted with the flag's values.
+FLAG_TEXT: dict[str, tuple[str, str]] = {
+    "net_emitter": (
+        "net emitter: the parcel's classes together emit {net} t CO2e per year ({period}); it earns no credit",
+        "净排放源：地块各类别合计每年排放 {net} 吨二氧化碳当量（{period}），不产生可签发碳信用",
+    ),
+    "tier1_density": (
+        "{habitat}: soil carbon is the IPCC Tier 1 default; too few representative cores measured to the "
+        "accounting depth near the site",
+        "{habitat}土壤碳采用 IPCC Tier 1 默认值：站点附近达到核算深度的代表性岩芯不足",
+    ),
+    "tier1_rates": (
+        "carbon accumulation rates are IPCC Tier 1 defaults, not measured at the site",
+        "碳累积速率采用 IPCC Tier 1 默认值，并非站点实测",
+    ),
+    "distant_cores": (
+        "{habitat}: soil carbon rests on cores a median {km} km away; local cores would narrow the uncertainty",
+        "{habitat}土壤碳所依据的岩芯距离中位数为 {km} 公里：本地岩芯可缩小不确定性",
+    ),
+    "area_not_assessed": (
+        "{habitat}: the mapped area has no accuracy assessment; its uncertainty is a documented default",
+        "{habitat}面积未经精度评估：其不确定性采用文档给定的默认值",
+    ),
+    "unverified_parameters": (
+        "{n} of {rows} parameter rows are not yet verified against their primary source",
+        "{rows} 行参数中有 {n} 行尚未与原始文献核实",
+    ),
+    "illustrative_data": (
+        "ILLUSTRATIVE: this parcel or its records are made up for demonstration, not real data",
+        "示意数据：该地块或其记录为演示而编制，并非真实数据",
+    ),
+    "withdrawn_release": (
+        "release {tag} was withdrawn: {reason}",
+        "数据版本 {tag} 已撤回：{reason}",
+    ),
+    "geometry_repaired": (
+        "the parcel boundary was invalid as published and was repaired (make_valid)",
+        "地块边界原始数据无效，已修复（make_valid）",
+    ),
+    "stock_at_risk": (
+        "{t} t CO2e of the stock is at risk (Spartina alterniflora under the national eradication campaign) and "
+        "is excluded from the conservative stock",
+        "{t} 吨二氧化碳当量的储量存在风险（互花米草正在全国清除行动中），已从保守储量中扣除",
+    ),
+    "no_habitat_map": (
+        "site {site} has no habitat map in this release: the parcel holds no mapped stock or flux",
+        "本数据版本中站点 {site} 无生境图：该地块无已制图的储量或通量",
+    ),
+    "indicative_price": (
+        "the price {price} {currency}/t CO2e is an indicative reference, not a traded price for this parcel",
+        "价格 {price} {currency}/吨二氧化碳当量为参考价，并非该地块的成交价",
+    ),
+    "shell_carbon_credited": (
+        "creditable removals include shell carbon (HY/T 0305-2021 basis), which international methodologies "
+        "do not credit",
+        "可签发量包含贝壳碳（HY/T 0305-2021 口径），国际方法学不予认可",
+    ),
+    "unsigned": (
+        "the statement is not signed: its issuer cannot be proven",
+        "本报告未经签名：无法证明其签发者",
+    ),
+    "release_flag": ("release flag: {text}", "数据版本提示：{text}"),
+}
+
+
 #: Headings of the method entries a release records (``provenance["method"]``).
 METHOD_NAMES: dict[str, dict[str, str]] = {
     "area": {"en": "area", "zh": "生境面积"},
     "carbon": {"en": "carbon", "zh": "碳储量与固碳"},
+    "conservative": {"en": "conservative and creditable", "zh": "保守值与可签发量"},
     "mode": {"en": "mode", "zh": "计算模式"},
     "shellfish": {"en": "shellfish", "zh": "贝类碳汇"},
     "soil": {"en": "soil", "zh": "土壤碳"},
@@ -130,21 +220,30 @@ METHOD_ZH: dict[str, tuple[str, str]] = {
         "岩芯、样方与收获记录经校验（pandera 模式与关联规则）；无效行被隔离并列入隔离表，或按配置终止运行",
     ),
     "soil": (
-        "2743708b8823",
-        "岩芯碳储量计至 1 米（Howard 等, 2014；CCN 分层、烧失量方程或站点回归、理想混合法补全干容重、"
-        "Fourqurean 碳酸盐校正），不外推；各生境取地块所在区域选定岩芯的均值与标准误（需至少 3 根岩芯"
-        "达到 1 米），否则取全部岩芯，再否则取 IPCC 2013 湿地增补指南 Tier 1 默认值",
+        "6050eb44872b",
+        "岩芯碳储量计至 100 厘米核算深度（Howard 等, 2014；CCN 分层、烧失量方程或站点回归、理想混合法补全"
+        "干容重、Fourqurean 碳酸盐校正），不外推；各站点各生境取 400 公里内、沉积环境相符（碳酸盐或硅质碎屑）"
+        "且实测达 100 厘米的岩芯均值（至少 5 根），其不确定性含代表性项（站点间离散度）；否则采用 IPCC 2013 "
+        "湿地增补指南 Tier 1 默认值并予以提示",
     ),
     "shellfish": (
-        "d60b1010ba2c",
+        "d4242fbd4cd1",
         "HY/T 0305-2021 收获移出法：产量 × 干湿比 ×（贝壳占比 × 贝壳含碳率 + 软组织占比 × 软组织含碳率），"
-        "类别系数取自 Sun 等 (2020)；贝壳碳仅为国家标准口径",
+        "类别系数取自 Sun 等 (2020)；FAO 藻类鲜重按渔业统计年鉴干/鲜比换算；移出量为年度通量，软组织与贝壳"
+        "分列；除非计入表另有规定，碳信用仅计软组织碳",
     ),
     "carbon": (
-        "904a7c2acc70",
-        "转移引擎（bluecarbon.carbon.engine，默认模式，见 docs/invest-differences.md）：逐像元、逐年计算"
-        "各碳库储量，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减，并计算净固碳量；按类别和地块做"
-        "固定种子的蒙特卡洛模拟得到 P5/P50/P95；保守值扣除 VM0033 不确定性与非永久性缓冲",
+        "98531d601b12",
+        "转移引擎（bluecarbon.carbon.engine，默认模式，见 docs/accounting.md）：逐像元、逐年计算各碳库储量，"
+        "储量在两期图之间延续（制图噪声不会凭空产生碳），土壤埋藏作为核算深度以下的通量，两期图之间的变化"
+        "定在中点，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减；红树林生物量按气候带取 IPCC Tier 1 "
+        "默认值；斑块状覆盖按权重折算单位面积储量；每个站点一次固定种子的蒙特卡洛模拟（面积、密度与代表性），"
+        "按生境、地块与站点逐次抽样加总",
+    ),
+    "conservative": (
+        "33e5fa64bb2e",
+        "保守储量 = min(P5, 中心值) 减去风险储量（互花米草），绝不高于 P5；可签发量 = 计入期内相对无变化基线的"
+        "净清除量，扣除 VM0033 不确定性（式 92）与非永久性缓冲，非正时为零",
     ),
     "area": (
         "09d394204284",

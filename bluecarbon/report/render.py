@@ -177,7 +177,8 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
             text = text.encode("latin-1", "replace").decode("latin-1")
         pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
 
-    parcel, release, cons = doc["parcel"], doc["release"], doc["conservative"]
+    parcel, release = doc["parcel"], doc["release"]
+    stock, flux, cred, val = doc["stock"], doc["flux"], doc["creditable"], doc["valuation"]
     line(t["title"], 16)
     if release["status"] == "withdrawn":
         line(f"{t['withdrawn']}: {release['withdrawn_reason']}", 11)
@@ -185,6 +186,10 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
         line(t["illustrative"], 10)
     line(f"{t['parcel']}: {parcel['name']} ({parcel['parcel_id']}), {_fmt(parcel['area_ha'], 1)} ha")
     line(f"{t['release']}: {release['tag']} / {release['snapshot_id']} / {release['content_hash']}")
+    if doc["flags"]:
+        line(t["flags"], 12)
+        for f in doc["flags"]:
+            line(f"  - {f['message_' + lang]}", 8)
     with tempfile.NamedTemporaryFile(suffix=".png") as png:
         png.write(render_map_png(doc["map"], lang))
         png.flush()
@@ -195,42 +200,39 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
             f"  {HABITAT_NAMES[h['habitat']][lang]}: {_fmt(h['area_ha'], 1)} ha "
             f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {h['accuracy']}"
         )
-    line(t["stocks"], 12)
-    for s in doc["stocks"]["by_pool"]:
-        line(
-            f"  {HABITAT_NAMES[s['habitat']][lang]} / {s['pool_label']}: {_fmt(s['t_c'])} t C, {_fmt(s['t_co2e'])} t CO2e"
-        )
-    total = doc["stocks"]["total"]
+    line(f"{t['stock']} (0-{_fmt(stock['depth_cm'])} cm)", 12)
+    for s in stock["by_pool"]:
+        line(f"  {HABITAT_NAMES[s['habitat']][lang]} / {s['pool_label']}: {_fmt(s['t_co2e'])} t CO2e")
     line(
-        f"  {t['total']}: {_fmt(total['t_co2e'])} t CO2e (P5 {_fmt(total['p5_t_co2e'])}, "
-        f"P50 {_fmt(total['p50_t_co2e'])}, P95 {_fmt(total['p95_t_co2e'])})"
+        f"  {t['central']} {_fmt(stock['central_t_co2e'])}; P5 {_fmt(stock['p5_t_co2e'])}; "
+        f"P95 {_fmt(stock['p95_t_co2e'])}; {t['at_risk']} {_fmt(stock['at_risk_t_co2e'])}; "
+        f"{t['conservative']} {_fmt(stock['conservative_t_co2e'])} t CO2e"
     )
-    seq = doc["sequestration"]
-    line(f"{t['sequestration']}: {_fmt(seq['t_co2e_per_yr'])} {t['per_year']} ({seq['period']})", 10)
-    if doc["shellfish"]["latest"]:
-        sh = doc["shellfish"]["latest"]
+    line(
+        f"{t['flux']} {flux['period'] or '-'}: {_fmt(flux['net_t_co2e_per_yr'], 1)} {t['per_year']} "
+        f"(P5 {_fmt(flux['p5_t_co2e_per_yr'], 1)}, P95 {_fmt(flux['p95_t_co2e_per_yr'], 1)})",
+        10,
+    )
+    if doc["removal"] and doc["removal"]["latest"]:
+        r = doc["removal"]["latest"]
         line(
-            f"{t['shellfish']} {sh['year']}: {t['tissue']} {_fmt(sh['tissue_c_t'], 2)}, "
-            f"{t['shell']} {_fmt(sh['shell_c_t'], 2)}; {_fmt(sh['t_co2e'], 1)} t CO2e",
+            f"{t['removal']} {r['year']}: {t['removal_total']} {_fmt(r['total_t_co2e_per_yr'], 1)}, "
+            f"{t['removal_tissue']} {_fmt(r['tissue_t_co2e_per_yr'], 1)} {t['per_year']}",
             10,
         )
         line(t["shellfish_note"], 8)
-    line(t["conservative"], 12)
+    line(t["creditable"], 12)
+    for c in cred["streams"]:
+        line(
+            f"  {c['stream']} {c['period']}: {t['net_removals']} {_fmt(c['net_removals_t_co2e'], 1)}; "
+            f"{t['deduction']} {_fmt(c['uncertainty_deduction_t_co2e'], 1)}; {t['buffer']} "
+            f"{_fmt(c['buffer_t_co2e'], 1)}; {t['creditable']} {_fmt(c['creditable_t_co2e'], 1)} t CO2e"
+        )
+    line(f"  {t['creditable']}: {_fmt(cred['creditable_t_co2e'], 1)} t CO2e")
     line(
-        f"  {t['central']} {_fmt(cons['central_t_co2e'])}; {t['lower_bound']} {_fmt(cons['lower_bound_p5_t_co2e'])}; "
-        f"{t['vm0033']} {_fmt(cons['vm0033_adjusted_t_co2e'])}; {t['at_risk']} {_fmt(cons['at_risk_t_co2e'])}; "
-        f"{t['buffer']} {cons['buffer_fraction'] * 100:g} %; {t['conservative_value']} "
-        f"{_fmt(cons['conservative_t_co2e'])} t CO2e"
+        f"{t['value']}: {_fmt(val['price_per_t_co2e'], 2)} {val['currency']}/t CO2e -> "
+        f"{_fmt(val['creditable_value'], 2)} {val['currency']} ({val['price_source']}). {t['stock_not_credit']}"
     )
-    val = doc["valuation"]
-    line(
-        f"{t['value']}: {_fmt(val['price_cny_per_t_co2e'], 2)} CNY/t CO2e -> {_fmt(val['conservative_value_cny'], 2)} CNY "
-        f"({val['price_source']})"
-    )
-    if doc["flags"]:
-        line(t["flags"], 12)
-        for f in doc["flags"]:
-            line(f"  - {f}", 8)
     line(t["licences"], 12)
     for lic in doc["licences"]:
         line(f"  {lic['license']}: {lic['dataset']} ({lic['restrictions']})", 7)

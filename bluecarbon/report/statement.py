@@ -7,11 +7,18 @@ buffer, language, generation time). That is what makes it verifiable: ``verify_s
 recomputes it from the named release and compares every field, and the ``integrity`` hash
 (sha256 of the canonical JSON without that block) exposes any edit of the file itself.
 
-Conservative by construction (METHODS.md section 6): the collateral value is the smaller of
-the lower bound (P5) and the VM0033-adjusted central value, less stocks at risk (Spartina
-alterniflora stands, under a national eradication campaign), less the non-permanence
-buffer. Soil stocks are never extrapolated below the measured depth. Shellfish shell carbon
-is shown apart and labelled national-standard basis (HY/T 0305-2021).
+It keeps apart the four quantities a lender reads (METHODS.md section 8, docs/accounting.md):
+
+* ``stock``: carbon held now to the accounting depth, with P5/P95 and the conservative stock
+  (never above P5), exactly the release's ``parcel_totals`` value; a stock is not a credit;
+* ``flux``: the net change per year of ALL the parcel's classes (lost habitat emits);
+* ``removal``: a farm's harvest removal (HY/T 0305-2021), tissue and shell apart;
+* ``creditable``: net removals against a baseline over a crediting period, less the VM0033
+  uncertainty deduction and the buffer (the release's ``parcel_credits``), and ``valuation``
+  prices only this, never the stock.
+
+``flags`` say, in English and Chinese, what a lender must know before relying on the figures
+(a net emitter, Tier 1 densities, distant cores, an unassessed map, illustrative data ...).
 """
 
 from __future__ import annotations
@@ -27,19 +34,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bluecarbon.carbon.conservative import creditable_removals
 from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
-from bluecarbon.report.i18n import LANGS, POOL_NAMES
+from bluecarbon.report.i18n import FLAG_TEXT, HABITAT_NAMES, LANGS, POOL_NAMES
 from bluecarbon.report.maps import parcel_map
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import Habitat
 
-STATEMENT_VERSION = 1
-SCHEMA_ID = "https://bluecarbon.invalid/schemas/statement-v1.json"
+STATEMENT_VERSION = 2
+SCHEMA_ID = "https://bluecarbon.invalid/schemas/statement-v2.json"
 POOLS = ("biomass", "soil", "litter")
 
 
@@ -64,10 +72,6 @@ def _num(value: Any, digits: int = 3) -> float | None:
     return round(v, digits)
 
 
-def _co2e(t_c: float | None) -> float | None:
-    return None if t_c is None else _num(t_c * CO2E_PER_C)
-
-
 def default_price(parameters: ParameterSet) -> dict[str, Any]:
     """The default price row of the ``carbon_prices`` table (the one flagged ``default``)."""
     table = parameters.table("carbon_prices")
@@ -83,6 +87,8 @@ def default_price(parameters: ParameterSet) -> dict[str, Any]:
         "source": str(row["source"]),
         "verified": bool(row["verified"]),
         "id": str(row["price_id"]),
+        "date": str(row["date"]) if "date" in row and pd.notna(row["date"]) else None,
+        "indicative": str(row.get("indicative", "true")).lower() == "true",
     }
 
 
@@ -114,8 +120,10 @@ def build_statement(
 ) -> dict[str, Any]:
     """The sink statement of ``parcel_id`` in ``release`` (JSON-serialisable dict).
 
-    ``price`` in CNY per t CO2e and ``buffer_pct`` (0-100) default to the parameter tables
-    (``carbon_prices.csv`` default row; ``uncertainty.csv`` buffer_fraction).
+    Every figure comes from the release: its parcel totals and creditable quantities, and its
+    pinned parameter tables (``price`` in CNY per t CO2e and ``buffer_pct`` (0-100) default
+    to the release's ``carbon_prices`` default row and ``buffer_fraction``). Local parameter
+    files play no part, so an old release's statement never changes.
     """
     if lang not in LANGS:
         raise InputError(f"language {lang!r}", expected=" or ".join(LANGS))
@@ -130,12 +138,18 @@ def build_statement(
         raise ReleaseNotFound(f"parcel {parcel_id!r} is not in release {info.tag}")
     parcel = match.iloc[0]
     parameters = store.parameters(info)  # the release's pinned tables, never local files
-    totals = store.read_table("parcel_totals", info) if "parcel_totals" in info.tables else pd.DataFrame()
-    rows = totals[totals["parcel_id"] == parcel_id] if not totals.empty else totals
     site = str(parcel["site"])
-    class_totals = store.read_table("class_totals", info) if "class_totals" in info.tables else pd.DataFrame()
-    soil = store.read_table("soil_density", info) if "soil_density" in info.tables else pd.DataFrame()
-    accuracy = store.read_table("accuracy", info) if "accuracy" in info.tables else pd.DataFrame()
+
+    def table(name: str) -> pd.DataFrame:
+        return store.read_table(name, info) if name in info.tables else pd.DataFrame()
+
+    totals = table("parcel_totals")
+    rows = totals[totals["parcel_id"] == parcel_id] if not totals.empty else totals
+    credits = table("parcel_credits")
+    credits = credits[credits["parcel_id"] == parcel_id] if not credits.empty else credits
+    class_totals = table("class_totals")
+    soil = table("soil_density")
+    accuracy = table("accuracy")
 
     buffer_param = _parameter(parameters, "buffer_fraction")
     buffer = float(buffer_pct) / 100.0 if buffer_pct is not None else float(buffer_param["value"])
@@ -146,24 +160,49 @@ def build_statement(
     if price_value < 0:
         raise InputError(f"price {price_value}", expected="a price >= 0 CNY per t CO2e")
     allowable = _parameter(parameters, "allowable_uncertainty_ci90")
+    depth = parameters.value("soil_defaults", "soil_accounting_depth_cm")
 
+    site_maps = class_totals[(class_totals["site"] == site) & class_totals["stock_t_c"].notna()]
+    map_year = int(site_maps["year"].max()) if not site_maps.empty else None
     habitat_product = f"{site}/habitat"
-    map_year = None
-    if habitat_product in info.products:
-        years = store.open_product(habitat_product, info)["year"].values
-        map_year = int(years.max())
-    stock_rows = rows[(rows["kind"] == "stock")] if not rows.empty else rows
-    if map_year is not None and not stock_rows.empty:
-        stock_rows = stock_rows[stock_rows["year"] == map_year]
+    level = rows.get("level", pd.Series("habitat", index=rows.index))
+    at_year = (
+        rows[rows.get("year", pd.Series(np.nan, index=rows.index)) == map_year]
+        if map_year
+        else rows.iloc[0:0]
+    )
 
-    habitats = _habitats(stock_rows, class_totals, accuracy, site, map_year)
-    stocks = _stocks(stock_rows, soil, site, lang)
-    sequestration = _sequestration(rows, map_year)
-    shellfish = _shellfish(rows, store, info, parcel_id, parameters)
-    at_risk = _at_risk(stock_rows, site, store, info)
-    conservative = _conservative(stocks, at_risk, buffer, float(allowable["value"]))
-    flags = _flags(info, parcel, stocks, soil, site, at_risk)
-
+    habitats = _habitats(
+        at_year[level.loc[at_year.index] == "habitat"], class_totals, accuracy, site, map_year
+    )
+    stock = _stock(at_year, level, soil, site, depth, lang)
+    flux = _flux(at_year, level, map_year)
+    removal = _removal(rows, store, info, parcel_id, parameters)
+    creditable = _creditable(credits, map_year, buffer=buffer, allowable=float(allowable["value"]))
+    valuation = {
+        "price_per_t_co2e": _num(price_value),
+        "currency": price_row["currency"],
+        "price_id": price_row["id"] if price is None else "user",
+        "price_source": price_row["source"] if price is None else "given by the user (--price)",
+        "price_date": price_row["date"] if price is None else None,
+        "indicative": bool(price_row["indicative"]) if price is None else False,
+        "price_verified": price_row["verified"] if price is None else None,
+        "creditable_value": _num((creditable["creditable_t_co2e"] or 0.0) * price_value, 2),
+        "note": "creditable removals x price; a standing stock is not a credit and is never valued as one",
+    }
+    flags = _flags(
+        info=info,
+        parcel=parcel,
+        stock=stock,
+        flux=flux,
+        habitats=habitats,
+        soil=soil,
+        site=site,
+        creditable=creditable,
+        valuation=valuation,
+        parameters=parameters,
+        map_year=map_year,
+    )
     doc: dict[str, Any] = {
         "$schema": SCHEMA_ID,
         "statement_version": STATEMENT_VERSION,
@@ -190,33 +229,22 @@ def build_statement(
             "tag": info.tag,
             "snapshot_id": info.snapshot_id,
             "content_hash": info.content_hash,
+            "parameters_sha256": info.parameters_sha256,
             "created": info.created.isoformat(),
             "status": info.status,
             "withdrawn_reason": info.withdrawn_reason,
             "withdrawn_at": info.withdrawn_at.isoformat() if info.withdrawn_at else None,
         },
         "map_year": map_year,
-        "map": parcel_map(store, info, habitat_product if map_year is not None else None, match, map_year),
+        "map": parcel_map(
+            store, info, habitat_product if habitat_product in info.products else None, match, map_year
+        ),
         "habitats": habitats,
-        "stocks": stocks,
-        "sequestration": sequestration,
-        "shellfish": shellfish,
-        "conservative": conservative,
-        "valuation": {
-            "price_cny_per_t_co2e": _num(price_value),
-            "price_source": price_row["source"] if price is None else "given by the user (--price)",
-            "price_verified": price_row["verified"] if price is None else None,
-            "conservative_value_cny": _num(conservative["conservative_t_co2e"] * price_value, 2),
-            "central_value_cny": _num((stocks["total"]["t_co2e"] or 0.0) * price_value, 2),
-            "annual_sequestration_value_cny": _num(
-                max(sequestration["conservative_t_co2e_per_yr"] or 0.0, 0.0) * price_value, 2
-            ),
-            "annual_shellfish_value_cny": _num(
-                (shellfish["latest"]["conservative_t_co2e"] or 0.0) * price_value, 2
-            )
-            if shellfish["latest"]
-            else None,
-        },
+        "stock": stock,
+        "flux": flux,
+        "removal": removal,
+        "creditable": creditable,
+        "valuation": valuation,
         "parameters": {
             "buffer": {**buffer_param, "value": buffer, "given_by_user": buffer_pct is not None},
             "allowable_uncertainty": allowable,
@@ -230,6 +258,7 @@ def build_statement(
             "release_tag": info.tag,
             "snapshot_id": info.snapshot_id,
             "content_hash": info.content_hash,
+            "parameters_sha256": info.parameters_sha256,
             "store_format": info.store_format,
             "package_version_release": info.package_version,
             "package_version_statement": code_version(),
@@ -250,13 +279,17 @@ def build_statement(
 
 
 # ---------------------------------------------------------------------------- sections
+def _co2e_t(value: Any) -> float | None:
+    """A t C figure as t CO2e (rounded), None when missing."""
+    v = _num(value, 9)
+    return None if v is None else _num(v * CO2E_PER_C)
+
+
 def _habitats(
     stock_rows: pd.DataFrame, class_totals: pd.DataFrame, accuracy: pd.DataFrame, site: str, year: int | None
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    if stock_rows.empty:
-        return out
-    for habitat, group in stock_rows.groupby("habitat", sort=True):
+    for habitat, group in stock_rows.groupby("habitat", sort=True) if not stock_rows.empty else []:
         area = float(group["area_ha"].sum())
         if area <= 0:
             continue
@@ -267,11 +300,13 @@ def _habitats(
                 & (class_totals["habitat"] == habitat)
                 & (class_totals["year"] == year)
             ]
-            if not site_row.empty and float(site_row["area_ha"].iloc[0]) > 0:
+            if not site_row.empty and float(site_row["area_ha"].iloc[0]) > 0 and "area_ci_ha" in site_row:
                 ratio = float(site_row["area_ci_ha"].iloc[0]) / float(site_row["area_ha"].iloc[0])
         status = "not assessed"
         if not accuracy.empty:
             acc = accuracy[(accuracy["site"] == site) & (accuracy["habitat"] == habitat)]
+            if "year" in acc.columns:
+                acc = acc[acc["year"] == year] if (acc["year"] == year).any() else acc
             if not acc.empty:
                 status = str(acc["status"].iloc[0])
         out.append(
@@ -281,146 +316,220 @@ def _habitats(
                 "area_ha": _num(area),
                 "area_ci95_ha": _num(area * ratio),
                 "accuracy": status,
+                "stock_t_co2e": _co2e_t(group["stock_t_c"].sum()),
+                "conservative_stock_t_co2e": _co2e_t(group["stock_conservative_t_c"].sum()),
             }
         )
     return out
 
 
-def _stocks(stock_rows: pd.DataFrame, soil: pd.DataFrame, site: str, lang: str) -> dict[str, Any]:
-    by_pool: list[dict[str, Any]] = []
-    total = {"t_c": 0.0, "p5_t_c": 0.0, "p50_t_c": 0.0, "p95_t_c": 0.0}
-    disturbed = 0.0
-    for habitat, group in stock_rows.groupby("habitat", sort=True) if not stock_rows.empty else []:
-        if not Habitat(str(habitat)).is_blue_carbon:
-            disturbed += float(group["stock_t_c"].sum())
+def _stock(
+    at_year: pd.DataFrame, level: pd.Series, soil: pd.DataFrame, site: str, depth: float, lang: str
+) -> dict[str, Any]:
+    """Stock of the parcel's blue-carbon habitats to the accounting depth (t CO2e)."""
+    stocks = at_year[at_year["kind"] == "stock"] if not at_year.empty else at_year
+    lv = level.loc[stocks.index] if not stocks.empty else level.iloc[0:0]
+    blue = stocks[lv == "blue_carbon"]
+    every = stocks[lv == "all"]
+    by_habitat = stocks[lv == "habitat"]
+    row = blue.iloc[0] if not blue.empty else None
+    pools = []
+    for r in by_habitat.itertuples():
+        if not Habitat(str(r.habitat)).is_blue_carbon:
             continue
         for pool in POOLS:
-            t_c = float(group[f"{pool}_t_c"].sum())
-            by_pool.append(
+            pools.append(
                 {
-                    "habitat": str(habitat),
+                    "habitat": str(r.habitat),
                     "pool": pool,
                     "pool_label": POOL_NAMES[pool][lang],
-                    "t_c": _num(t_c),
-                    "t_co2e": _co2e(t_c),
+                    "t_co2e": _co2e_t(getattr(r, f"{pool}_t_c")),
                 }
             )
-        for key, column in (
-            ("t_c", "stock_t_c"),
-            ("p5_t_c", "stock_p5_t_c"),
-            ("p50_t_c", "stock_p50_t_c"),
-            ("p95_t_c", "stock_p95_t_c"),
-        ):
-            total[key] += float(group[column].sum())
+    lost = (
+        float(every["stock_t_c"].sum()) - (float(row["stock_t_c"]) if row is not None else 0.0)
+        if not every.empty
+        else 0.0
+    )
     density = []
     if not soil.empty:
         site_rows = soil[soil["site"] == site] if "site" in soil.columns else soil
-        for row in site_rows.itertuples():
+        for d in site_rows.itertuples():
             density.append(
                 {
-                    "habitat": row.habitat,
-                    "soil_mg_c_ha": _num(row.soil_mg_c_ha),
-                    "soil_se_mg_c_ha": _num(row.soil_se_mg_c_ha),
-                    "n_cores": int(row.n_cores),
-                    "density_source": row.density_source,
-                    "source": row.source,
+                    "habitat": d.habitat,
+                    "soil_mg_c_ha": _num(d.soil_mg_c_ha),
+                    "soil_se_mg_c_ha": _num(d.soil_se_mg_c_ha),
+                    "n_cores": int(getattr(d, "n_cores", 0) or 0),
+                    "n_studies": int(getattr(d, "n_studies", 0) or 0),
+                    "median_distance_km": _num(getattr(d, "median_distance_km", None), 1),
+                    "density_source": d.density_source,
+                    "rule": getattr(d, "rule", None),
+                    "source": d.source,
                 }
             )
     return {
-        "by_pool": by_pool,
-        "total": {
-            "t_c": _num(total["t_c"]),
-            "t_co2e": _co2e(total["t_c"]),
-            "p5_t_co2e": _co2e(total["p5_t_c"]),
-            "p50_t_co2e": _co2e(total["p50_t_c"]),
-            "p95_t_co2e": _co2e(total["p95_t_c"]),
-        },
-        "percentiles_note": "sums of per-class percentiles (classes fully correlated): wider than an "
-        "independent combination, so conservative",
-        "disturbed_t_c": _num(disturbed),
-        "disturbed_t_co2e": _co2e(disturbed),
+        "depth_cm": depth,
+        "central_t_co2e": _co2e_t(row["stock_t_c"]) if row is not None else 0.0,
+        "p5_t_co2e": _co2e_t(row["stock_p5_t_c"]) if row is not None else 0.0,
+        "p95_t_co2e": _co2e_t(row["stock_p95_t_c"]) if row is not None else 0.0,
+        "at_risk_t_co2e": _co2e_t(row["stock_at_risk_t_c"]) if row is not None else 0.0,
+        "conservative_t_co2e": _num(row["stock_conservative_t_co2e"]) if row is not None else 0.0,
+        "buried_since_first_map_t_co2e": _co2e_t(row["buried_t_c"]) if row is not None else 0.0,
+        "carbon_in_lost_habitat_t_co2e": _co2e_t(max(lost, 0.0)),
+        "by_pool": pools,
         "soil_density": density,
         "extrapolation": "none",
+        "rule": "conservative stock = min(P5, central) less stocks at risk, never below 0; P5 from one Monte "
+        "Carlo of area, density and core representativeness; no VM0033 deduction or buffer: a stock is not a "
+        "credit",
+        "note": f"carbon in the living biomass, litter and soil to {depth:g} cm of the parcel's blue-carbon "
+        "habitats in the map year; carbon still held in the soils of habitat lost earlier is shown apart and "
+        "is not collateral",
     }
 
 
-def _sequestration(rows: pd.DataFrame, map_year: int | None) -> dict[str, Any]:
+def _flux(at_year: pd.DataFrame, level: pd.Series, map_year: int | None) -> dict[str, Any]:
+    """Net flux of ALL the parcel's classes over the period starting at the map year."""
     empty: dict[str, Any] = {
         "period": None,
-        "t_co2e_per_yr": None,
+        "net_t_co2e_per_yr": None,
         "p5_t_co2e_per_yr": None,
         "p95_t_co2e_per_yr": None,
-        "conservative_t_co2e_per_yr": None,
+        "accumulation_t_co2e_per_yr": None,
+        "emissions_t_co2e_per_yr": None,
         "by_habitat": [],
     }
-    if rows.empty or map_year is None:
+    if at_year.empty or map_year is None:
         return empty
-    flows = rows[
-        (rows["kind"] == "flow") & (rows["pool"] != "shellfish") & (rows["period_start"] == map_year)
-    ]
-    if flows.empty:
+    flows = at_year[at_year["kind"] == "flow"]
+    lv = level.loc[flows.index]
+    total = flows[lv == "all"]
+    if total.empty:
         return empty
-    years = float((flows["period_end"] - flows["period_start"]).iloc[0])
-    per = lambda column: float(flows[column].sum()) / years  # noqa: E731
-    by_habitat = [
-        {"habitat": str(h), "t_co2e_per_yr": _co2e(float(g["net_sequestration_t_c"].sum()) / years)}
-        for h, g in flows.groupby("habitat", sort=True)
-    ]
+    r = total.iloc[0]
     return {
-        "period": f"{int(flows['period_start'].iloc[0])}-{int(flows['period_end'].iloc[0])}",
-        "t_co2e_per_yr": _co2e(per("net_sequestration_t_c")),
-        "p5_t_co2e_per_yr": _co2e(per("net_sequestration_p5_t_c")),
-        "p95_t_co2e_per_yr": _co2e(per("net_sequestration_p95_t_c")),
-        "conservative_t_co2e_per_yr": _co2e(per("net_sequestration_conservative_t_c")),
-        "by_habitat": by_habitat,
-        "note": "accumulation in the habitat mapped in the latest year less the emissions still coming from "
-        "habitat lost earlier (closed-form half-life decay)",
+        "period": f"{int(r['flux_period_start'])}-{int(r['flux_period_end'])}",
+        "net_t_co2e_per_yr": _co2e_t(r["net_flux_t_c_yr"]),
+        "p5_t_co2e_per_yr": _co2e_t(r["net_flux_p5_t_c_yr"]),
+        "p95_t_co2e_per_yr": _co2e_t(r["net_flux_p95_t_c_yr"]),
+        "accumulation_t_co2e_per_yr": _co2e_t(r["accumulation_t_c_yr"]),
+        "emissions_t_co2e_per_yr": _co2e_t(r["emissions_t_c_yr"]),
+        "by_habitat": [
+            {"habitat": str(h.habitat), "net_t_co2e_per_yr": _co2e_t(h.net_flux_t_c_yr)}
+            for h in flows[lv == "habitat"].sort_values("habitat").itertuples()
+        ],
+        "note": "removals positive; every class of the parcel counts, so habitat lost to tidal flat, water or "
+        "other emits here while the habitat that remains accumulates; the period starts at the latest map and "
+        "losses seen between two maps are dated half way between them",
     }
 
 
-def _shellfish(
+def _removal(
     rows: pd.DataFrame, store: Store, info: ReleaseInfo, parcel_id: str, parameters: ParameterSet
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"years": [], "latest": None, "basis": "HY/T 0305-2021"}
-    if "harvests" not in info.tables:
-        return out
-    harvests = store.read_table("harvests", info)
-    mine = harvests[harvests["farm_id"] == parcel_id] if "farm_id" in harvests.columns else harvests.iloc[0:0]
-    if mine.empty:
-        return out
-    names = _scientific_names(parameters)
-    for row in mine.sort_values(["year", "species"]).itertuples():
-        scientific = (
-            row.scientific_name if isinstance(row.scientific_name, str) and row.scientific_name else None
+) -> dict[str, Any] | None:
+    """Harvest removal of a farm parcel (HY/T 0305-2021), or None."""
+    removals = rows[rows["kind"] == "removal"] if not rows.empty else rows
+    if removals.empty:
+        return None
+    out: dict[str, Any] = {"basis": "HY/T 0305-2021", "records": [], "latest": None}
+    if "harvests" in info.tables:
+        harvests = store.read_table("harvests", info)
+        mine = (
+            harvests[harvests["farm_id"] == parcel_id]
+            if "farm_id" in harvests.columns
+            else harvests.iloc[0:0]
         )
-        out["years"].append(
-            {
-                "year": int(row.year),
-                "species": str(row.species),
-                "scientific_name": scientific or names.get(str(row.species).strip().lower()),
-                "class": str(row.shellfish_class),
-                "harvest_t": _num(row.harvest_t),
-                "tissue_c_t": _num(row.tissue_c_t),
-                "shell_c_t": _num(row.shell_c_t),
-                "total_co2e_t": _num(row.total_co2e_t),
-                "coefficients": str(row.coefficient_source),
-            }
-        )
-    flows = rows[(rows["pool"] == "shellfish")] if not rows.empty else rows
-    if not flows.empty:
-        latest_year = int(flows["year"].max())
-        last = flows[flows["year"] == latest_year]
-        out["latest"] = {
-            "year": latest_year,
-            "tissue_c_t": _num(last["tissue_c_t"].sum()),
-            "shell_c_t": _num(last["shell_c_t"].sum()),
-            "t_co2e": _co2e(float(last["net_sequestration_t_c"].sum())),
-            "p5_t_co2e": _co2e(float(last["net_sequestration_p5_t_c"].sum())),
-            "p95_t_co2e": _co2e(float(last["net_sequestration_p95_t_c"].sum())),
-            "conservative_t_co2e": _co2e(float(last["net_sequestration_conservative_t_c"].sum())),
-            "tissue_only_t_co2e": _co2e(float(last["tissue_c_t"].sum())),
-        }
+        names = _scientific_names(parameters)
+        for row in mine.sort_values(["year", "species"]).itertuples():
+            scientific = (
+                row.scientific_name if isinstance(row.scientific_name, str) and row.scientific_name else None
+            )
+            out["records"].append(
+                {
+                    "year": int(row.year),
+                    "species": str(row.species),
+                    "scientific_name": scientific or names.get(str(row.species).strip().lower()),
+                    "class": str(row.shellfish_class),
+                    "harvest_t": _num(row.harvest_t),
+                    "tissue_c_t": _num(row.tissue_c_t),
+                    "shell_c_t": _num(row.shell_c_t),
+                    "total_co2e_t": _num(row.total_co2e_t),
+                    "coefficients": str(row.coefficient_source),
+                }
+            )
+    year = int(removals["year"].max())
+    last = removals[removals["year"] == year]
+    out["latest"] = {
+        "year": year,
+        "total_t_co2e_per_yr": _num(last["removal_t_co2e_yr"].sum()),
+        "tissue_t_co2e_per_yr": _num(last["tissue_removal_t_co2e_yr"].sum()),
+        "shell_t_co2e_per_yr": _num(last["shell_removal_t_co2e_yr"].sum()),
+        "p5_t_co2e_per_yr": _num(last["removal_p5_t_co2e_yr"].sum()),
+        "p95_t_co2e_per_yr": _num(last["removal_p95_t_co2e_yr"].sum()),
+    }
+    out["note"] = (
+        "a harvest removal is an annual flow, not a stored stock; shell carbon (about 80 % of a bivalve "
+        "harvest's carbon) is counted by HY/T 0305-2021 but not credited internationally, and shell "
+        "calcification releases CO2: the tissue-only figure is shown beside the total"
+    )
     return out
+
+
+def _creditable(
+    credits: pd.DataFrame, map_year: int | None, *, buffer: float, allowable: float
+) -> dict[str, Any]:
+    """Creditable removals of the crediting period(s): the ecosystem stream's period starting
+    at the map year, and the latest harvest year of a farm; VM0033 deduction and buffer."""
+    streams = []
+    if not credits.empty:
+        eco = credits[(credits["stream"] == "ecosystem") & (credits["period_start"] == map_year)]
+        harvest = credits[credits["stream"] == "harvest"]
+        harvest = (
+            harvest[harvest["period_start"] == harvest["period_start"].max()]
+            if not harvest.empty
+            else harvest
+        )
+        for r in pd.concat([eco, harvest]).itertuples():
+            result = creditable_removals(
+                float(r.project_t_co2e),
+                float(r.uncertainty),
+                allowable=allowable,
+                buffer_fraction=buffer,
+                baseline=float(r.baseline_t_co2e),
+            )
+            streams.append(
+                {
+                    "stream": str(r.stream),
+                    "period": f"{int(r.period_start)}-{int(r.period_end)}",
+                    "basis": str(r.basis),
+                    "project_t_co2e": _num(r.project_t_co2e),
+                    "baseline_t_co2e": _num(r.baseline_t_co2e),
+                    "net_removals_t_co2e": _num(float(result.net_removals)),
+                    "uncertainty_u": _num(r.uncertainty, 4),
+                    "uncertainty_deduction_t_co2e": _num(float(result.uncertainty_deduction)),
+                    "buffer_t_co2e": _num(float(result.buffer)),
+                    "creditable_t_co2e": _num(float(result.creditable)),
+                    "tissue_only_t_co2e": _num(r.tissue_only_t_co2e),
+                    "hy_t_0305_t_co2e": _num(r.hy_t_0305_t_co2e),
+                }
+            )
+
+    def total(key: str) -> float:
+        return sum(float(s[key] or 0.0) for s in streams)
+
+    return {
+        "streams": streams,
+        "net_removals_t_co2e": _num(total("net_removals_t_co2e")),
+        "uncertainty_deduction_t_co2e": _num(total("uncertainty_deduction_t_co2e")),
+        "allowable_uncertainty_a": allowable,
+        "buffer_fraction": buffer,
+        "buffer_t_co2e": _num(total("buffer_t_co2e")),
+        "creditable_t_co2e": _num(total("creditable_t_co2e")),
+        "rule": "net removals against a no-change baseline over the crediting period, less NR x max(U - A, 0) "
+        "(VM0033 v2.1 eq. 92) and the non-permanence buffer on what remains; zero when net removals are not "
+        "positive",
+    }
 
 
 def _scientific_names(parameters: ParameterSet) -> dict[str, str]:
@@ -434,83 +543,71 @@ def _scientific_names(parameters: ParameterSet) -> dict[str, str]:
     return out
 
 
-def _at_risk(stock_rows: pd.DataFrame, site: str, store: Store, info: ReleaseInfo) -> list[dict[str, Any]]:
-    """Stocks at risk: salt marsh of a site whose marsh subclass is Spartina (eradication)."""
-    if stock_rows.empty:
-        return []
-    marsh = stock_rows[stock_rows["habitat"] == Habitat.SALT_MARSH.value]
-    subclass = str(info.provenance.get("site_subclasses", {}).get(site, {}).get("salt_marsh", ""))
-    if marsh.empty or subclass != "spartina":
-        return []
-    t_c = float(marsh["stock_t_c"].sum())
-    return [
-        {
-            "habitat": "salt_marsh",
-            "subclass": "spartina",
-            "t_c": _num(t_c),
-            "t_co2e": _co2e(t_c),
-            "reason": "Spartina alterniflora stands are under a national eradication campaign: their carbon "
-            "may be lost and is excluded from the conservative value",
-        }
-    ]
-
-
-def _conservative(
-    stocks: Mapping[str, Any], at_risk: list[dict[str, Any]], buffer: float, allowable: float
-) -> dict[str, Any]:
-    """lower bound, VM0033 deduction, at-risk exclusion and buffer, step by step (t CO2e)."""
-    total = stocks["total"]
-    central = total["t_co2e"] or 0.0
-    p5 = total["p5_t_co2e"] if total["p5_t_co2e"] is not None else central
-    p95 = total["p95_t_co2e"] if total["p95_t_co2e"] is not None else central
-    u = ((p95 - p5) / 2.0) / central if central > 0 else 0.0
-    deduction = max(u - allowable, 0.0)
-    adjusted = central * (1.0 - deduction)
-    base = max(min(p5, adjusted), 0.0)
-    risk = sum(r["t_co2e"] or 0.0 for r in at_risk)
-    after_risk = max(base - risk, 0.0)
-    buffered = after_risk * buffer
-    return {
-        "central_t_co2e": _num(central),
-        "lower_bound_p5_t_co2e": _num(p5),
-        "uncertainty_u": _num(u, 4),
-        "allowable_a": allowable,
-        "vm0033_deduction_fraction": _num(deduction, 4),
-        "vm0033_adjusted_t_co2e": _num(adjusted),
-        "base_t_co2e": _num(base),
-        "at_risk_t_co2e": _num(risk),
-        "at_risk": at_risk,
-        "buffer_fraction": buffer,
-        "buffer_t_co2e": _num(buffered),
-        "conservative_t_co2e": _num(after_risk - buffered),
-        "rule": "min(P5, central x (1 - max(U - A, 0))) less at-risk stocks, less the buffer; U = (P95 - P5) / 2 "
-        "/ central (90 % CI half-width), A = allowable uncertainty (VM0033 v2.1 section 8.5, eq. 92)",
-    }
-
-
 def _flags(
+    *,
     info: ReleaseInfo,
     parcel: pd.Series,
-    stocks: Mapping[str, Any],
+    stock: Mapping[str, Any],
+    flux: Mapping[str, Any],
+    habitats: list[dict[str, Any]],
     soil: pd.DataFrame,
     site: str,
-    at_risk: list[dict[str, Any]],
-) -> list[str]:
-    flags = []
+    creditable: Mapping[str, Any],
+    valuation: Mapping[str, Any],
+    parameters: ParameterSet,
+    map_year: int | None,
+) -> list[dict[str, str]]:
+    """What a lender must know before relying on the figures, as coded flags (en and zh)."""
+    out: list[dict[str, str]] = []
+
+    def flag(code: str, **values: Any) -> None:
+        en, zh = FLAG_TEXT[code]
+        names = {lang: dict(values) for lang in LANGS}
+        if "habitat" in values:  # habitat names in each language, never codes
+            for lang in LANGS:
+                names[lang]["habitat"] = HABITAT_NAMES.get(values["habitat"], {}).get(lang, values["habitat"])
+        out.append(
+            {"code": code, "message_en": en.format(**names["en"]), "message_zh": zh.format(**names["zh"])}
+        )
+
     if info.withdrawn:
-        flags.append(f"release {info.tag} was withdrawn: {info.withdrawn_reason}")
+        flag("withdrawn_release", tag=info.tag, reason=info.withdrawn_reason)
     if bool(parcel.get("illustrative", False)):
-        flags.append("illustrative parcel or records: not real data")
+        flag("illustrative_data")
     if bool(parcel.get("geometry_repaired", False)):
-        flags.append("the parcel boundary was invalid as published and was repaired (make_valid)")
-    for d in stocks["soil_density"]:
-        if d["density_source"] == "ipcc_tier1":
-            flags.append(f"{d['habitat']} soil carbon is the IPCC Tier 1 default, not measured at the site")
-    flags += [
-        f"{r['habitat']} ({r['subclass']}) at risk: excluded from the conservative value" for r in at_risk
-    ]
-    flags += [f"release flag: {f}" for f in info.flags]
-    return flags
+        flag("geometry_repaired")
+    net = flux.get("net_t_co2e_per_yr")
+    if net is not None and net < 0:
+        flag("net_emitter", net=f"{net:,.0f}", period=flux["period"])
+    present = {h["habitat"] for h in habitats if h["blue_carbon"]}
+    site_rows = soil[soil["site"] == site] if not soil.empty and "site" in soil.columns else soil.iloc[0:0]
+    for d in site_rows.itertuples():
+        if d.habitat not in present:
+            continue
+        if d.density_source == "ipcc_tier1":
+            flag("tier1_density", habitat=d.habitat)
+        if "distant_cores" in str(getattr(d, "flags", "") or ""):
+            flag("distant_cores", habitat=d.habitat, km=f"{float(d.median_distance_km):,.0f}")
+    if present:
+        flag("tier1_rates")
+    for h in habitats:
+        if h["blue_carbon"] and h["accuracy"] != "assessed" and h["area_ha"]:
+            flag("area_not_assessed", habitat=h["habitat"])
+    if (stock.get("at_risk_t_co2e") or 0) > 0:
+        flag("stock_at_risk", t=f"{stock['at_risk_t_co2e']:,.0f}")
+    if map_year is None:
+        flag("no_habitat_map", site=site)
+    unverified = sum(int(m["unverified_rows"]) for m in info.provenance.get("parameters", {}).values())
+    rows = sum(int(m["rows"]) for m in info.provenance.get("parameters", {}).values())
+    if unverified:
+        flag("unverified_parameters", n=unverified, rows=rows)
+    if valuation.get("indicative"):
+        flag("indicative_price", price=valuation["price_per_t_co2e"], currency=valuation["currency"])
+    if any("shell + tissue" in s["basis"] for s in creditable["streams"]):
+        flag("shell_carbon_credited")
+    for f in info.flags:
+        flag("release_flag", text=f)
+    return out
 
 
 def _parameter_tables(info: ReleaseInfo) -> list[dict[str, Any]]:

@@ -79,7 +79,32 @@ TABLES: dict[str, TableSpec] = {
             "per site, year and class: area, stock, sequestration and uncertainty",
             ("site", "year", "habitat", "area_ha", "stock_t_c", "stock_t_co2e"),
         ),
-        TableSpec("parcel_totals", "per parcel, year and class totals", ("parcel_id", "year", "habitat")),
+        TableSpec(
+            "parcel_totals",
+            "per parcel, year and habitat (level habitat), blue-carbon habitats and all classes: stock, flux, "
+            "removal",
+            ("parcel_id", "year", "habitat", "kind", "level"),
+        ),
+        TableSpec(
+            "site_balance",
+            "per site and period: stock at both ends, accumulation, emissions, reclassification, net flux",
+            (
+                "site",
+                "period_start",
+                "period_end",
+                "stock_start_t_c",
+                "stock_end_t_c",
+                "accumulation_t_c",
+                "emissions_t_c",
+                "reclassification_t_c",
+                "net_flux_t_c_yr",
+            ),
+        ),
+        TableSpec(
+            "parcel_credits",
+            "per parcel, stream and crediting period: net removals, VM0033 deduction, buffer, creditable",
+            ("parcel_id", "stream", "period_start", "period_end", "net_removals_t_co2e", "creditable_t_co2e"),
+        ),
         TableSpec(
             "quarantine",
             "input rows held back by validation, with the rule broken",

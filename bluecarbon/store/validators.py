@@ -23,6 +23,10 @@ from bluecarbon.units import canonical_units
 CHANGE_FLAG_THRESHOLD = 0.25
 #: Largest share of NaN carbon values allowed inside one mapped habitat.
 MAX_NAN_SHARE = 0.05
+#: Relative tolerance of the site balance identity (METHODS.md section 8).
+BALANCE_TOLERANCE = 1e-6
+#: Columns that may be negative (fluxes, changes, net removals, residuals).
+SIGNED_PREFIXES = ("net_", "change_", "reclassification", "project_", "baseline_")
 
 _CF_EXTRA_UNITS = {"1", "m", "degrees_north", "degrees_east", "days since 1970-01-01"}
 
@@ -119,7 +123,7 @@ def check_table(name: str, frame: pd.DataFrame) -> Outcome:
     for column in frame.columns:
         if (
             column.endswith(("_ha", "_t_c", "_t_co2e"))
-            and not column.startswith(("net_", "change_"))
+            and not column.startswith(SIGNED_PREFIXES)
             and pd.api.types.is_numeric_dtype(frame[column])
         ):
             negative = frame[column] < 0
@@ -128,6 +132,42 @@ def check_table(name: str, frame: pd.DataFrame) -> Outcome:
                 out.errors.append(
                     f"table {name}: column {column} is negative in row {row} ({frame[column].iloc[row]:g})"
                 )
+    return out
+
+
+def check_accounting(tables: Mapping[str, pd.DataFrame]) -> Outcome:
+    """The books must balance before anything is published (docs/accounting.md):
+
+    * ``site_balance``: stock_end - stock_start = accumulation - emissions + reclassification,
+      to ``BALANCE_TOLERANCE`` of the larger stock, in every row;
+    * ``class_totals`` and ``parcel_totals``: the conservative stock never exceeds P5;
+    * ``parcel_credits``: creditable within [0, net removals], zero when net removals <= 0.
+    """
+    out = Outcome()
+    balance = tables.get("site_balance")
+    if balance is not None and not balance.empty:
+        lhs = balance["stock_end_t_c"] - balance["stock_start_t_c"]
+        rhs = balance["accumulation_t_c"] - balance["emissions_t_c"] + balance["reclassification_t_c"]
+        scale = np.maximum(np.maximum(balance["stock_start_t_c"].abs(), balance["stock_end_t_c"].abs()), 1.0)
+        bad = ((lhs - rhs).abs() > BALANCE_TOLERANCE * scale) | lhs.isna() | rhs.isna()
+        for r in balance[bad].itertuples():
+            out.errors.append(
+                f"site_balance {r.site} {r.period_start}-{r.period_end}: stock change does not equal "
+                "accumulation - emissions + reclassification"
+            )
+    for name in ("class_totals", "parcel_totals"):
+        frame = tables.get(name)
+        if frame is None or frame.empty or "stock_conservative_t_c" not in frame.columns:
+            continue
+        over = frame["stock_conservative_t_c"] > frame["stock_p5_t_c"] * (1 + 1e-9) + 1e-9
+        for i in np.flatnonzero(over.fillna(False).to_numpy())[:5]:
+            out.errors.append(f"table {name}: conservative stock above P5 in row {int(i)}")
+    credits = tables.get("parcel_credits")
+    if credits is not None and not credits.empty:
+        c, nr = credits["creditable_t_co2e"], credits["net_removals_t_co2e"]
+        bad = (c < 0) | (c > nr.clip(lower=0) + 1e-9) | ((nr <= 0) & (c != 0))
+        for i in np.flatnonzero(bad.fillna(True).to_numpy())[:5]:
+            out.errors.append(f"table parcel_credits: creditable outside [0, net removals] in row {int(i)}")
     return out
 
 
@@ -169,6 +209,7 @@ def run_all(
             out.extend(check_nan_share(site, h, c))
     for name, frame in sorted(tables.items()):
         out.extend(check_table(name, frame))
+    out.extend(check_accounting(tables))
     if "class_totals" in tables:
         out.extend(check_change(tables["class_totals"], previous_totals))
     return out

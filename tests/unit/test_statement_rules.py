@@ -2,70 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import pytest
 
-from bluecarbon.report.statement import _at_risk, _conservative, canonical, statement_hash
-from bluecarbon.store.release import ReleaseInfo
+from bluecarbon.report.statement import _creditable, canonical, statement_hash
 
 
-def _stocks(central: float, p5: float, p95: float) -> dict:
-    return {"total": {"t_co2e": central, "p5_t_co2e": p5, "p95_t_co2e": p95}}
+def _credits(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "parcel_id": "p",
+        "site": "s",
+        "baseline_t_co2e": 0.0,
+        "tissue_only_t_co2e": float("nan"),
+        "hy_t_0305_t_co2e": float("nan"),
+    }
+    return pd.DataFrame([base | r for r in rows])
 
 
-def test_conservative_below_allowable_uncertainty() -> None:
-    # U = (1100 - 900) / 2 / 1000 = 0.10 < A = 0.20: no deduction; base = min(900, 1000) = 900;
-    # buffer 10 %: 90 -> conservative 810
-    c = _conservative(_stocks(1000.0, 900.0, 1100.0), [], 0.10, 0.20)
-    assert c["uncertainty_u"] == pytest.approx(0.10)
-    assert c["vm0033_adjusted_t_co2e"] == pytest.approx(1000.0)
-    assert c["base_t_co2e"] == pytest.approx(900.0)
-    assert c["buffer_t_co2e"] == pytest.approx(90.0)
-    assert c["conservative_t_co2e"] == pytest.approx(810.0)
-
-
-def test_conservative_above_allowable_uncertainty_and_at_risk() -> None:
-    # U = (1500 - 700) / 2 / 1000 = 0.40 > A = 0.20: adjusted = 1000 x (1 - 0.20) = 800;
-    # base = min(700, 800) = 700; at risk 100 -> 600; buffer 15 % = 90 -> 510
-    risk = [{"t_co2e": 100.0}]
-    c = _conservative(_stocks(1000.0, 700.0, 1500.0), risk, 0.15, 0.20)
-    assert c["vm0033_deduction_fraction"] == pytest.approx(0.20)
-    assert c["vm0033_adjusted_t_co2e"] == pytest.approx(800.0)
-    assert c["base_t_co2e"] == pytest.approx(700.0)
-    assert c["conservative_t_co2e"] == pytest.approx(510.0)
-
-
-def test_conservative_never_negative() -> None:
-    c = _conservative(_stocks(100.0, 50.0, 150.0), [{"t_co2e": 500.0}], 0.10, 0.20)
-    assert c["conservative_t_co2e"] == 0.0
-
-
-def _info(subclasses: dict) -> ReleaseInfo:
-    return ReleaseInfo(
-        tag="2026.01.01",
-        snapshot_id="A" * 20,
-        created=datetime(2026, 1, 1, tzinfo=UTC),
-        content_hash="0" * 64,
-        idempotency_key="k",
-        products=(),
-        tables={},
-        provenance={"site_subclasses": subclasses},
-        summary={},
-        flags=(),
-        object_hashes={},
-        store_format=1,
-        package_version="x",
+def test_creditable_section_recomputes_with_the_buffer_asked_for() -> None:
+    credits = _credits(
+        [
+            {
+                "stream": "ecosystem",
+                "period_start": 2020,
+                "period_end": 2022,
+                "basis": "b",
+                "project_t_co2e": 100.0,
+                "uncertainty": 0.25,
+            },
+            {
+                "stream": "ecosystem",
+                "period_start": 2018,
+                "period_end": 2020,
+                "basis": "b",
+                "project_t_co2e": 999.0,
+                "uncertainty": 0.0,
+            },
+        ]
     )
+    c = _creditable(credits, 2020, buffer=0.15, allowable=0.20)
+    # only the period starting at the map year: 100 - 5 (U - A) = 95, buffer 15 % = 14.25 -> 80.75
+    assert [s["period"] for s in c["streams"]] == ["2020-2022"]
+    assert c["uncertainty_deduction_t_co2e"] == pytest.approx(5.0)
+    assert c["buffer_t_co2e"] == pytest.approx(14.25)
+    assert c["creditable_t_co2e"] == pytest.approx(80.75)
 
 
-def test_spartina_marsh_is_flagged_at_risk() -> None:
-    rows = pd.DataFrame({"habitat": ["salt_marsh", "seagrass"], "stock_t_c": [120.0, 50.0]})
-    risk = _at_risk(rows, "jzb", None, _info({"jzb": {"salt_marsh": "spartina"}}))  # type: ignore[arg-type]
-    assert len(risk) == 1 and risk[0]["subclass"] == "spartina"
-    assert risk[0]["t_co2e"] == pytest.approx(120.0 * 44.0095 / 12.0107, rel=1e-6)
-    assert _at_risk(rows, "jzb", None, _info({"jzb": {"salt_marsh": "suaeda"}})) == []  # type: ignore[arg-type]
+def test_a_net_emitter_has_nothing_creditable() -> None:
+    credits = _credits(
+        [
+            {
+                "stream": "ecosystem",
+                "period_start": 2022,
+                "period_end": 2023,
+                "basis": "b",
+                "project_t_co2e": -1000.7,
+                "uncertainty": 2.0,
+            }
+        ]
+    )
+    c = _creditable(credits, 2022, buffer=0.10, allowable=0.20)
+    assert c["net_removals_t_co2e"] == pytest.approx(-1000.7)
+    assert c["creditable_t_co2e"] == 0.0 and c["buffer_t_co2e"] == 0.0
 
 
 def test_statement_hash_ignores_only_the_integrity_block() -> None:

@@ -106,8 +106,11 @@ def test_habitat_tables_from_parameters() -> None:
     import pandas as pd
 
     density = pd.DataFrame({"habitat": ["seagrass"], "soil_mg_c_ha": [108.0], "soil_se_mg_c_ha": [14.0]})
-    classes = habitat_class_table(density, parameters=SHIPPED)
+    classes = habitat_class_table(density, parameters=SHIPPED, climate_zone="tropical_wet")
     sg = classes.index_of_name("seagrass")
+    # mangrove biomass, IPCC Tier 1 tropical wet: 192 x (1 + 0.49) x 0.451 = 129.0259 Mg C/ha
+    mangrove = classes.index_of_name("mangrove")
+    assert classes.values["biomass-initial"][mangrove] == pytest.approx(192 * 1.49 * 0.451)
     assert classes.lucodes[sg] == 1 and classes.basis is CarbonBasis.C
     assert classes.values["soil-initial"][sg] == 108.0 and classes.standard_errors["soil-initial"][sg] == 14.0
     assert classes.values["soil-yearly-accumulation"][sg] == pytest.approx(0.43)

@@ -164,10 +164,38 @@ def test_harvest_class_totals_hand_computed() -> None:
     carbon = harvest_carbon(harvests, parameters=SHIPPED)
     row = harvest_class_totals(carbon, parameters=SHIPPED).iloc[0]
     total = 1000.0 * 0.6510 * (0.9386 * 0.1268 + 0.0614 * 0.4598)  # 95.85 t C
+    tissue = 1000.0 * 0.6510 * 0.0614 * 0.4598  # 18.38 t C
     assert (row["site"], row["habitat"]) == ("chn_mariculture", "shellfish_aquaculture")
-    assert row["sequestration_t_c_yr"] == pytest.approx(total, rel=1e-4)
-    assert row["shell_c_t"] == pytest.approx(1000.0 * 0.6510 * 0.9386 * 0.1268, rel=1e-4)
-    # r = 0.10: P5 = T (1 - 1.645 x 0.10); U = 0.1645 < A = 0.20, so only the 10 % buffer applies
-    assert row["sequestration_p5_t_c_yr"] == pytest.approx(total * (1 - 0.16448536), rel=1e-4)
-    assert row["sequestration_conservative_t_c_yr"] == pytest.approx(total * 0.9, rel=1e-4)
-    assert row["stock_t_c"] == 0.0 and np.isnan(row["area_ha"])
+    assert row["removal_t_c_yr"] == pytest.approx(total, rel=1e-4)
+    assert row["tissue_removal_t_c_yr"] == pytest.approx(tissue, rel=1e-4)
+    assert row["shell_removal_t_c_yr"] == pytest.approx(1000.0 * 0.6510 * 0.9386 * 0.1268, rel=1e-4)
+    assert row["removal_t_co2e_yr"] == pytest.approx(total * 44.0095 / 12.0107, rel=1e-4)
+    # r = 0.10: P5 = T (1 - 1.645 x 0.10); U = 0.1645 (the creditable quantity lives per parcel)
+    assert row["removal_p5_t_c_yr"] == pytest.approx(total * (1 - 0.16448536), rel=1e-4)
+    assert row["removal_uncertainty"] == pytest.approx(0.16448536, rel=1e-6)
+    assert "shell + tissue" in row["basis"] and "sequestration_t_c_yr" not in row.index
+    # a removal is a flow: no stock, no area
+    assert np.isnan(row["stock_t_c"]) and np.isnan(row["area_ha"])
+
+
+def test_fao_seaweed_live_weight_is_converted_with_the_yearbook_ratio() -> None:
+    from bluecarbon.carbon.shellfish import harvest_carbon, harvest_class_totals
+
+    harvests = pd.DataFrame(
+        {
+            "species": ["Saccharina japonica", "Saccharina japonica"],
+            "harvest_t": [1000.0, 1000.0],
+            "year": [2022, 2023],
+            "country": ["CHN", "CHN"],
+            "weight_basis": ["fao_live_weight", None],
+        }
+    )
+    carbon = harvest_carbon(harvests, parameters=SHIPPED)
+    # FAO live weight: 1000 x 0.130 dry (yearbook dry / FAO live) x 0.312 C = 40.56 t C;
+    # a fresh farm weight keeps the class ratio: 1000 x 0.20 x 0.312 = 62.4 t C
+    assert carbon["total_c_t"].tolist() == pytest.approx([40.56, 62.4])
+    assert carbon["coefficient_source"].tolist() == ["class_default+fao_live_to_dry", "class_default"]
+    assert carbon["shell_c_t"].tolist() == [0.0, 0.0]
+    row = harvest_class_totals(carbon.iloc[:1], parameters=SHIPPED).iloc[0]
+    assert row["habitat"] == "seaweed_aquaculture" and "shell" not in row["basis"]
+    assert row["tissue_removal_t_c_yr"] == pytest.approx(40.56)

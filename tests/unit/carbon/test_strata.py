@@ -73,10 +73,10 @@ def test_core_strata_leave_out_short_cores_and_count_them() -> None:
 
 def test_soil_density_uses_cores_or_tier1_with_its_uncertainty() -> None:
     out = soil_density_by_habitat(
-        _stocks(), [Habitat.SALT_MARSH, Habitat.SEAGRASS], parameters=SHIPPED
+        _stocks(), [Habitat.SALT_MARSH, Habitat.SEAGRASS], parameters=SHIPPED, min_cores=3
     ).set_index("habitat")
     marsh = out.loc["salt_marsh"]
-    assert (marsh["density_source"], marsh["n_cores"], marsh["soil_mg_c_ha"]) == ("cores", 3, 200.0)
+    assert (marsh["density_source"], marsh["n_cores"], marsh["soil_mg_c_ha"]) == ("cores_global", 3, 200.0)
     assert marsh["soil_se_mg_c_ha"] == pytest.approx(100.0 / math.sqrt(3))  # SD 100
     assert marsh["soil_ci90_mg_c_ha"] == pytest.approx(2.919986 * 100 / math.sqrt(3), rel=1e-6)  # t(0.95, 2)
     seagrass = out.loc["seagrass"]

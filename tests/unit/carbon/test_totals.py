@@ -11,12 +11,11 @@ import pytest
 import xarray as xr
 from shapely.geometry import box
 
-from bluecarbon.carbon.totals import with_shellfish
+from bluecarbon.carbon.totals import rollup, summarise
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.workflow import invest_transition_analysis
 from bluecarbon.carbon.zonal import parcel_totals, read_parcels
 from bluecarbon.params import ParameterSet
-from bluecarbon.vocab import CarbonBasis
 from tests.unit.carbon.cbc_helpers import write_snapshots, write_tables
 from tests.unit.carbon.test_transitions_kernel import DEVELOPED, MARSH
 
@@ -112,39 +111,47 @@ def test_uncertainty_columns(tiny: Path) -> None:
     ]
     first = marsh[marsh["year"] == 2000].iloc[0]
     # Soil 300 +- 30 (SE) on 3 marsh pixels fully correlated: total 322 x 0.03 = 9.66 t, SD 0.9 t
-    # -> U90 = 1.645 x 0.9 / 9.66 = 0.153 (< 0.20, no VM0033 deduction), conservative 9.66 x 0.9.
+    # -> U90 = 1.645 x 0.9 / 9.66 = 0.153; P5 = 9.66 - 1.645 x 0.9 = 8.18; the conservative stock
+    # is that P5 (no VM0033 deduction or buffer on a stock).
     assert first["stock_t_co2e"] == pytest.approx(9.66)
     assert first["stock_p5_t_co2e"] < first["stock_t_co2e"] < first["stock_p95_t_co2e"]
     assert first["stock_uncertainty"] == pytest.approx(0.153, abs=0.01)
-    assert first["stock_vm0033_t_co2e"] == pytest.approx(9.66)
-    assert first["stock_conservative_t_co2e"] == pytest.approx(9.66 * 0.9)
+    assert first["stock_p5_t_co2e"] == pytest.approx(9.66 - 1.645 * 0.9, rel=0.03)
+    assert first["stock_conservative_t_co2e"] == pytest.approx(first["stock_p5_t_co2e"])
+    assert "stock_vm0033_t_co2e" not in totals.columns
 
 
-def test_shellfish_harvests_join_as_their_own_pool() -> None:
-    harvest = pd.DataFrame(
-        {
-            "year": [2022, 2022],
-            "species": ["oyster", "oyster"],
-            "tissue_c_t": [1.0, 1.0],
-            "shell_c_t": [4.0, 4.0],
-            "total_c_t": [5.0, 5.0],
-        }
-    )
-    out = with_shellfish(
-        pd.DataFrame(),
-        harvest,
-        basis=CarbonBasis.CO2E,
-        uncertainty=UncertaintySettings.from_parameters(SHIPPED),
-        relative_se=0.1,
-    )
-    row = out.iloc[0]
-    # 10 t C x 44.0095 / 12.0107 = 36.6419 t CO2e, of which shell 8 t C = 29.3135 t CO2e.
-    assert row["pool"] == "shellfish" and row["kind"] == "harvest"
-    assert row["net_sequestration_t_co2e"] == pytest.approx(36.6419, rel=1e-5)
-    assert row["shellfish_shell_t_co2e"] == pytest.approx(29.3135, rel=1e-5)
-    # 10 % relative SE: U90 ~ 0.1645 < 0.20 -> no deduction; buffer 10 %.
-    assert row["net_sequestration_uncertainty"] == pytest.approx(0.1645, abs=0.01)
-    assert row["net_sequestration_conservative_t_co2e"] == pytest.approx(36.6419 * 0.9, rel=1e-4)
+def test_rollup_sums_draws_so_percentiles_are_those_of_the_total(tiny: Path) -> None:
+    """Grouping rows sums their draws: P5 of a total is not the sum of the members' P5."""
+    from bluecarbon.carbon.engine import compute_histogram, open_snapshots, run_transitions
+    from bluecarbon.carbon.transitions import ModelSpec, Timeline
+    from tests.unit.carbon.cbc_helpers import class_table
+
+    marsh = dict(MARSH, **{"lucode": 1})
+    classes = class_table([marsh, DEVELOPED])
+    classes = classes.with_values({})
+    import dataclasses
+
+    se = {"soil-initial": np.asarray([30.0, np.nan]), "biomass-initial": np.asarray([5.0, np.nan])}
+    classes = dataclasses.replace(classes, standard_errors=se)
+    from bluecarbon.carbon.cbc_tables import read_transitions
+
+    matrix = read_transitions(tiny / "transitions.csv", classes)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2010], analysis_year=2020))
+    snaps = {2000: tiny / "lulc_2000.tif", 2010: tiny / "lulc_2010.tif"}
+    run = run_transitions(open_snapshots(snaps), classes, matrix, spec)
+    summary = summarise(run, compute_histogram(run), uncertainty=UncertaintySettings.from_parameters(SHIPPED))
+    both = rollup(summary, {"marsh": "all", "developed": "all"})
+    per_class = rollup(summary, {"marsh": "marsh", "developed": "developed"})
+    stock = both[(both["kind"] == "stock") & (both["scope"] == "class")].set_index("year")
+    parts = per_class[(per_class["kind"] == "stock") & (per_class["scope"] == "class")]
+    central = parts.groupby("year")["stock_t_co2e"].sum()
+    assert stock["stock_t_co2e"].to_numpy() == pytest.approx(central.to_numpy())
+    assert (stock["stock_conservative_t_co2e"] <= stock["stock_p5_t_co2e"] + 1e-12).all()
+    # one member carries all the uncertainty here, so the total's spread equals the member's
+    marsh_rows = parts[parts["group"] == "marsh"].set_index("year")
+    spread = (stock["stock_p95_t_co2e"] - stock["stock_p5_t_co2e"]).loc[2000]
+    assert spread == pytest.approx((marsh_rows["stock_p95_t_co2e"] - marsh_rows["stock_p5_t_co2e"]).loc[2000])
 
 
 def test_linear_monte_carlo_equals_brute_force(tmp_path: Path) -> None:

@@ -202,3 +202,68 @@ def test_extra_emissions_when_a_transition_calls_for_them() -> None:
     plain = ModelSpec(timeline=spec.timeline)
     base = unit_outputs(resolve_parameters(idx, classes, matrix, plain), plain)
     np.testing.assert_allclose(out["net_sequestration"], base["net_sequestration"])
+
+
+# ------------------------------------------------------------ soil burial, midpoint dating
+def test_soil_burial_keeps_the_fixed_depth_stock_and_books_the_burial() -> None:
+    # marsh throughout 2000 -> 2010, analysis 2020, soil burial on.
+    out = _run([0, 0], [2000, 2010], 2020, Mode.DEFAULT, soil_burial=True)
+    # soil stays 300 (to the fixed depth); biomass 20 + 1/yr; litter 2 + 0.5/yr
+    np.testing.assert_allclose(out["carbon_stock_by_pool"][1], [300.0, 300.0, 300.0])
+    np.testing.assert_allclose(out["carbon_stock"], [322.0, 337.0, 352.0])
+    # burial: 3 t/ha/yr since 2000
+    np.testing.assert_allclose(out["carbon_buried"], [0.0, 30.0, 60.0])
+    # accumulation still counts burial: (1 + 3 + 0.5) x 10
+    np.testing.assert_allclose(out["carbon_accumulation"], [45.0, 45.0])
+    # balance: stock + buried changes by accumulation - emissions
+    change = (out["carbon_stock"] + out["carbon_buried"])[1:] - (out["carbon_stock"] + out["carbon_buried"])[
+        :-1
+    ]
+    np.testing.assert_allclose(change, out["net_sequestration"])
+
+
+def test_midpoint_dating_puts_a_loss_inside_the_interval_that_saw_it() -> None:
+    # marsh 2000 -> developed 2010, analysis 2020: the change is dated 2005.
+    out = _run([0, 1], [2000, 2010], 2020, Mode.DEFAULT, soil_burial=True, change_dating="midpoint")
+    # 2000-2005 marsh accumulates: biomass 20 + 5 = 25, litter 2 + 2.5 = 4.5, buried 15; soil 300.
+    # 2005 high impact: biomass 1.0 x 25 (H 1), soil 0.5 x 300 = 150 (H 5).
+    # by 2010: biomass 25 (1 - 0.5^5) = 24.21875 emitted; soil 150 (1 - 0.5^1) = 75 emitted.
+    # 2010 stock: biomass 0.78125 + soil 225 + litter 4.5 = 230.28125
+    np.testing.assert_allclose(out["carbon_stock"][:2], [322.0, 230.28125])
+    np.testing.assert_allclose(out["carbon_buried"][:2], [0.0, 15.0])
+    np.testing.assert_allclose(out["carbon_accumulation"][0], 5 * (1 + 3 + 0.5))
+    np.testing.assert_allclose(out["carbon_emissions"][0], 24.21875 + 75.0)
+    # 2010-2020: biomass 25 (0.5^5 - 0.5^15) and soil 150 (0.5^1 - 0.5^3) more
+    np.testing.assert_allclose(
+        out["carbon_emissions"][1], 25 * (0.5**5 - 0.5**15) + 150 * (0.5 - 0.125), rtol=1e-9
+    )
+    account = out["carbon_stock"] + out["carbon_buried"]
+    np.testing.assert_allclose(account[1:] - account[:-1], out["net_sequestration"])
+    # snapshot dating (InVEST) shows none of the loss before 2010
+    late = _run([0, 1], [2000, 2010], 2020, Mode.DEFAULT, soil_burial=True)
+    assert late["carbon_emissions"][0] == 0.0
+
+
+def test_mapping_noise_cannot_create_carbon() -> None:
+    # marsh -> developed -> marsh: without reset the pixel never gets its lost soil back.
+    years, analysis = [2000, 2004, 2008], 2012
+    noisy = _run([0, 1, 0], years, analysis, Mode.DEFAULT, soil_burial=True, change_dating="midpoint")
+    steady = _run([0, 0, 0], years, analysis, Mode.DEFAULT, soil_burial=True, change_dating="midpoint")
+    assert (noisy["carbon_stock"] <= steady["carbon_stock"] + 1e-9).all()
+    assert noisy["carbon_stock_by_pool"][1, -1] < 300.0  # soil lost and not refilled
+    account = noisy["carbon_stock"] + noisy["carbon_buried"]
+    np.testing.assert_allclose(account[1:] - account[:-1], noisy["net_sequestration"], atol=1e-9)
+
+
+def test_default_only_options_are_refused_elsewhere() -> None:
+    tl = Timeline.build([2000, 2010], analysis_year=2020)
+    with pytest.raises(InputError, match="default mode"):
+        ModelSpec(timeline=tl, mode=Mode.INVEST_COMPAT, soil_burial=True)
+    with pytest.raises(InputError, match="change_dating"):
+        ModelSpec(timeline=tl, change_dating="later")
+    with pytest.raises(InputError, match="no valuation"):
+        ModelSpec(
+            timeline=tl,
+            change_dating="midpoint",
+            valuation=Valuation(prices={2000: 1.0}, discount_rate=0.0, currency="USD", source="t"),
+        )

@@ -9,33 +9,18 @@ from bluecarbon.carbon.uncertainty import (
     UncertaintySettings,
     area_relative_se,
     ci_half_width,
-    conservative_value,
     draw_area_factors,
     draw_class_table,
     percentiles,
     product_relative_se,
     relative_uncertainty,
     se_from_range,
-    vm0033_adjusted,
 )
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 from tests.unit.carbon.cbc_helpers import class_table
 
 SHIPPED = ParameterSet.shipped()
-
-
-def test_vm0033_deduction_by_hand() -> None:
-    # U = 25 % > A = 20 %: 100 x (1 - 0.25 + 0.20) = 95; U = 15 % <= A: unchanged.
-    assert vm0033_adjusted(100.0, 0.25, allowable=0.20) == pytest.approx(95.0)
-    assert vm0033_adjusted(100.0, 0.15, allowable=0.20) == pytest.approx(100.0)
-    # A net emission is made larger: -100 x (1 + 0.30 - 0.20) = -110.
-    assert vm0033_adjusted(-100.0, 0.30, allowable=0.20) == pytest.approx(-110.0)
-    # Conservative: 95 x (1 - 0.10 buffer) = 85.5; no buffer on a net emission.
-    assert conservative_value(100.0, 0.25, allowable=0.20, buffer=0.10) == pytest.approx(85.5)
-    assert conservative_value(-100.0, 0.30, allowable=0.20, buffer=0.10) == pytest.approx(-110.0)
-    # A deduction beyond the value gives 0, never a negative credit: 10 x (1 - 1.5 + 0.2) < 0 -> 0.
-    assert conservative_value(10.0, 1.5, allowable=0.20, buffer=0.10) == 0.0
 
 
 def test_error_propagation_by_hand() -> None:

@@ -78,7 +78,7 @@ def test_release_tables_meet_the_store_contract_and_write_to_delta(results, tmp_
     assert set(stocks["depth_cm"]) == {30.0, 100.0}
     assert stocks.groupby("depth_cm").size().nunique() == 1  # one row per core and depth
     density = tables["soil_density"].set_index("habitat")
-    assert set(density["density_source"]) == {"cores"}
+    assert set(density["density_source"]) == {"cores_global"}  # the all-cores reference
     assert (density["soil_se_mg_c_ha"] > 0).all() and (density["n_cores"] >= 40).all()
     assert 200 < density.loc["salt_marsh", "soil_mg_c_ha"] < 340
     quarantine = tables["quarantine"]
@@ -100,7 +100,9 @@ def test_step_info_and_quarantine_csv_next_to_results(results) -> None:
         assert report.parent == Path(result.uris["quarantine"]).parent and report.name == "quarantine.csv"
         frame = pd.read_csv(report, encoding="utf-8-sig")
         assert list(frame.columns) == ["file", "row", "column", "value", "rule", "severity"]
-    assert harvests.info["latest_year_total_c_t"] == pytest.approx(2_477_738, rel=1e-4)
+    # 2022, China: bivalve shell + tissue carbon and seaweed carbon, the seaweed's FAO live weight
+    # converted with the yearbook dry/live ratio (0.130, not the 0.20 of fresh farm weights)
+    assert harvests.info["latest_year_total_c_t"] == pytest.approx(2_064_199, rel=1e-4)
     assert plots.info["plots"] > 250
 
 
@@ -110,7 +112,9 @@ def test_harvest_table_by_species_and_year(results) -> None:
     assert not table.duplicated(["country", "species", "year"]).any()
     kelp = table[(table["species"] == "LNJ") & (table["year"] == 2022)].iloc[0]
     assert kelp["harvest_t"] == pytest.approx(9_670_687) and kelp["shell_c_t"] == 0.0
-    assert kelp["total_c_t"] == pytest.approx(9_670_687 * 0.20 * 0.312)
+    # FAO live weight x 0.130 (yearbook dry / FAO live) x 0.312 t C per t dry kelp
+    assert kelp["total_c_t"] == pytest.approx(9_670_687 * 0.130 * 0.312)
+    assert kelp["coefficient_source"] == "class_default+fao_live_to_dry"
     totals = pd.read_parquet(harvests.uris["harvest_totals"]).set_index("year")
     assert totals.loc[2022, "total_co2e_t"] == pytest.approx(
         totals.loc[2022, "total_c_t"] * 44.0095 / 12.0107
@@ -165,10 +169,10 @@ def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
     metre = stocks[stocks["depth_cm"] == 100.0]
     assert (metre["habitat"] == "salt_marsh").all() and metre["stock_mg_c_ha"].between(40, 90).all()
     density = pd.read_parquet(result.uris["soil_density"]).set_index("habitat")
-    # three cores reach a metre: their mean is the marsh density; no cores, no seagrass value
-    assert density.loc["salt_marsh", "density_source"] == "cores"
-    assert density.loc["salt_marsh", "soil_mg_c_ha"] == pytest.approx(metre["stock_mg_c_ha"].mean())
-    assert density.loc["seagrass", "density_source"] != "cores"
+    # three cores reach a metre, fewer than the 5 a density needs: the all-cores reference is Tier 1
+    assert density.loc["salt_marsh", "density_source"] == "ipcc_tier1"
+    assert density.loc["salt_marsh", "n_cores"] == 3
+    assert density.loc["seagrass", "density_source"] == "ipcc_tier1"
     # a changed workbook is a new step key; the same one is cached
     assert (
         steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached is False
