@@ -16,7 +16,6 @@ from bluecarbon.errors import ReleaseNotFound
 from bluecarbon.report.render import CHROMIUM_FLAGS, cjk_font_file, find_chromium, render_html, render_pdf
 from bluecarbon.report.statement import build_statement, statement_hash, validate_statement, verify_statement
 from bluecarbon.store import Store
-from bluecarbon.units import CO2E_PER_C
 
 pytestmark = pytest.mark.slow
 FARM = "qd-jzb-oyster-01"
@@ -37,67 +36,96 @@ def test_statement_of_a_real_parcel(store: Store, meadow: dict[str, dict]) -> No
     en, zh = meadow["en"], meadow["zh"]
     assert validate_statement(en) == [] and validate_statement(zh) == []
     assert en["habitats"] == zh["habitats"]
-    for section in ("stocks", "sequestration", "conservative", "valuation"):
+    for section in ("stock", "flux", "creditable", "valuation"):
         a, b = json.loads(json.dumps(en[section])), json.loads(json.dumps(zh[section]))
-        if section == "stocks":
-            for row in a["by_pool"] + b["by_pool"]:
-                row.pop("pool_label")
+        for row in a.get("by_pool", []) + b.get("by_pool", []):
+            row.pop("pool_label")
         assert a == b, f"{section}: the two languages carry the same figures"
     release = store.resolve("latest")
     assert en["release"]["tag"] == release.tag and en["provenance"]["content_hash"] == release.content_hash
     assert {i["path"] for i in en["provenance"]["input_checksums"]} >= {"field/ccrcn/ccn_cores.csv.gz"}
     seagrass = next(h for h in en["habitats"] if h["habitat"] == "seagrass")
     assert 1500 < seagrass["area_ha"] < 2200 and seagrass["area_ci95_ha"] > 0
-    total, cons = en["stocks"]["total"], en["conservative"]
-    assert total["t_co2e"] == pytest.approx(total["t_c"] * CO2E_PER_C, rel=1e-6)
-    assert total["p5_t_co2e"] < total["t_co2e"] < total["p95_t_co2e"]
-    assert cons["conservative_t_co2e"] <= cons["lower_bound_p5_t_co2e"] < cons["central_t_co2e"]
-    assert cons["conservative_t_co2e"] == pytest.approx(
-        cons["base_t_co2e"] * (1 - cons["buffer_fraction"]), rel=1e-6
+    stock = en["stock"]
+    assert stock["depth_cm"] == 100.0 and stock["extrapolation"] == "none"
+    assert stock["p5_t_co2e"] < stock["central_t_co2e"] < stock["p95_t_co2e"]
+    assert stock["conservative_t_co2e"] <= stock["p5_t_co2e"]
+    # the statement's conservative stock is exactly the release's parcel_totals value
+    totals = store.read_table("parcel_totals", release)
+    row = totals[
+        (totals["parcel_id"] == "tbep-1")
+        & (totals["level"] == "blue_carbon")
+        & (totals["kind"] == "stock")
+        & (totals["year"] == en["map_year"])
+    ].iloc[0]
+    assert stock["conservative_t_co2e"] == pytest.approx(row["stock_conservative_t_co2e"], abs=1e-3)
+    # Old Tampa Bay lost a third of its seagrass between 2020 and 2022: the segment emits
+    flux = en["flux"]
+    assert flux["period"] == "2022-2023" and flux["net_t_co2e_per_yr"] < 0
+    assert flux["emissions_t_co2e_per_yr"] > flux["accumulation_t_co2e_per_yr"] > 0
+    codes = [f["code"] for f in en["flags"]]
+    assert {"net_emitter", "tier1_density", "tier1_rates", "area_not_assessed", "indicative_price"} <= set(
+        codes
     )
+    assert {"unverified_parameters"} <= set(codes) and "geometry_repaired" not in codes  # tbep-1 was valid
+    assert [f["code"] for f in zh["flags"]] == codes and all(f["message_zh"] for f in zh["flags"])
+    assert "海草床" in next(f["message_zh"] for f in zh["flags"] if f["code"] == "tier1_density")
+    # a net emitter earns no credit, and a stock is never valued as one
+    assert en["creditable"]["creditable_t_co2e"] == 0.0 and en["valuation"]["creditable_value"] == 0.0
+    assert en["creditable"]["streams"][0]["net_removals_t_co2e"] < 0
+    assert en["valuation"]["price_id"] == "cea_2024_average" and en["valuation"]["indicative"]
     assert en["parameters"]["buffer"]["source"] and en["parameters"]["price"]["source"]
-    assert en["valuation"]["conservative_value_cny"] == pytest.approx(
-        cons["conservative_t_co2e"] * en["valuation"]["price_cny_per_t_co2e"], rel=1e-6
-    )
-    assert en["stocks"]["extrapolation"] == "none"
-    assert any(p["unverified_rows"] > 0 for p in en["parameters"]["tables"]), (
-        "unverified parameters are flagged"
-    )
+    seagrass_density = next(d for d in stock["soil_density"] if d["habitat"] == "seagrass")
+    assert seagrass_density["density_source"] == "ipcc_tier1" and seagrass_density["soil_mg_c_ha"] == 108.0
+    assert any(p["unverified_rows"] > 0 for p in en["parameters"]["tables"])
     assert any(lic["license"] == "CC-BY-4.0" for lic in en["licences"])
     assert en["map"]["grid"] and "1" in en["map"]["classes"]
-    assert any("repaired" in f for f in en["flags"]) is False  # tbep-1 was valid as published
 
 
 def test_farm_statement_keeps_shell_and_tissue_apart(store: Store) -> None:
     doc = build_statement(store, FARM, lang="zh", price=200.0, buffer_pct=20.0)
     assert validate_statement(doc) == []
-    assert doc["parcel"]["illustrative"] and any("illustrative" in f for f in doc["flags"])
-    years = doc["shellfish"]["years"]
-    assert {(r["year"], r["species"]) for r in years} >= {(2023, "长牡蛎"), (2023, "栉孔扇贝")}
-    oyster = next(r for r in years if r["year"] == 2021)
+    codes = {f["code"] for f in doc["flags"]}
+    assert doc["parcel"]["illustrative"] and {"illustrative_data", "no_habitat_map"} <= codes
+    records = doc["removal"]["records"]
+    assert {(r["year"], r["species"]) for r in records} >= {(2023, "长牡蛎"), (2023, "栉孔扇贝")}
+    oyster = next(r for r in records if r["year"] == 2021)
     # 420 t x 0.6510 x 0.9386 x 0.1268 (shell) and x 0.0614 x 0.4598 (tissue)
     assert oyster["shell_c_t"] == pytest.approx(420 * 0.6510 * 0.9386 * 0.1268, rel=1e-3)
     assert oyster["tissue_c_t"] == pytest.approx(420 * 0.6510 * 0.0614 * 0.4598, rel=1e-3)
-    latest = doc["shellfish"]["latest"]
-    assert latest["t_co2e"] == pytest.approx(
-        (latest["tissue_c_t"] + latest["shell_c_t"]) * CO2E_PER_C, rel=1e-4
+    latest = doc["removal"]["latest"]
+    assert latest["total_t_co2e_per_yr"] == pytest.approx(
+        latest["tissue_t_co2e_per_yr"] + latest["shell_t_co2e_per_yr"], rel=1e-4
     )
+    assert latest["shell_t_co2e_per_yr"] > 3 * latest["tissue_t_co2e_per_yr"]  # shell ~80 %
+    # credits count tissue carbon only (the crediting table's default), buffer 20 % as asked
+    (stream,) = doc["creditable"]["streams"]
+    assert stream["stream"] == "harvest" and stream["net_removals_t_co2e"] == pytest.approx(
+        latest["tissue_t_co2e_per_yr"], rel=1e-4
+    )
+    assert doc["creditable"]["creditable_t_co2e"] == pytest.approx(
+        stream["net_removals_t_co2e"] * 0.8, rel=1e-3
+    )
+    assert doc["stock"]["central_t_co2e"] == 0.0  # a farm holds no mapped stock
     assert doc["parameters"]["buffer"]["given_by_user"] and doc["parameters"]["buffer"]["value"] == 0.2
-    assert doc["valuation"]["price_cny_per_t_co2e"] == 200.0
+    assert doc["valuation"]["price_per_t_co2e"] == 200.0
+    assert doc["valuation"]["creditable_value"] == pytest.approx(
+        doc["creditable"]["creditable_t_co2e"] * 200, rel=1e-3
+    )
     html = render_html(doc)
-    assert "国家标准" in html and "示意数据" in html and "贝壳碳" in html
+    assert "示意数据" in html and "贝壳" in html and "可签发碳汇量" in html
 
 
 def test_verification_and_tampering(store: Store, meadow: dict[str, dict], tmp_path: Path) -> None:
     doc = json.loads(json.dumps(meadow["en"]))
     assert verify_statement(store, doc).ok
     edited = json.loads(json.dumps(doc))
-    edited["conservative"]["conservative_t_co2e"] *= 1.5
+    edited["stock"]["conservative_t_co2e"] *= 1.5
     check = verify_statement(store, edited, deep=False)
     assert not check.ok and any("integrity" in p for p in check.problems)
     edited["integrity"]["sha256"] = statement_hash(edited)  # a forger recomputes the hash
     check = verify_statement(store, edited, deep=False)
-    assert not check.ok and any("/conservative/conservative_t_co2e" in p for p in check.problems)
+    assert not check.ok and any("/stock/conservative_t_co2e" in p for p in check.problems)
     renamed = json.loads(json.dumps(doc))
     renamed["parcel"]["name"] = "Somewhere Else"
     renamed["integrity"]["sha256"] = statement_hash(renamed)
@@ -112,7 +140,7 @@ def test_withdrawn_release_says_so(demo_project, tmp_path: Path) -> None:
     copy.withdraw(tag, "test: superseded parameter table")
     doc = build_statement(copy, "tbep-1", release=tag, lang="en")
     assert doc["release"]["status"] == "withdrawn"
-    assert any("withdrawn" in f for f in doc["flags"])
+    assert "withdrawn_release" in {f["code"] for f in doc["flags"]}
     assert 'id="withdrawn"' in render_html(doc)
     assert verify_statement(copy, doc, deep=False).ok
 
@@ -230,14 +258,17 @@ def test_cli_statement_and_verify_statement(demo_project, tmp_path: Path) -> Non
         app, ["statement", FARM, "--format", "json", "--lang", "en", "-o", str(out), "-c", config]
     )
     assert made.exit_code == 0, made.output
-    # a farm has no mapped stock: the message gives its annual harvest removal too
+    # a farm has no mapped stock: the message gives its annual harvest removal and the credits
     doc = json.loads(out.read_text())
-    removal = doc["shellfish"]["latest"]["conservative_t_co2e"]
+    removal = doc["removal"]["latest"]["total_t_co2e_per_yr"]
     assert "conservative stock 0 t CO2e" in made.output
-    assert f"harvest removal 2023 conservative {removal:,.0f} t CO2e/yr" in made.output
+    assert f"harvest removal 2023 {removal:,.1f} t CO2e/yr" in made.output
+    assert "creditable" in made.output and "illustrative_data" in made.output
     ok = runner.invoke(app, ["verify-statement", str(out), "--shallow", "-c", config])
     assert ok.exit_code == 0 and "OK" in ok.output, ok.output
-    doc["shellfish"]["latest"]["shell_c_t"] *= 2  # an edited figure
+    doc["removal"]["latest"]["shell_t_co2e_per_yr"] *= 2  # an edited figure
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
     bad = runner.invoke(app, ["verify-statement", str(out), "--shallow", "-c", config])
-    assert bad.exit_code == 1 and "FAILED" in bad.output and "/shellfish/latest/shell_c_t" in bad.output
+    assert (
+        bad.exit_code == 1 and "FAILED" in bad.output and "/removal/latest/shell_t_co2e_per_yr" in bad.output
+    )
