@@ -4,6 +4,7 @@
   units, source and ``verified`` flag), read through :class:`bluecarbon.params.ParameterSet`,
   which refuses a table without units, source or verified on every row.
 - ``<!-- habitat-codes -->`` in any page: the habitat code table of :mod:`bluecarbon.vocab`.
+- ``<!-- store-tables -->`` in any page: the release tables of :mod:`bluecarbon.store.schema`.
 
 Registered in ``mkdocs.yml`` under ``hooks:``; MkDocs calls the ``on_*`` functions by name.
 """
@@ -19,6 +20,7 @@ from bluecarbon.vocab import HABITAT_CODES, HABITAT_FILL
 
 PARAMETERS_PAGE = "parameters.md"
 HABITAT_MARKER = "<!-- habitat-codes -->"
+TABLES_MARKER = "<!-- store-tables -->"
 
 #: What each table is for (shown above it); a table missing here still appears.
 PURPOSE: dict[str, str] = {
@@ -92,6 +94,19 @@ def habitat_codes_markdown() -> str:
     return "\n".join(lines)
 
 
+def store_tables_markdown() -> str:
+    """The release's tables, their content and required columns, as in the store schema."""
+    from bluecarbon.store.schema import TABLES
+
+    lines = ["| table | content | required columns | geometry |", "| --- | --- | --- | --- |"]
+    for spec in TABLES.values():
+        columns = ", ".join(spec.required_columns)
+        lines.append(
+            f"| `{spec.name}` | {_cell(spec.description)} | {columns} | {'yes' if spec.geometry else ''} |"
+        )
+    return "\n".join(lines)
+
+
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated parameter tables page."""
     from mkdocs.structure.files import File
@@ -101,10 +116,18 @@ def on_files(files: Any, config: Any) -> Any:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Replace the habitat-codes marker with the code table."""
+    """Replace the habitat-codes and store-tables markers with their generated tables."""
     if HABITAT_MARKER in markdown:
         markdown = markdown.replace(HABITAT_MARKER, habitat_codes_markdown())
+    if TABLES_MARKER in markdown:
+        markdown = markdown.replace(TABLES_MARKER, store_tables_markdown())
     return markdown
 
 
-__all__ = ["habitat_codes_markdown", "on_files", "on_page_markdown", "parameter_tables_markdown"]
+__all__ = [
+    "habitat_codes_markdown",
+    "on_files",
+    "on_page_markdown",
+    "parameter_tables_markdown",
+    "store_tables_markdown",
+]
