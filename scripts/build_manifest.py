@@ -129,7 +129,8 @@ DATASETS: dict[str, dict[str, str]] = {
         }
         for name in (
             "jiaozhou_bay_habitat_2019_2023_ILLUSTRATIVE.geojson",
-            "jiaozhou_bay_marsh_eelgrass_parcels_ILLUSTRATIVE.geojson",
+            "jiaozhou_bay_marsh_parcel_ILLUSTRATIVE.geojson",
+            "jiaozhou_bay_eelgrass_parcel_ILLUSTRATIVE.geojson",
         )
     },
     "peers/invest_coastal_blue_carbon": {

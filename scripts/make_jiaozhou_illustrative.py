@@ -40,7 +40,11 @@ COAST = RAW / "vector" / "gshhg_qingdao" / "gshhg_f_l1_qingdao.geojson"
 BAY = RAW / "vector" / "gshhg_qingdao" / "jiaozhou_bay_water_extent.geojson"
 FARM = OUT / "qingdao_jiaozhou_bay_oyster_farm.geojson"
 HABITAT_FILE = OUT / "jiaozhou_bay_habitat_2019_2023_ILLUSTRATIVE.geojson"
-PARCEL_FILE = OUT / "jiaozhou_bay_marsh_eelgrass_parcels_ILLUSTRATIVE.geojson"
+#: One file per parcel kind (a study's [[parcels]] entry gives one kind per file).
+PARCEL_FILES = {
+    "marsh_unit": OUT / "jiaozhou_bay_marsh_parcel_ILLUSTRATIVE.geojson",
+    "meadow_unit": OUT / "jiaozhou_bay_eelgrass_parcel_ILLUSTRATIVE.geojson",
+}
 
 UTM = "EPSG:32651"  # WGS 84 / UTM zone 51N (metres); Jiaozhou Bay is at about 120.2 E
 SITE = "jiaozhou_bay"
@@ -70,17 +74,13 @@ MEADOW_PATCHY_2023 = ((120.2700, 36.1720), 200.0, 116.0, -15.0)
 # Band offsets from the hand-placed lines, metres seaward.
 SUAEDA_M, SPARTINA_M, FLAT_M, PHRAG_M = 100.0, 220.0, 1000.0, 150.0
 
-CATEGORY_INFO = {
-    "suaeda": ("Suaeda salsa", "盐地碱蓬", "Suaeda salsa salt marsh"),
-    "spartina": ("Spartina alterniflora", "互花米草", "Spartina alterniflora salt marsh"),
-    "phragmites": ("Phragmites australis", "芦苇", "Phragmites australis reed marsh"),
-    "eelgrass_cont": ("Zostera marina", "鳗草（大叶藻）连续海草床", "eelgrass, continuous cover"),
-    "eelgrass_patchy": (
-        "Zostera japonica; Zostera marina",
-        "日本鳗草/鳗草 斑块状海草床",
-        "eelgrass, patchy cover",
-    ),
-    "tidal_flat": ("", "潮滩（光滩）", "bare tidal flat"),
+CATEGORY_INFO = {  # species, Chinese and English names (as in data/studies/qingdao_names.csv)
+    "suaeda": ("Suaeda salsa", "盐地碱蓬盐沼", "Suaeda salsa salt marsh"),
+    "spartina": ("Spartina alterniflora", "互花米草盐沼", "Spartina alterniflora salt marsh"),
+    "phragmites": ("Phragmites australis", "芦苇湿地", "Phragmites australis reed marsh"),
+    "eelgrass_cont": ("Zostera marina", "鳗草床（连续分布）", "eelgrass, continuous cover"),
+    "eelgrass_patchy": ("Zostera japonica; Zostera marina", "海草床（斑块状分布）", "eelgrass, patchy cover"),
+    "tidal_flat": ("", "光滩（潮滩）", "bare tidal flat"),
 }
 
 
@@ -213,7 +213,7 @@ def check(habitat: gpd.GeoDataFrame, parcel: gpd.GeoDataFrame) -> list[str]:
     farm = gpd.read_file(FARM).assign(kind="farm")
     for label, frame in (
         ("habitat", gpd.read_file(HABITAT_FILE)),
-        ("parcel", gpd.read_file(PARCEL_FILE)),
+        *(("parcel", gpd.read_file(path)) for path in PARCEL_FILES.values()),
         ("farm", farm),
     ):
         frame = frame.to_crs(UTM)
@@ -435,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     habitat, parcel = build()
     _to_geojson(habitat, HABITAT_FILE, HABITAT_FILE.stem)
-    _to_geojson(parcel, PARCEL_FILE, PARCEL_FILE.stem)
+    for kind, path in PARCEL_FILES.items():
+        _to_geojson(parcel[parcel["kind"] == kind], path, path.stem)
     print(areas(habitat))
     print((parcel.geometry.area / 1e4).round(1).set_axis(parcel["parcel_id"]).to_string())
     problems = check(habitat, parcel)
