@@ -41,6 +41,7 @@ from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
 from bluecarbon.report.i18n import FLAG_TEXT, HABITAT_NAMES, LANGS, POOL_NAMES
 from bluecarbon.report.maps import parcel_map
+from bluecarbon.report.signing import IssuerKey, check_signature, signature_block
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 from bluecarbon.units import CO2E_PER_C
@@ -117,8 +118,16 @@ def build_statement(
     buffer_pct: float | None = None,
     lang: str = "en",
     generated_at: str | None = None,
+    signer: IssuerKey | None = None,
+    issuer: str | None = None,
+    signed: bool | None = None,
 ) -> dict[str, Any]:
     """The sink statement of ``parcel_id`` in ``release`` (JSON-serialisable dict).
+
+    With ``signer`` (the issuer's key, :mod:`bluecarbon.report.signing`) the statement is signed
+    over its canonical JSON; without one it is issued unsigned and flagged ``unsigned``.
+    ``signed`` overrides whether the body says it is signed (verification recomputes the body
+    of a signed statement without the key).
 
     Every figure comes from the release: its parcel totals and creditable quantities, and its
     pinned parameter tables (``price`` in CNY per t CO2e and ``buffer_pct`` (0-100) default
@@ -190,7 +199,9 @@ def build_statement(
         "creditable_value": _num((creditable["creditable_t_co2e"] or 0.0) * price_value, 2),
         "note": "creditable removals x price; a standing stock is not a credit and is never valued as one",
     }
+    is_signed = signer is not None if signed is None else signed
     flags = _flags(
+        signed=is_signed,
         info=info,
         parcel=parcel,
         stock=stock,
@@ -270,12 +281,24 @@ def build_statement(
             ],
         },
     }
-    doc["integrity"] = {
+    doc["integrity"] = integrity_block(doc, signer, issuer=issuer)
+    return doc
+
+
+def integrity_block(
+    doc: Mapping[str, Any], signer: IssuerKey | None, *, issuer: str | None
+) -> dict[str, Any]:
+    """sha256 of the canonical JSON without the ``integrity`` block, and the issuer's signature
+    over the same bytes when a key is given."""
+    body = canonical({k: v for k, v in doc.items() if k != "integrity"}).encode("utf-8")
+    block: dict[str, Any] = {
         "algorithm": "sha256",
         "canonical_json": "sorted keys, ',' ':' separators, UTF-8",
-        "sha256": statement_hash(doc),
+        "sha256": hashlib.sha256(body).hexdigest(),
     }
-    return doc
+    if signer is not None:
+        block |= signature_block(body, signer, issuer=issuer)
+    return block
 
 
 # ---------------------------------------------------------------------------- sections
@@ -545,6 +568,7 @@ def _scientific_names(parameters: ParameterSet) -> dict[str, str]:
 
 def _flags(
     *,
+    signed: bool,
     info: ReleaseInfo,
     parcel: pd.Series,
     stock: Mapping[str, Any],
@@ -605,6 +629,8 @@ def _flags(
         flag("indicative_price", price=valuation["price_per_t_co2e"], currency=valuation["currency"])
     if any("shell + tissue" in s["basis"] for s in creditable["streams"]):
         flag("shell_carbon_credited")
+    if not signed:
+        flag("unsigned")
     for f in info.flags:
         flag("release_flag", text=f)
     return out
@@ -638,6 +664,8 @@ class StatementCheck:
     ok: bool
     problems: tuple[str, ...]
     release: str
+    warnings: tuple[str, ...] = ()
+    signed_by: str | None = None
 
 
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:
@@ -656,19 +684,29 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path or '/'}: file has {a!r}, recomputed {b!r}"]
 
 
-def verify_statement(store: Store, doc: Mapping[str, Any], *, deep: bool = True) -> StatementCheck:
-    """Check a statement: its integrity hash, its release (and, with ``deep``, the release's
-    stored data against its content hash), and every figure recomputed from the release."""
+def verify_statement(
+    store: Store, doc: Mapping[str, Any], *, deep: bool = True, trusted_public_key: str | None = None
+) -> StatementCheck:
+    """Check a statement: its integrity hash, its issuer's signature (against
+    ``trusted_public_key``, 64 hex digits, or the embedded key with a warning), its release
+    (and, with ``deep``, the release's stored data against its content hash), and every figure
+    recomputed from the release with the release's pinned parameters."""
     problems: list[str] = []
+    warnings: list[str] = []
     try:
         inputs = doc["inputs"]
-        recorded = doc["integrity"]["sha256"]
+        integrity = doc["integrity"]
+        recorded = integrity["sha256"]
     except (KeyError, TypeError):
         return StatementCheck(False, ("not a bluecarbon statement (no inputs or integrity block)",), "")
     if statement_hash(doc) != recorded:
         problems.append(
             "integrity: the file was edited after it was issued (sha256 does not match its content)"
         )
+    body = canonical({k: v for k, v in doc.items() if k != "integrity"}).encode("utf-8")
+    signature = check_signature(integrity, body, trusted_public_key=trusted_public_key)
+    problems += [f"signature: {p}" for p in signature.problems]
+    warnings += list(signature.warnings)
     try:
         info = store.resolve(inputs["release"])
     except ReleaseNotFound as exc:
@@ -686,6 +724,7 @@ def verify_statement(store: Store, doc: Mapping[str, Any], *, deep: bool = True)
         buffer_pct=inputs["buffer_pct"],
         lang=inputs["lang"],
         generated_at=inputs["generated_at"],
+        signed=bool(integrity.get("signature")),
     )
     ignore = {"integrity"}
     strip = lambda d: {k: v for k, v in d.items() if k not in ignore}  # noqa: E731
@@ -695,7 +734,7 @@ def verify_statement(store: Store, doc: Mapping[str, Any], *, deep: bool = True)
     given.get("provenance", {}).pop("package_version_statement", None)
     recomputed.get("provenance", {}).pop("package_version_statement", None)
     problems += [f"figure differs: {d}" for d in _differences(given, recomputed)]
-    return StatementCheck(not problems, tuple(problems), info.tag)
+    return StatementCheck(not problems, tuple(problems), info.tag, tuple(warnings), signature.signed_by)
 
 
 def statement_schema() -> dict[str, Any]:
