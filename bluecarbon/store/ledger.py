@@ -151,14 +151,14 @@ class Ledger:
         chain: list[Entry] = []
         head = anchor.head
         while head != GENESIS:
-            entry = by_hash.get(head)
-            if entry is None:
+            found = by_hash.get(head)
+            if found is None:
                 problems.append(
                     f"entry {anchor.count - len(chain)} of {anchor.count} is missing (deleted or replaced)"
                 )
                 break
-            chain.append(entry)
-            head = entry.prev_hash
+            chain.append(found)
+            head = found.prev_hash
         chain.reverse()
         if not problems and len(chain) != anchor.count:
             problems.append(f"the chain holds {len(chain)} entries, its anchor {anchor.count}")

@@ -81,8 +81,8 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "parcel_totals",
-            "per parcel, year and habitat (level habitat), blue-carbon habitats and all classes: stock, flux, "
-            "removal",
+            "per parcel, year and habitat (level habitat), blue-carbon habitats and all classes: "
+            "stock, flux, removal",
             ("parcel_id", "year", "habitat", "kind", "level"),
         ),
         TableSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_entries_chain_and_anchor(ledger: Ledger) -> None:
     entries = ledger.entries()
     assert [e.seq for e in entries] == [1, 2, 3]
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.entry_hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
     assert all(e.intact for e in entries)
     # hand check of one hash: sha256 of the canonical JSON of the content and predecessor
     e = entries[1]
