@@ -221,10 +221,13 @@ class GroupedFormatter(Formatter):
 
     def set_locs(self, locs: Any) -> None:
         super().set_locs(locs)
-        steps = np.diff(np.sort(np.asarray(locs, dtype=float) * self.scale))
-        steps = steps[steps > 0]
-        step = float(steps.min()) if steps.size else 1.0
-        self.decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+        values = np.asarray(locs, dtype=float) * self.scale
+        steps = np.diff(np.sort(values))
+        step = float(steps[steps > 0].min()) if (steps > 0).any() else 1.0
+        # the fewest decimals that write every tick exactly (0.25 needs 2, 1,500 none)
+        self.decimals = next(
+            (d for d in range(7) if np.allclose(np.round(values, d), values, rtol=0, atol=step * 1e-6)), 6
+        )
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         text = f"{x * self.scale:,.{self.decimals}f}"
@@ -250,11 +253,12 @@ def _crs(da: xr.DataArray) -> _Crs:
     epsg = crs.to_epsg()
     name = f"EPSG:{epsg}" if epsg else crs.name
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    # the CRS is named once, under the map: a short y label fits beside a wide map
     if crs.is_projected and unit in ("metre", "meter"):
-        return _Crs(f"easting (km, {name})", f"northing (km, {name})", 1.0)
+        return _Crs(f"easting (km), {name}", "northing (km)", 1.0)
     if crs.is_geographic:
-        return _Crs(f"longitude (degrees, {name})", f"latitude (degrees, {name})", None)
-    return _Crs(f"x ({unit}, {name})", f"y ({unit}, {name})", None)
+        return _Crs(f"longitude (degrees), {name}", "latitude (degrees)", None)
+    return _Crs(f"x ({unit}), {name}", f"y ({unit})", None)
 
 
 def _spatial(da: xr.DataArray) -> xr.DataArray:
@@ -390,10 +394,19 @@ def _nodata_patch() -> Patch:
 _TITLE_IN, _AXIS_IN, _LEGEND_ROW_IN = 0.95, 0.6, 0.24
 
 
-def _map_figure(
-    extent: tuple[float, float, float, float], *, colourbar: bool, legend_rows: int
-) -> tuple[Figure, Axes]:
-    """A constrained-layout figure sized to the map's aspect ratio: no empty band around it."""
+@dataclass(frozen=True)
+class _MapAxes:
+    """A map's figure and axes, and the size (inches) its data area should have."""
+
+    fig: Figure
+    ax: Axes
+    width: float
+    height: float
+
+
+def _map_figure(extent: tuple[float, float, float, float], *, colourbar: bool, legend_rows: int) -> _MapAxes:
+    """A constrained-layout figure, first guess of a size that fits the map's aspect ratio
+    (:func:`_fit_to_map` makes it exact once everything is drawn)."""
     left_in, right_in = 0.95, (1.35 if colourbar else 0.25)
     aspect = abs(extent[3] - extent[2]) / max(abs(extent[1] - extent[0]), 1e-12)
     map_w = 7.5 - left_in - right_in
@@ -401,14 +414,41 @@ def _map_figure(
     if map_h > 7.0:  # tall maps: keep the height, narrow the figure
         map_h = 7.0
         map_w = map_h / aspect
-    if map_h < 2.5:  # wide maps: keep them readable
-        map_h = 2.5
+    elif map_h < 2.0:  # wide maps: a wider figure, so the map stays readable
+        map_w = min(2.0 / aspect, 10.0)
+        map_h = max(map_w * aspect, 1.4)  # never lower than its y label
     legend_in = (0.35 + _LEGEND_ROW_IN * legend_rows) if legend_rows else 0.0
     size = (max(left_in + map_w + right_in, 5.0), _TITLE_IN + map_h + _AXIS_IN + legend_in)
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
+    return _MapAxes(fig, ax, map_w, map_h)
+
+
+def _fit_to_map(m: _MapAxes) -> None:
+    """Size the figure so that the map's data area is exactly ``m.width`` x ``m.height``
+    inches, then freeze the layout and make the aspect equal.
+
+    Constrained layout and an equal-aspect axes disagree (the layout measures the axes
+    before the aspect shrinks it, so margins lag a draw behind): the layout is run with a
+    free aspect while the figure is sized, and frozen before the aspect is fixed, which then
+    moves nothing but a rounding. The figure is never narrower than its legends: a tall map
+    may have room at its sides.
+    """
+    fig, ax = m.fig, m.ax
+    ax.set_aspect("auto")  # imshow made it equal
+    for _ in range(8):
+        fig.draw_without_rendering()
+        box = ax.get_position()
+        width, height = fig.get_size_inches()
+        short_w, short_h = m.width - box.width * width, m.height - box.height * height
+        legends = [legend.get_window_extent().width / fig.dpi + 0.3 for legend in fig.legends]
+        new_w = max(width + short_w, 4.0, *legends)
+        if abs(new_w - width) < 0.005 and abs(short_h) < 0.005:
+            break
+        fig.set_size_inches(new_w, height + short_h)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
     ax.set_aspect("equal")
-    return fig, ax
 
 
 def _titles(fig: Figure, ax: Axes, title: str, note: str | None) -> None:
@@ -416,22 +456,6 @@ def _titles(fig: Figure, ax: Axes, title: str, note: str | None) -> None:
     fig.suptitle(title, fontsize=11)
     if note:
         ax.set_title(note, fontsize=8, color="#555555")
-
-
-def _fit_to_map(fig: Figure, ax: Axes) -> None:
-    """Shrink the figure to the map: an equal-aspect map fills its layout box in one
-    direction only; remove the rest (twice, as the layout moves with the size), never
-    narrower than the legends."""
-    for _ in range(3):
-        fig.draw_without_rendering()
-        box, shown = ax.get_position(original=True), ax.get_position()
-        width, height = fig.get_size_inches()
-        spare_w = max(0.0, (box.width - shown.width) * width)
-        spare_h = max(0.0, (box.height - shown.height) * height)
-        if spare_w < 0.03 and spare_h < 0.03:
-            return
-        legends = [legend.get_window_extent().width / fig.dpi + 0.3 for legend in fig.legends]
-        fig.set_size_inches(max(width - spare_w, 4.0, *legends), height - spare_h)
 
 
 def _legend_below(fig: Figure, handles: Sequence[Any], *, title: str | None, ncols: int) -> Any:
@@ -551,7 +575,8 @@ def habitat_map(
     if missing:
         handles.append(_nodata_patch())
     ncols = 2 if len(handles) > 3 else len(handles)
-    fig, ax = _map_figure(extent, colourbar=False, legend_rows=math.ceil(len(handles) / max(ncols, 1)) + 1)
+    layout = _map_figure(extent, colourbar=False, legend_rows=math.ceil(len(handles) / max(ncols, 1)) + 1)
+    fig, ax = layout.fig, layout.ax
     _nodata_backdrop(ax, extent)
     image = ax.imshow(
         np.ma.masked_invalid(shown),
@@ -584,7 +609,7 @@ def habitat_map(
         title or _default_title(habitat, id_label(str(habitat.name or "habitat"))),
         "; ".join(n for n in (note, thin) if n) or None,
     )
-    _fit_to_map(fig, ax)
+    _fit_to_map(layout)
     return fig
 
 
@@ -739,7 +764,8 @@ def quantity_map(
     nodata = np.isnan(coarse.to_numpy())
     if nodata.any():
         handles.append(_nodata_patch())
-    fig, ax = _map_figure(extent, colourbar=bool(finite.size), legend_rows=1 if handles else 0)
+    layout = _map_figure(extent, colourbar=bool(finite.size), legend_rows=1 if handles else 0)
+    fig, ax = layout.fig, layout.ax
     _nodata_backdrop(ax, extent)
     image = ax.imshow(
         np.ma.masked_invalid(values),
@@ -782,7 +808,7 @@ def quantity_map(
         add_scale_bar(ax, metres_per_unit=crs.metres)
     thin = f"drawn as means of {k} x {k} pixels" if k > 1 else None
     _titles(fig, ax, title or _default_title(data, name), "; ".join(n for n in (note, thin) if n) or None)
-    _fit_to_map(fig, ax)
+    _fit_to_map(layout)
     return fig
 
 
