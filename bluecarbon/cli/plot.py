@@ -15,6 +15,18 @@ BasisOption = Annotated[
 ]
 
 
+def _site_names(settings: Any) -> dict[str, str]:
+    """Site id -> name from the configured study, for figure titles (labels only: an
+    unreadable study leaves the ids in words)."""
+    from bluecarbon.errors import InputError
+    from bluecarbon.pipeline.study import load_study
+
+    try:
+        return {site.id: site.name for site in load_study(settings.study_file).sites}
+    except InputError:
+        return {}
+
+
 def _saved(fig: Any, output: Path, dpi: int) -> None:
     from bluecarbon.plots import save_png
 
@@ -42,7 +54,8 @@ def plot_map(
     config: c.ConfigOption = None,
 ) -> None:
     """Map one layer of a released product: habitat classes with their legend and areas, or
-    a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e)."""
+    a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e; per period
+    for per-period variables) with water and non-habitat masked; km ticks and a scale bar."""
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import map_figure
 
@@ -57,6 +70,7 @@ def plot_map(
             period=period,
             pool=pool,
             basis=basis,
+            site_names=_site_names(settings),
         )
         _saved(fig, output, dpi)
 
@@ -74,7 +88,8 @@ def plot_series(
     quantity: Annotated[
         list[str] | None,
         typer.Option(
-            "--quantity", help="area, stock or sequestration (repeatable; default: what the site has)."
+            "--quantity",
+            help="site-net-flux, area, stock, net-flux or removal (repeatable; default: what the site has).",
         ),
     ] = None,
     basis: BasisOption = "C",
@@ -82,7 +97,9 @@ def plot_series(
     config: c.ConfigOption = None,
 ) -> None:
     """Time series of a site's habitat classes from the release's class totals: area with
-    its 95 % CI, stock and sequestration with their P5-P95 band."""
+    its 95 % CI (or the assumed default where the map has no accuracy assessment), stock,
+    net flux per year and harvest removal (total and tissue only) with their P5-P95 band;
+    above them the site's net flux over all classes (sink or emitter)."""
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import series_figure
 
@@ -95,5 +112,6 @@ def plot_series(
             habitats=habitat or None,
             quantities=quantity or None,
             basis=basis or "C",
+            site_names=_site_names(settings),
         )
         _saved(fig, output, dpi)

@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
     "as_of": {"en": "Habitat map year", "zh": "生境图年份"},
     "map": {"en": "Parcel map", "zh": "地块图"},
     "north": {"en": "N (grid north)", "zh": "北（坐标北）"},
+    "no_data": {"en": "no data (outside the habitat map)", "zh": "无数据（生境图范围外）"},
     "habitats": {"en": "Habitat areas", "zh": "生境面积"},
     "habitat": {"en": "habitat", "zh": "生境"},
     "area_ha": {"en": "area (ha)", "zh": "面积（公顷）"},

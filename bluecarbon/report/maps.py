@@ -5,36 +5,46 @@ release clipped to the parcel's bounding box (nearest-neighbour resampled to at 
 ``MAX_CELLS`` cells on the long side), the grid's CRS and transform, and the parcel outline
 in that CRS. :func:`render_map_png` draws it with a legend, a scale bar and a north arrow;
 verification compares the data, which does not depend on the plotting library's version.
+
+Drawing follows the figures of :mod:`bluecarbon.plots` (colours and the "no data" rule from
+:mod:`bluecarbon.palette`, the same scale bar) with everything that is not data off the map:
+the north arrow and the legend to its right, the scale bar under it, so none can cover the
+parcel. Chinese labels need a font with CJK glyphs: fontconfig finds one
+(:func:`cjk_font_file`) and matplotlib is told about it at render time, since its font cache
+may predate the font's installation; without one a Chinese map is refused with the Debian
+package to install, never drawn with boxes for glyphs.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 from shapely.geometry import mapping, shape
 
+from bluecarbon import palette
+from bluecarbon.errors import BlueCarbonError
 from bluecarbon.report.i18n import HABITAT_NAMES, t
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 from bluecarbon.vocab import HABITAT_CODES, Habitat
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 MAX_CELLS = 160
 MARGIN = 0.05
-COLOURS = {
-    "seagrass": "#2e8b57",
-    "salt_marsh": "#9acd32",
-    "mangrove": "#006400",
-    "tidal_flat": "#d2b48c",
-    "shellfish_aquaculture": "#cd853f",
-    "seaweed_aquaculture": "#8fbc8f",
-    "water": "#a6cee3",
-    "other": "#e8e8e8",
-}
+#: Font families with Chinese glyphs matplotlib may already know.
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei")
+CJK_PACKAGE = "fonts-noto-cjk"
 
 
 def parcel_map(
@@ -87,90 +97,211 @@ def _outline_only(outline: gpd.GeoDataFrame, *, year: int | None, tolerance: flo
     }
 
 
-def _nice_length(span: float) -> float:
-    """A round scale-bar length near a quarter of ``span`` (1, 2 or 5 x 10^k)."""
-    target = span / 4.0
-    exponent = math.floor(math.log10(target))
-    for step in (5, 2, 1):
-        if step * 10**exponent <= target:
-            return float(step * 10**exponent)
-    return float(10**exponent)
+@cache
+def cjk_font_file() -> tuple[str, int] | None:
+    """(font file, index in a collection) with Chinese glyphs (fontconfig), or None."""
+    fc = shutil.which("fc-match")
+    if fc is None:
+        return None
+    out = subprocess.run(
+        [fc, "-f", "%{file}|%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=20
+    )
+    path, _, index = out.stdout.strip().partition("|")
+    if not path or not Path(path).is_file() or "DejaVu" in path:
+        return None
+    return path, int(index or 0)
+
+
+def _known_family(name: str) -> bool:
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(name, fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+@cache
+def cjk_font_family() -> str | None:
+    """A matplotlib font family with Chinese glyphs, or None.
+
+    A family matplotlib already knows is used as it is; otherwise the font fontconfig finds
+    for ``:lang=zh-cn`` is registered with matplotlib (``fontManager.addfont``: its cache
+    may predate the font) and the family of that face is returned.
+    """
+    from matplotlib import font_manager
+
+    for candidate in CJK_FAMILIES:
+        if _known_family(candidate):
+            return candidate
+    found = cjk_font_file()
+    if found is None:
+        return None
+    path, index = found
+    font_manager.fontManager.addfont(path)
+    faces = [e for e in font_manager.fontManager.ttflist if Path(e.fname) == Path(path)]
+    face = next((e for e in faces if e.index == index), faces[0] if faces else None)
+    return face.name if face is not None and _known_family(face.name) else None
+
+
+def map_font_family(lang: str) -> str | None:
+    """The font family of a map in ``lang`` (None: matplotlib's default); Chinese needs CJK
+    glyphs and raises :class:`BlueCarbonError` naming the package to install without them."""
+    if lang != "zh":
+        return None
+    family = cjk_font_family()
+    if family is None:
+        raise BlueCarbonError(
+            "no font with Chinese glyphs found for the statement map: install one (Debian/Ubuntu: "
+            f"apt install {CJK_PACKAGE}); fontconfig's fc-match :lang=zh-cn must name it"
+        )
+    return family
+
+
+def _grid_array(data: dict[str, Any]) -> np.ndarray:
+    return np.array([[np.nan if v is None else v for v in row] for row in data["grid"]], dtype=float)
+
+
+def _grid_extent(data: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """(left, right, bottom, top) of the class grid, None without one."""
+    if not data.get("grid") or not data.get("transform"):
+        return None
+    a, _, c, _, e, f = data["transform"]
+    rows, cols = len(data["grid"]), len(data["grid"][0])
+    return (c, c + a * cols, f + e * rows, f)
+
+
+def _map_size(data: dict[str, Any]) -> tuple[float, float]:
+    """Figure size: a 4 in wide map (height by its aspect, 2.6 to 5.6 in) and a 2.6 in
+    column to its right for the north arrow and the legend: shown at about its size on an A4
+    page, so its 9-10 pt labels stay readable."""
+    left, right, bottom, top = _view(data, _grid_extent(data))
+    aspect = (top - bottom) / max(right - left, 1e-9)
+    map_h = min(max(4.0 * aspect, 2.6), 5.6)
+    return 4.0 + 2.6, map_h + 1.1
+
+
+def _view(
+    data: dict[str, Any], extent: tuple[float, float, float, float] | None
+) -> tuple[float, float, float, float]:
+    """Map limits: the parcel's bounds with a margin, and the class grid's extent."""
+    minx, miny, maxx, maxy = data["bounds"]
+    pad = (MARGIN if extent is not None else 0.1) * max(maxx - minx, maxy - miny)
+    view = (minx - pad, maxx + pad, miny - pad, maxy + pad)
+    if extent is None:
+        return view
+    return (
+        min(view[0], extent[0]),
+        max(view[1], extent[1]),
+        min(view[2], extent[2]),
+        max(view[3], extent[3]),
+    )
+
+
+def parcel_map_figure(data: dict[str, Any], lang: str, *, dpi: int = 110) -> Figure:
+    """The parcel map (classes, outline, legend, scale bar, north arrow) as a figure whose
+    every artist lies inside it; the north arrow, legend and scale bar sit off the map."""
+    from matplotlib import rc_context
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
+    from bluecarbon.plots import add_scale_bar
+
+    family = map_font_family(lang)
+    with rc_context({"font.family": [family, "DejaVu Sans"]} if family else {}):
+        fig = Figure(figsize=_map_size(data), dpi=dpi, layout="constrained")
+        ax = fig.add_subplot()
+        handles: list[Any] = []
+        extent = _grid_extent(data)
+        if extent is not None:
+            grid = _grid_array(data)
+            codes = sorted(HABITAT_CODES.values())
+            cmap = ListedColormap(
+                [palette.HABITAT_COLOURS[Habitat.from_code(code)] for code in codes]
+            ).with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
+            bounds = [codes[0] - 0.5, *[code + 0.5 for code in codes]]
+            # no data wherever the habitat map has no class, around the grid too
+            left, right, bottom, top = _view(data, extent)
+            ax.add_patch(
+                Rectangle(
+                    (left, bottom),
+                    right - left,
+                    top - bottom,
+                    facecolor=palette.NODATA_FACE,
+                    edgecolor=palette.NODATA_EDGE,
+                    hatch=palette.NODATA_HATCH,
+                    linewidth=0,
+                    zorder=-2,
+                )
+            )
+            image = ax.imshow(
+                np.ma.masked_invalid(grid),
+                extent=extent,
+                cmap=cmap,
+                norm=BoundaryNorm(bounds, cmap.N),
+                interpolation="nearest",
+            )
+            image.set_label("habitat")
+            for _code, name in sorted(data["classes"].items(), key=lambda kv: int(kv[0])):
+                colour = palette.HABITAT_COLOURS[Habitat(name)]
+                handles.append(
+                    Patch(facecolor=colour, edgecolor=palette.PATCH_EDGE, label=HABITAT_NAMES[name][lang])
+                )
+            if np.isnan(grid).any():
+                handles.append(
+                    Patch(
+                        facecolor=palette.NODATA_FACE,
+                        edgecolor=palette.NODATA_EDGE,
+                        hatch=palette.NODATA_HATCH,
+                        label=t("no_data", lang),
+                    )
+                )
+        outline = shape(data["outline"])
+        for poly in getattr(outline, "geoms", [outline]):
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color=palette.PARCEL_OUTLINE, linewidth=1.6)
+        handles.append(
+            Patch(facecolor="none", edgecolor=palette.PARCEL_OUTLINE, linewidth=1.6, label=t("parcel", lang))
+        )
+        left, right, bottom, top = _view(data, extent)
+        ax.set_xlim(left, right)
+        ax.set_ylim(bottom, top)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        add_scale_bar(ax, fontsize=10, outside=True)
+        ax.annotate(
+            "",
+            xy=(1.07, 1.0),
+            xytext=(1.07, 0.86),
+            xycoords="axes fraction",
+            arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.6, "mutation_scale": 16},
+        )
+        ax.text(1.03, 0.84, t("north", lang), transform=ax.transAxes, ha="left", va="top", fontsize=9.5)
+        legend = ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.03, 0.74),
+            borderaxespad=0.0,
+            fontsize=10,
+            frameon=False,
+        )
+        legend.set_gid("map legend")
+        year = f", {data['year']}" if data.get("year") else ""
+        ax.set_title(f"{t('map', lang)} ({data['crs']}{year})", fontsize=11)
+        fig.draw_without_rendering()
+    return fig
 
 
 def render_map_png(data: dict[str, Any], lang: str, *, dpi: int = 110) -> bytes:
     """Draw the parcel map (classes, outline, legend, scale bar, north arrow) as PNG bytes."""
-    import matplotlib
+    from matplotlib import rc_context
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import FancyArrow, Patch
-
-    from bluecarbon.report.render import cjk_font_family
-
-    family = cjk_font_family()
-    if family:
-        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=dpi)
-    handles = []
-    if data.get("grid"):
-        grid = np.array([[np.nan if v is None else v for v in row] for row in data["grid"]], dtype=float)
-        a, _, c, _, e, f = data["transform"]
-        extent = (c, c + a * grid.shape[1], f + e * grid.shape[0], f)
-        codes = sorted(HABITAT_CODES.values())
-        cmap = ListedColormap([COLOURS[Habitat.from_code(code).value] for code in codes])
-        ax.imshow(
-            grid,
-            extent=extent,
-            cmap=cmap,
-            vmin=min(codes) - 0.5,
-            vmax=max(codes) + 0.5,
-            interpolation="nearest",
-        )
-        for _code, name in sorted(data["classes"].items(), key=lambda kv: int(kv[0])):
-            handles.append(
-                Patch(facecolor=COLOURS[name], edgecolor="#555555", label=HABITAT_NAMES[name][lang])
-            )
-    outline = shape(data["outline"])
-    polys = getattr(outline, "geoms", [outline])
-    for poly in polys:
-        x, y = poly.exterior.xy
-        ax.plot(x, y, color="#c00000", linewidth=1.6)
-    handles.append(Patch(facecolor="none", edgecolor="#c00000", label=t("parcel", lang)))
-    minx, miny, maxx, maxy = data["bounds"]
-    if not data.get("grid"):
-        pad = 0.1 * max(maxx - minx, maxy - miny)
-        ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    x_lo, x_hi = ax.get_xlim()
-    y_lo, y_hi = ax.get_ylim()
-    length = _nice_length(x_hi - x_lo)
-    bx, by = x_lo + 0.05 * (x_hi - x_lo), y_lo + 0.06 * (y_hi - y_lo)
-    ax.plot([bx, bx + length], [by, by], color="black", linewidth=3, solid_capstyle="butt")
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx + length / 2, by + 0.02 * (y_hi - y_lo), label, ha="center", va="bottom", fontsize=8)
-    nx, ny = x_hi - 0.07 * (x_hi - x_lo), y_hi - 0.2 * (y_hi - y_lo)
-    ax.add_patch(
-        FancyArrow(
-            nx,
-            ny,
-            0,
-            0.1 * (y_hi - y_lo),
-            width=0.012 * (x_hi - x_lo),
-            head_width=0.04 * (x_hi - x_lo),
-            head_length=0.04 * (y_hi - y_lo),
-            color="black",
-        )
-    )
-    ax.text(nx, ny - 0.03 * (y_hi - y_lo), t("north", lang), ha="center", va="top", fontsize=7)
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
-    ax.set_title(
-        f"{t('map', lang)} ({data['crs']}{', ' + str(data['year']) if data.get('year') else ''})", fontsize=9
-    )
+    fig = parcel_map_figure(data, lang, dpi=dpi)
+    family = map_font_family(lang)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
+    with rc_context({"font.family": [family, "DejaVu Sans"]} if family else {}):
+        fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.08, facecolor="white")
     return buffer.getvalue()

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
 from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT, method_entries
-from bluecarbon.report.maps import render_map_png
+from bluecarbon.report.maps import cjk_font_file, render_map_png
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
@@ -44,35 +43,6 @@ def find_chromium() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return None
-
-
-@cache
-def cjk_font_file() -> tuple[str, int] | None:
-    """(font file, index in a collection) with Chinese glyphs (fontconfig), or None."""
-    fc = shutil.which("fc-match")
-    if fc is None:
-        return None
-    out = subprocess.run(
-        [fc, "-f", "%{file}|%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=20
-    )
-    path, _, index = out.stdout.strip().partition("|")
-    if not path or not Path(path).is_file() or "DejaVu" in path:
-        return None
-    return path, int(index or 0)
-
-
-@cache
-def cjk_font_family() -> str | None:
-    """A matplotlib font family with Chinese glyphs, or None."""
-    from matplotlib import font_manager
-
-    for candidate in ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Source Han Sans SC"):
-        try:
-            font_manager.findfont(candidate, fallback_to_default=False)
-        except ValueError:
-            continue
-        return candidate
     return None
 
 
