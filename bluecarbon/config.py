@@ -38,6 +38,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "secret_access_key": "",
         "allow_http": False,
     },
+    "issuer": {"key_file": ".bluecarbon/issuer.key", "name": ""},
     "api": {
         "host": "127.0.0.1",
         "port": 8765,
@@ -79,6 +80,10 @@ class Settings:
     api_tokens: tuple[dict[str, Any], ...] = ()
     api_public_releases: tuple[str, ...] = ()
     api_max_request_bytes: int = 65536
+    #: Private key that signs statements (outside the store; see bluecarbon.report.signing).
+    issuer_key_file: Path = Path(".bluecarbon/issuer.key")
+    #: Who issues the statements (printed beside the signature), e.g. the bureau's name.
+    issuer_name: str = ""
     #: The bluecarbon.toml read (None: embedded defaults, relative to the working directory).
     config_file: Path | None = None
 
@@ -162,6 +167,8 @@ def load_settings(
         api_tokens=tuple(tokens),
         api_public_releases=tuple(str(r) for r in raw["api"]["public_releases"]),
         api_max_request_bytes=int(raw["api"]["max_request_bytes"]),
+        issuer_key_file=_resolve(raw["issuer"]["key_file"], base),
+        issuer_name=str(raw["issuer"]["name"]),
         config_file=Path(config_path).resolve() if config_path is not None else None,
     )
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bluecarbon import __version__
-from bluecarbon.cli import api, pipeline, plot, releases, statements, transitions
+from bluecarbon.cli import api, issuer, pipeline, plot, releases, statements, transitions
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -45,6 +45,8 @@ app.command()(releases.gc)
 app.command()(releases.catalog)
 app.command()(statements.statement)
 app.command("verify-statement")(statements.verify_statement_cmd)
+app.command()(statements.render)
+app.add_typer(issuer.app, name="issuer")
 app.command()(api.api)
 app.command()(transitions.transitions)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,6 +32,7 @@ def statement(
 ) -> None:
     """Issue a sink statement for one parcel of a published release (conservative value,
     uncertainty, provenance). JSON is the source of truth; HTML and PDF render from it."""
+    from bluecarbon.report.documents import statement_text
     from bluecarbon.report.render import render_html, render_pdf
     from bluecarbon.report.statement import build_statement
 
@@ -44,15 +44,23 @@ def statement(
         raise typer.Exit(2)
     settings = c.settings(config)
     with c.errors():
+        signer = _signer(settings)
         doc = build_statement(
-            c.store(settings), parcel_id, release=release, price=price, buffer_pct=buffer, lang=lang
+            c.store(settings),
+            parcel_id,
+            release=release,
+            price=price,
+            buffer_pct=buffer,
+            lang=lang,
+            signer=signer,
+            issuer=settings.issuer_name or None,
         )
         if fmt == "json":
-            text = json.dumps(doc, ensure_ascii=False, indent=1)
+            text = statement_text(doc)
             if output is None:
-                print(text)
+                print(text, end="")
                 return
-            output.write_text(text + "\n", encoding="utf-8")
+            output.write_text(text, encoding="utf-8")
         elif fmt == "html":
             html = render_html(doc)
             if output is None:
@@ -82,38 +90,117 @@ def statement(
     codes = ", ".join(f["code"] for f in doc["flags"])
     if codes:
         figures.append(f"flags: {codes}")
-    c.console().print(
-        f"statement for {parcel_id} at release {doc['release']['tag']}{status}: "
-        f"{'; '.join(figures)} -> {output}"
+    signed = (
+        f"signed by {doc['integrity']['key_fingerprint']}"
+        if signer is not None
+        else "UNSIGNED (no issuer key: run `bluecarbon issuer init`)"
     )
+    c.console().print(
+        f"statement for {parcel_id} at release {doc['release']['tag']}{status}, {signed}: "
+        f"{'; '.join(figures)} -> {output}",
+        highlight=False,
+    )
+
+
+def _signer(settings: Any) -> Any:
+    """The issuer key when one is configured and present, else None (statement unsigned)."""
+    from bluecarbon.report.signing import load_issuer_key
+
+    if not settings.issuer_key_file.exists():
+        return None
+    return load_issuer_key(settings.issuer_key_file)
 
 
 def verify_statement_cmd(
-    file: Annotated[Path, typer.Argument(help="Statement JSON file.")],
+    file: Annotated[Path, typer.Argument(help="Statement as .json, or its .html or .pdf rendering.")],
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="The issuer's public key (64 hex digits, PEM, or a file holding one), obtained from "
+            "the issuer independently. Without it the signature is checked against the key inside "
+            "the statement, which proves no one changed it but not who issued it.",
+        ),
+    ] = None,
     shallow: Annotated[
-        bool, typer.Option("--shallow", help="Skip re-hashing the release's stored data.")
+        bool, typer.Option("--shallow", help="Skip re-hashing all of the release's stored data.")
     ] = False,
     config: c.ConfigOption = None,
 ) -> None:
-    """Recompute a statement from its release and confirm its hashes; any edit is reported."""
+    """Check a statement a bank received: the issuer's signature, that the file and its pages
+    were not edited, and every figure recomputed from its release with the release's pinned
+    parameters. Exits 1 naming every problem."""
+    from bluecarbon.report.documents import read_statement_file
+    from bluecarbon.report.signing import parse_public_key
     from bluecarbon.report.statement import validate_statement, verify_statement
 
     settings = c.settings(config)
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        c.err().print(f"[bold red]error:[/] {file}: not a readable JSON statement ({exc})")
-        raise typer.Exit(1) from None
-    problems = validate_statement(doc)
     with c.errors():
-        check = verify_statement(c.store(settings), doc, deep=not shallow)
+        trusted = parse_public_key(public_key) if public_key is not None else None
+        loaded = read_statement_file(file)
+    problems = [f"{loaded.kind} page: {p}" for p in loaded.problems]
+    problems += [f"schema: {p}" for p in validate_statement(loaded.doc)]
+    with c.errors():
+        check = verify_statement(c.store(settings), loaded.doc, deep=not shallow, trusted_public_key=trusted)
     problems += list(check.problems)
+    warnings = [*loaded.warnings, *check.warnings]
+    for w in warnings:
+        c.err().print(f"[yellow]warning:[/] {w}", highlight=False)
     if problems:
-        c.err().print(f"[bold red]statement {file} FAILED verification[/] ({len(problems)} problem(s)):")
+        c.err().print(
+            f"[bold red]statement {file} FAILED verification[/] ({len(problems)} problem(s)):",
+            highlight=False,
+        )
         for p in problems[:40]:
             c.err().print(f"  {p}", highlight=False)
         raise typer.Exit(1)
-    c.console().print(
-        f"statement {file}: OK, every figure recomputed from release {check.release}; "
-        f"sha256 {doc['integrity']['sha256']}"
+    integrity = loaded.doc["integrity"]
+    who = (
+        f"signed by key {check.signed_by}"
+        + (f" ({integrity['issuer']})" if integrity.get("issuer") else "")
+        + ("" if trusted else " (key taken from the statement itself)")
+        if check.signed_by
+        else "NOT SIGNED"
     )
+    c.console().print(
+        f"statement {file}: OK, {who}; every figure recomputed from release {check.release}; "
+        f"statement JSON sha256 {loaded.json_sha256}",
+        highlight=False,
+    )
+
+
+def render(
+    file: Annotated[Path, typer.Argument(help="A statement JSON file (from `bluecarbon statement`).")],
+    fmt: Annotated[str, typer.Option("--format", help="html | pdf")] = "html",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Render a saved statement JSON as HTML or PDF. The page embeds the JSON and prints its
+    sha256, so the rendering verifies like the JSON itself. An edited JSON is refused."""
+    from bluecarbon.report.documents import read_statement_file
+    from bluecarbon.report.render import render_html, render_pdf
+    from bluecarbon.report.signing import check_signature
+    from bluecarbon.report.statement import canonical, statement_hash
+
+    if fmt not in ("html", "pdf"):
+        c.err().print(f"[bold red]error:[/] --format {fmt!r}: expected html or pdf")
+        raise typer.Exit(2)
+    output = output or file.with_suffix(f".{fmt}")
+    with c.errors():
+        doc = read_statement_file(file).doc
+        integrity = doc.get("integrity") or {}
+        body = canonical({k: v for k, v in doc.items() if k != "integrity"}).encode("utf-8")
+        if statement_hash(doc) != integrity.get("sha256") or (
+            integrity.get("signature") and not check_signature(integrity, body, trusted_public_key=None).ok
+        ):
+            c.err().print(
+                f"[bold red]error:[/] {file} was edited after it was issued (its integrity hash or "
+                "signature does not match); not rendering it",
+                highlight=False,
+            )
+            raise typer.Exit(1)
+        if fmt == "html":
+            output.write_text(render_html(doc), encoding="utf-8")
+            engine = "jinja2"
+        else:
+            engine = render_pdf(doc, output)
+    c.console().print(f"rendered {file} as {fmt} ({engine}) -> {output}", highlight=False)

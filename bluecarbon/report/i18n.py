@@ -118,8 +118,19 @@ TEXT: dict[str, dict[str, str]] = {
     "citation": {"en": "citation", "zh": "引用"},
     "provenance": {"en": "Provenance", "zh": "数据溯源"},
     "verify": {
-        "en": "Verify with: bluecarbon verify-statement FILE.json (recomputes every figure from the release).",
-        "zh": "验证方法：bluecarbon verify-statement 文件.json（依据数据版本重新计算全部数值）。",
+        "en": "Verify with: bluecarbon verify-statement FILE --public-key ISSUER_KEY (FILE: this page, "
+        "its PDF or its JSON; checks the issuer's signature and recomputes every figure from the release). "
+        "This page embeds the statement it shows; any edit of a figure on it is reported.",
+        "zh": "验证方法：bluecarbon verify-statement 文件 --public-key 签发者公钥（文件可为本页、其PDF或JSON；"
+        "检验签发者签名，并依据数据版本重新计算全部数值）。本页内嵌其所展示的报告，页面上任何数值被改动都会被发现。",
+    },
+    "json_sha256": {"en": "statement JSON sha256", "zh": "报告JSON文件 sha256"},
+    "content_sha256": {"en": "signed content sha256", "zh": "签名内容 sha256"},
+    "signature": {"en": "issuer signature", "zh": "签发者签名"},
+    "signed_by": {"en": "Ed25519, key fingerprint", "zh": "Ed25519，公钥指纹"},
+    "not_signed": {
+        "en": "not signed: the issuer cannot be proven",
+        "zh": "未签名：无法证明签发者",
     },
     "flags": {"en": "Flags", "zh": "提示"},
     "no_extrapolation": {

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
+from bluecarbon.report.documents import attach_statement, html_embedding, statement_file_sha256
 from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT, method_entries
 from bluecarbon.report.maps import cjk_font_file, render_map_png
 
@@ -80,6 +81,8 @@ def render_html(doc: Mapping[str, Any]) -> str:
             pool_name={k: v[lang] for k, v in POOL_NAMES.items()},
             methods=method_entries(doc["methods"], lang),
             map_png=base64.b64encode(png).decode("ascii"),
+            json_sha256=statement_file_sha256(doc),
+            embedded=html_embedding(doc),
         )
     )
 
@@ -114,20 +117,30 @@ def render_pdf(doc: Mapping[str, Any], output: Path, *, engine: str = "auto") ->
                 timeout=180,
             )
         if result.returncode == 0 and output.is_file() and output.stat().st_size > 0:
+            attach_statement(output, doc, "chromium")
             return "chromium"
         if engine == "chromium":
             raise BlueCarbonError(f"Chromium could not print the PDF: {result.stderr[-500:]}")
     _fpdf(doc, output)
+    attach_statement(output, doc, "fpdf2")
     return "fpdf2"
+
+
+def pdf_lines(doc: Mapping[str, Any]) -> list[str]:
+    """The text lines of the fpdf2 rendering (what verification expects on its pages)."""
+    return [text for text, _size in _pdf_blocks(doc)]
+
+
+_MAP = "\x00map"
 
 
 def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
     from fpdf import FPDF
 
     lang = doc["lang"]
-    t = {k: v[lang] for k, v in TEXT.items()}
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
+    pdf.set_creation_date(_issued(doc))
     font = cjk_font_file()
     if font:
         pdf.add_font("cjk", fname=font[0], collection_font_number=font[1])
@@ -140,12 +153,33 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
     else:
         family = "helvetica"
     pdf.add_page()
-
-    def line(text: str, size: int = 9, bold: bool = False) -> None:
+    for text, size in _pdf_blocks(doc):
+        if text == _MAP:
+            with tempfile.NamedTemporaryFile(suffix=".png") as png:
+                png.write(render_map_png(doc["map"], lang))
+                png.flush()
+                pdf.image(png.name, w=120)
+            continue
         pdf.set_font(family, size=size)
         if family == "helvetica":
             text = text.encode("latin-1", "replace").decode("latin-1")
         pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(output))
+
+
+def _issued(doc: Mapping[str, Any]) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(doc["provenance"]["generated_at"])
+
+
+def _pdf_blocks(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
+    lang = doc["lang"]
+    t = {k: v[lang] for k, v in TEXT.items()}
+    out: list[tuple[str, int]] = []
+
+    def line(text: str, size: int = 9) -> None:
+        out.append((text, size))
 
     parcel, release = doc["parcel"], doc["release"]
     stock, flux, cred, val = doc["stock"], doc["flux"], doc["creditable"], doc["valuation"]
@@ -160,10 +194,7 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
         line(t["flags"], 12)
         for f in doc["flags"]:
             line(f"  - {f['message_' + lang]}", 8)
-    with tempfile.NamedTemporaryFile(suffix=".png") as png:
-        png.write(render_map_png(doc["map"], lang))
-        png.flush()
-        pdf.image(png.name, w=120)
+    out.append((_MAP, 0))
     line(t["habitats"], 12)
     for h in doc["habitats"]:
         line(
@@ -207,11 +238,20 @@ def _fpdf(doc: Mapping[str, Any], output: Path) -> None:
     for lic in doc["licences"]:
         line(f"  {lic['license']}: {lic['dataset']} ({lic['restrictions']})", 7)
     line(t["provenance"], 12)
-    prov = doc["provenance"]
+    prov, integrity = doc["provenance"], doc["integrity"]
     line(
         f"  {prov['release_tag']} {prov['snapshot_id']} {prov['content_hash']}; generated {prov['generated_at']}; "
-        f"bluecarbon {prov['package_version_statement']}; statement sha256 {doc['integrity']['sha256']}",
+        f"bluecarbon {prov['package_version_statement']}",
         7,
     )
+    line(f"  {t['json_sha256']}: {statement_file_sha256(doc)}", 7)
+    line(f"  {t['content_sha256']}: {integrity['sha256']}", 7)
+    signer = (
+        f"{t['signed_by']} {integrity['key_fingerprint']}"
+        + (f" ({integrity['issuer']})" if integrity.get("issuer") else "")
+        if integrity.get("signature")
+        else t["not_signed"]
+    )
+    line(f"  {t['signature']}: {signer}", 7)
     line(t["verify"], 7)
-    pdf.output(str(output))
+    return out
