@@ -31,7 +31,7 @@ from bluecarbon.store.release import ReleaseInfo, Store
 ExportFormat = Literal["netcdf", "geotiff", "geoparquet", "gpkg"]
 FORMATS: tuple[str, ...] = ("netcdf", "geotiff", "geoparquet", "gpkg")
 #: Largest variable (bytes) a GeoTIFF export reads at once; larger ones are read in slabs.
-GEOTIFF_MEMORY_BUDGET = 512 * 1024 * 1024
+GEOTIFF_MEMORY_BUDGET = 256 * 1024 * 1024
 
 
 def _identity(release: ReleaseInfo) -> dict[str, str]:
@@ -135,21 +135,28 @@ def _loaded_groups(da: xr.DataArray, budget: int) -> Iterator[xr.DataArray]:
     """
     extra = [d for d in da.dims if d not in ("y", "x")]
     if not extra or da.nbytes <= budget:
-        yield da.load()
+        yield da.compute()  # a new object: ``load()`` would keep the values in the Dataset
         return
     lead = extra[0]
     step = max(1, budget * da.sizes[lead] // da.nbytes)
     for start in range(0, da.sizes[lead], step):
-        yield da.isel({lead: slice(start, start + step)}).load()
+        yield da.isel({lead: slice(start, start + step)}).compute()
 
 
 def _open_without_dask(store: Store, release: ReleaseInfo, product: str) -> xr.Dataset:
     """The product as :meth:`Store.open_product` opens it, but on lazily indexed Zarr arrays
     instead of dask: reading a whole variable then costs about a third of the CPU (no task per
-    chunk, no concatenation copy), and reading is most of a GeoTIFF export's work."""
+    chunk, no concatenation copy), and reading is most of a GeoTIFF export's work. ``cache=False``:
+    otherwise every variable read stays in memory with the Dataset."""
     store.open_product(product, release)  # the checks every product read goes through
-    return xr.open_zarr(
-        store.session(release).store, group=product, consolidated=False, decode_coords="all", chunks=None
+    return xr.open_dataset(
+        store.session(release).store,
+        engine="zarr",
+        group=product,
+        consolidated=False,
+        decode_coords="all",
+        chunks=None,
+        cache=False,
     )
 
 
@@ -175,6 +182,7 @@ def _geotiff_jobs(
                     layer.rio.write_nodata(255 if flags else np.nan, inplace=True)
                     layer.attrs = {k: str(v) for k, v in da.attrs.items()} | tags
                     yield output / fname, layer
+                del group  # before the next slab is read: one slab in memory, not two
 
 
 def _geotiff_layers(store: Store, release: ReleaseInfo, products: list[str]) -> int:
@@ -216,7 +224,7 @@ def _write_geotiff(
         pending: deque[Future[Path]] = deque()
         for path, layer in _geotiff_jobs(store, release, output, products, budget):
             pending.append(pool.submit(_write_cog, path, layer))
-            while len(pending) > 2 * n_workers:
+            while len(pending) > n_workers:
                 written.append(pending.popleft().result())
                 report(len(written), total)
         while pending:
