@@ -146,17 +146,14 @@ def _loaded_groups(da: xr.DataArray, budget: int) -> Iterator[xr.DataArray]:
 def _open_without_dask(store: Store, release: ReleaseInfo, product: str) -> xr.Dataset:
     """The product as :meth:`Store.open_product` opens it, but on lazily indexed Zarr arrays
     instead of dask: reading a whole variable then costs about a third of the CPU (no task per
-    chunk, no concatenation copy), and reading is most of a GeoTIFF export's work. ``cache=False``:
-    otherwise every variable read stays in memory with the Dataset."""
+    chunk, no concatenation copy), and reading is most of a GeoTIFF export's work."""
     store.open_product(product, release)  # the checks every product read goes through
-    return xr.open_dataset(
+    return xr.open_zarr(
         store.session(release).store,
-        engine="zarr",
         group=product,
         consolidated=False,
         decode_coords="all",
         chunks=None,
-        cache=False,
     )
 
 
