@@ -200,8 +200,11 @@ def export(
     from bluecarbon.store.export import export_release
 
     settings = c.settings(config)
-    unit = {"geotiff": "files", "netcdf": "tasks"}.get(fmt, "")
-    with c.errors(), progress_bar(f"exporting {fmt}", quiet=quiet, unit=unit) as progress:
+    unit = {"geotiff": "files", "netcdf": "tasks"}.get(fmt)  # tables are quick: no bar
+    with (
+        c.errors(),
+        progress_bar(f"exporting {fmt}", quiet=quiet or unit is None, unit=unit or "") as progress,
+    ):
         written = export_release(
             c.store(settings),
             release,
