@@ -25,7 +25,7 @@ import os
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -42,6 +42,7 @@ import rioxarray
 import rioxarray.exceptions
 import xarray as xr
 from dask.delayed import Delayed
+from dask.local import get_sync
 
 from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.transitions import Layout, Mode, ModelSpec, resolve_parameters, unit_outputs
@@ -419,7 +420,9 @@ class _BlockSource:
 
 def _materialize(a: Any) -> np.ndarray:
     if isinstance(a, da.Array):
-        return np.asarray(a.compute(scheduler="sync"))
+        # The scheduler function, not its name: a name makes dask import dask.distributed
+        # (0.3-0.6 s of start-up) to look for a client.
+        return np.asarray(a.compute(scheduler=get_sync))
     return np.asarray(a)
 
 
@@ -793,6 +796,7 @@ def write_netcdf(
     complevel: int = 1,
     workers: int | None = None,
     window: int = WRITE_WINDOW,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Write the run as one CF NetCDF4 file and return the pixel histogram, in one pass.
 
@@ -803,6 +807,7 @@ def write_netcdf(
     reusable buffers and deflate the HDF5 chunks themselves, and the main thread stores them
     with ``write_direct_chunk``. Chunks that are all NaN are not stored at all (reads return the
     fill value). Memory stays at ``workers + 1`` windows of output layers.
+    ``progress(done, total)`` is called with the number of windows stored.
     """
     if run.source is None:
         raise InputError("this run has no block source to write from")
@@ -836,6 +841,8 @@ def write_netcdf(
         return _compress_window(result.layers, plan, y0, x0, edge, complevel), result.histogram
 
     parts: list[pd.DataFrame] = []
+    report = progress or (lambda done, total: None)
+    report(0, len(windows))
     with h5py.File(path, "r+") as h5, ThreadPoolExecutor(n_workers) as pool:
         targets = {name: h5[name] for name, _ in plan}
         pending: deque[Future] = deque()
@@ -843,8 +850,10 @@ def write_netcdf(
             pending.append(pool.submit(work, win))
             while len(pending) > n_workers:
                 parts.append(_store_chunks(targets, *pending.popleft().result()))
+                report(len(parts), len(windows))
         while pending:
             parts.append(_store_chunks(targets, *pending.popleft().result()))
+            report(len(parts), len(windows))
     histogram = run.histogram if run.source.layers is not None else _combine_histograms(parts)
     assert isinstance(histogram, pd.DataFrame)
     _append_attrs(path, nodata_report(histogram, run).as_attrs())
@@ -906,12 +915,23 @@ def _store_chunks(
 
 
 def _write_structure(ds: xr.Dataset, path: Path, *, complevel: int, edge: tuple[int, int]) -> None:
-    """Coordinates, CRS and attributes via xarray; empty chunked data variables via netCDF4."""
+    """Coordinates, CRS and attributes via xarray; empty chunked data variables via netCDF4.
+
+    The skeleton goes through xarray's netCDF4 store directly, with xarray's netCDF4 lock:
+    ``Dataset.to_netcdf`` and the store's default lock ask dask which scheduler is active, which
+    imports dask.distributed (0.3-0.6 s of start-up) for a file that holds no dask data.
+    """
     import netCDF4
+    from xarray.backends import NetCDF4DataStore
+    from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK
 
     skeleton = ds.drop_vars(list(ds.data_vars))
     skeleton.attrs = dict(ds.attrs)
-    skeleton.to_netcdf(path, engine="netcdf4", format="NETCDF4")
+    store = NetCDF4DataStore.open(path, mode="w", format="NETCDF4", lock=NETCDF4_PYTHON_LOCK)
+    try:
+        skeleton.dump_to_store(store)
+    finally:
+        store.close()
     with netCDF4.Dataset(path, "a") as nc:
         for name, var in ds.data_vars.items():
             chunks = tuple(1 for _ in var.dims[:-2]) + edge

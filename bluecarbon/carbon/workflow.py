@@ -8,7 +8,7 @@ of file formats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +127,7 @@ def invest_transition_analysis(
     chunks: int = DEFAULT_CHUNK,
     complevel: int = 1,
     parameters: ParameterSet,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TransitionOutcome:
     """Run the engine on InVEST CBC inputs; write ``output`` (NetCDF4) and ``summary`` (CSV).
 
@@ -134,6 +135,7 @@ def invest_transition_analysis(
     rewetting factors, the GWP100 of methane and the uncertainty settings.
     ``parameter_rasters`` maps biophysical columns (e.g. ``soil-initial``) to rasters, or paths
     of rasters on the snapshots' grid, whose finite pixels override the class value.
+    ``progress(done, total)`` is called as output windows are written.
     """
     snapshots = read_snapshots(snapshots_csv)
     classes = read_biophysical(biophysical_csv, basis=basis)
@@ -180,7 +182,7 @@ def invest_transition_analysis(
         },
     )
     output = Path(output)
-    histogram = write_netcdf(run, output, complevel=complevel)
+    histogram = write_netcdf(run, output, complevel=complevel, progress=progress)
     settings = uncertainty if uncertainty is not None else UncertaintySettings.from_parameters(parameters)
     totals = order_columns(summary_table(run, histogram, uncertainty=settings), SUMMARY_FIRST_COLUMNS)
     summary_path = Path(summary) if summary is not None else output.with_name(f"{output.stem}_summary.csv")

@@ -32,6 +32,9 @@ DaskOption = Annotated[
         "--dask-address", help="dask.distributed scheduler address (overrides [dask] address; '' = local)."
     ),
 ]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (there is none either off a terminal).")
+]
 ReleaseOption = Annotated[
     str, typer.Option("--release", "-r", help="Release tag (YYYY.MM.DD[.N]), 'latest' or snapshot id.")
 ]

@@ -86,11 +86,14 @@ def show(
 def verify(
     release: Annotated[str, typer.Argument(help="Release to verify (default latest).")] = "latest",
     config: c.ConfigOption = None,
+    quiet: c.QuietOption = False,
 ) -> None:
     """Recompute a release's content hash from the stored data and compare with the ledger."""
+    from bluecarbon.progress import progress_bar
+
     settings = c.settings(config)
-    with c.errors():
-        report = c.store(settings).verify(release)
+    with c.errors(), progress_bar("verifying", quiet=quiet, unit="objects") as progress:
+        report = c.store(settings).verify(release, progress=progress)
     if report.ok:
         c.console().print(f"release {report.release.tag}: OK, content hash {report.recomputed_hash}")
         return
@@ -194,13 +197,19 @@ def export(
         list[str] | None, typer.Option("--table", help="Only this table (repeatable).")
     ] = None,
     config: c.ConfigOption = None,
+    quiet: c.QuietOption = False,
 ) -> None:
     """Export a release for other tools: CF NetCDF4 (gridded products as groups), Cloud
     Optimized GeoTIFFs (one per variable and year), GeoParquet or GeoPackage (tables)."""
+    from bluecarbon.progress import progress_bar
     from bluecarbon.store.export import export_release
 
     settings = c.settings(config)
-    with c.errors():
+    unit = {"geotiff": "files", "netcdf": "tasks"}.get(fmt)  # tables are quick: no bar
+    with (
+        c.errors(),
+        progress_bar(f"exporting {fmt}", quiet=quiet or unit is None, unit=unit or "") as progress,
+    ):
         written = export_release(
             c.store(settings),
             release,
@@ -208,6 +217,7 @@ def export(
             output=output,
             products=product or None,
             tables=table_name or None,
+            progress=progress,
         )
     c.console().print(f"exported {len(written)} file(s) to {output}")
 

@@ -94,6 +94,7 @@ def transitions(
             "uncertainty settings).",
         ),
     ] = None,
+    quiet: c.QuietOption = False,
 ) -> None:
     """Carbon stocks, accumulation, emissions, net sequestration and value from land-cover snapshots.
 
@@ -104,8 +105,9 @@ def transitions(
     from bluecarbon.carbon.transitions import Mode
     from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
     from bluecarbon.params import ParameterSet
+    from bluecarbon.progress import progress_bar
 
-    with c.errors():
+    with c.errors(), progress_bar("computing and writing", quiet=quiet, unit="windows") as progress:
         year_list = _year_list(years)
         from bluecarbon.carbon.cbc_tables import read_snapshots
 
@@ -133,6 +135,7 @@ def transitions(
             parcels=parcels,
             parameter_rasters=_parameter_rasters(parameter_raster or []),
             parameters=ParameterSet.load(params_dir),
+            progress=progress,
         )
     report = outcome.report
     b = "co2e" if outcome.spec.basis.value == "CO2e" else "c"

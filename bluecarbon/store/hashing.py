@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -72,11 +72,16 @@ def variable_hash(name: str, var: xr.Variable) -> str:
     return digest.hexdigest()
 
 
-def dataset_hashes(product: str, ds: xr.Dataset) -> dict[str, str]:
-    """``{"product/variable": sha256}`` for every data variable and coordinate."""
+def dataset_hashes(
+    product: str, ds: xr.Dataset, *, on_variable: Callable[[], None] | None = None
+) -> dict[str, str]:
+    """``{"product/variable": sha256}`` for every data variable and coordinate; ``on_variable()``
+    is called after each one (progress)."""
     out: dict[str, str] = {}
     for name in sorted(map(str, ds.variables)):
         out[f"{product}/{name}"] = variable_hash(f"{product}/{name}", ds.variables[name])
+        if on_variable is not None:
+            on_variable()
     out[f"{product}/.attrs"] = hashlib.sha256(_attrs_json(ds.attrs).encode()).hexdigest()
     return out
 

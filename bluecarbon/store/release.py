@@ -456,16 +456,29 @@ class Store:
             return None
 
     def _hash_objects(
-        self, products: Mapping[str, xr.Dataset], versions: Mapping[str, int]
+        self,
+        products: Mapping[str, xr.Dataset],
+        versions: Mapping[str, int],
+        progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, str]:
         out: dict[str, str] = {}
+        total = sum(len(ds.variables) for ds in products.values()) + len(versions)
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
         for name, ds in sorted(products.items()):
-            out.update(hashing.dataset_hashes(name, ds))
+            out.update(hashing.dataset_hashes(name, ds, on_variable=step))
         for name, version in sorted(versions.items()):
             arrow = read_arrow(
                 self.location.table_uri(name), version, storage_options=self.location.delta_storage_options()
             )
             out[f"table:{name}"] = hashing.table_hash(name, arrow)
+            step()
         return out
 
     # -------------------------------------------------------------- status and integrity
@@ -496,15 +509,21 @@ class Store:
             )
         return self.resolve(info.tag)
 
-    def verify(self, ref: str = "latest") -> VerifyReport:
-        """Recompute every object hash of a release and compare with its ledger entry."""
+    def verify(
+        self, ref: str = "latest", *, progress: Callable[[int, int], None] | None = None
+    ) -> VerifyReport:
+        """Recompute every object hash of a release and compare with its ledger entry.
+
+        ``progress(done, total)`` is called as products and tables are hashed."""
         info = self.resolve(ref)
         problems: list[str] = []
         recomputed: dict[str, str] = {}
         try:
             session = self.session(info)
             products = {name: _open_group(session, name) for name in info.products}
-            recomputed = self._hash_objects(products, {n: int(p["version"]) for n, p in info.tables.items()})
+            recomputed = self._hash_objects(
+                products, {n: int(p["version"]) for n, p in info.tables.items()}, progress=progress
+            )
         except (OSError, ValueError, KeyError, StoreError, icechunk.IcechunkError) as exc:
             problems.append(f"cannot read release data: {type(exc).__name__}: {exc}")
         for name, expected in sorted(info.object_hashes.items()):
