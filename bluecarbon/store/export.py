@@ -26,6 +26,7 @@ import xarray as xr
 
 from bluecarbon.errors import StoreError
 from bluecarbon.progress import ProgressCallback
+from bluecarbon.store.integrity import ARRAY_DIGESTS_TABLE
 from bluecarbon.store.release import ReleaseInfo, Store
 
 ExportFormat = Literal["netcdf", "geotiff", "geoparquet", "gpkg"]
@@ -276,7 +277,8 @@ def export_release(
         raise StoreError(f"{output} already exists; exports never overwrite: choose another path")
     output.parent.mkdir(parents=True, exist_ok=True)
     chosen_products = products if products is not None else list(info.products)
-    chosen_tables = tables if tables is not None else sorted(info.tables)
+    # the digests publishing records are about the store's bytes, not data to export
+    chosen_tables = tables if tables is not None else sorted(set(info.tables) - {ARRAY_DIGESTS_TABLE})
     for p in chosen_products:
         if p not in info.products:
             raise StoreError(f"product {p!r} not in release {info.tag} (has: {', '.join(info.products)})")

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pyarrow.fs as pafs
 from deltalake import DeltaTable
 
-from bluecarbon.store.release import MAIN, STATUS_TABLE, Store
+from bluecarbon.store.release import MAIN, Store
 
 STAGING_PREFIX = "staging-"
 
@@ -106,7 +106,7 @@ def collect_garbage(
             table_dirs = []
         for info in table_dirs:
             name = info.base_name
-            if info.type != pafs.FileType.Directory or name == STATUS_TABLE:
+            if info.type != pafs.FileType.Directory or name.startswith("_"):  # ledgers: append-only
                 continue
             keep = pinned.get(name, set())
             for f in fs.get_file_info(pafs.FileSelector(info.path, recursive=True)):

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import icechunk
 import pandas as pd
 from zarr.abc.store import ByteRequest, Store
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
@@ -131,11 +132,16 @@ class VerifyingStore(WrapperStore[Any]):
     ) -> Buffer | None:
         if byte_range is not None:
             raise IntegrityError(f"{describe_key(key)}: partial reads cannot be verified")
-        buffer = await self._store.get(key, prototype, None)
+        try:
+            buffer = await self._store.get(key, prototype, None)
+        except (OSError, icechunk.IcechunkError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IntegrityError(
+                f"release {self._digests.release}: {describe_key(key)} cannot be read from the store "
+                f"({first}); it was deleted or damaged after publishing"
+            ) from None
         self._digests.check(key, None if buffer is None else buffer.to_bytes())
         return buffer
 
-    async def get_partial_values(
-        self, prototype: BufferPrototype, key_ranges: Any
-    ) -> list[Buffer | None]:
+    async def get_partial_values(self, prototype: BufferPrototype, key_ranges: Any) -> list[Buffer | None]:
         raise IntegrityError("partial reads cannot be verified")

@@ -15,7 +15,13 @@ metadata pins one version of every Delta table, the provenance and a content has
 
 Step 7 is the point of no return. A crash between 7 and 8 leaves a validated release commit
 at the tip of ``main`` without its tag; the next publish (or ``Store.reconcile``) creates it.
-Withdrawals are appended to a ``_status`` Delta table, so a release is never changed.
+
+Reads are verified (:mod:`bluecarbon.store.integrity`): a table read is checked against the
+hash of its values in the release metadata, a product is opened through a store that checks
+each object against the release's ``array_digests`` table, so what a statement or the API
+serves is what was published, or an error naming the object. Withdrawals are entries of the
+hash-chained ``_status`` ledger (:mod:`bluecarbon.store.ledger`), so a release is never
+changed and a deleted or edited withdrawal is reported by ``verify``.
 """
 
 from __future__ import annotations
@@ -31,8 +37,7 @@ import icechunk
 import pandas as pd
 import xarray as xr
 import zarr
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import DeltaError, TableNotFoundError
+from deltalake.exceptions import DeltaError
 from icechunk.xarray import to_icechunk
 
 from bluecarbon.errors import (
@@ -45,6 +50,8 @@ from bluecarbon.fingerprint import code_version
 from bluecarbon.params import ParameterSet
 from bluecarbon.store import hashing, validators
 from bluecarbon.store.ids import ReleaseRef, check_name, check_product, parse_release_ref, tag_for
+from bluecarbon.store.integrity import ARRAY_DIGESTS_TABLE, Digests, VerifyingStore, array_digests
+from bluecarbon.store.ledger import Ledger
 from bluecarbon.store.location import StoreLocation, as_transient, is_transient
 from bluecarbon.store.lock import writer_lock
 from bluecarbon.store.schema import STORE_FORMAT_VERSION
@@ -102,6 +109,8 @@ class ReleaseInfo:
     withdrawn_reason: str | None = None
     withdrawn_at: datetime | None = None
     parameters_sha256: str | None = None
+    #: Head and length of the withdrawal ledger when the release was published.
+    status_anchor: Mapping[str, Any] | None = None
 
     @property
     def withdrawn(self) -> bool:
@@ -154,6 +163,7 @@ class Store:
     def __init__(self, location: StoreLocation, *, create: bool = False) -> None:
         _quiet_icechunk()
         self.location = location
+        self._digest_cache: dict[str, Digests] = {}
         storage = location.icechunk_storage()
         try:
             exists = icechunk.Repository.exists(storage)
@@ -201,17 +211,35 @@ class Store:
             withdrawn_reason=st.get("reason"),
             withdrawn_at=st.get("at"),
             parameters_sha256=meta.get("parameters_sha256"),
+            status_anchor=meta.get("status_ledger"),
         )
 
+    def status_ledger(self) -> Ledger:
+        """The hash-chained ledger of withdrawals."""
+        return Ledger(self.location, self.repo, STATUS_TABLE, lock=lambda: self.writer_lock(60.0))
+
     def _status(self) -> dict[str, dict[str, Any]]:
-        uri = self.location.table_uri(STATUS_TABLE)
-        try:
-            frame = DeltaTable(uri, storage_options=self.location.delta_storage_options()).to_pandas()
-        except TableNotFoundError:
-            return {}
         out: dict[str, dict[str, Any]] = {}
-        for row in frame.sort_values("at").itertuples():
-            out[row.tag] = {"status": row.status, "reason": row.reason, "at": row.at.to_pydatetime()}
+        try:
+            entries = self.status_ledger().entries()
+        except IntegrityError as exc:
+            raise IntegrityError(
+                f"{exc}. Withdrawals cannot be trusted, so no release is served: restore the store "
+                "from a backup (`bluecarbon verify` lists the damage)"
+            ) from None
+        except (OSError, DeltaError) as exc:
+            raise IntegrityError(
+                f"the withdrawal ledger ({STATUS_TABLE}) cannot be read from {self.location.uri}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}; "
+                "the store is damaged: restore it from a backup"
+            ) from None
+        for entry in entries:
+            if entry.kind == "withdraw":
+                out[str(entry.payload["tag"])] = {
+                    "status": "withdrawn",
+                    "reason": entry.payload["reason"],
+                    "at": datetime.fromisoformat(entry.at),
+                }
         return out
 
     def releases(self) -> list[ReleaseInfo]:
@@ -260,18 +288,42 @@ class Store:
     def session(self, release: ReleaseInfo) -> icechunk.Session:
         return self.repo.readonly_session(snapshot_id=release.snapshot_id)
 
-    def open_product(self, product: str, release: ReleaseInfo | str = "latest") -> xr.Dataset:
-        """A product of a release as a lazy (dask-backed) Dataset with its CRS."""
+    def open_product(
+        self, product: str, release: ReleaseInfo | str = "latest", *, verify: bool = True
+    ) -> xr.Dataset:
+        """A product of a release as a lazy (dask-backed) Dataset with its CRS.
+
+        With ``verify`` (the default) every object read is checked against the release's
+        ``array_digests``; a changed, added or missing chunk raises IntegrityError naming it."""
         info = self.resolve(release) if isinstance(release, str | ReleaseRef) else release
         check_product(product)
         if product not in info.products:
             raise ReleaseNotFound(
                 f"product {product!r} not in release {info.tag} (has: {', '.join(info.products)})"
             )
-        return _open_group(self.session(info), product)
+        return _open_group(self._array_store(info, verify=verify), product)
 
-    def read_table(self, name: str, release: ReleaseInfo | str = "latest") -> pd.DataFrame:
-        """A table at the version pinned by the release ((Geo)DataFrame)."""
+    def _array_store(self, info: ReleaseInfo, *, verify: bool) -> Any:
+        store = self.session(info).store
+        if not verify:
+            return store
+        if ARRAY_DIGESTS_TABLE not in info.tables:
+            if info.store_format >= 3:
+                raise IntegrityError(
+                    f"release {info.tag}: its {ARRAY_DIGESTS_TABLE} table is missing from the metadata"
+                )
+            return store  # published before digests were recorded (store format < 3)
+        digests = self._digest_cache.get(info.snapshot_id)
+        if digests is None:
+            digests = Digests.from_frame(info.tag, self.read_table(ARRAY_DIGESTS_TABLE, info))
+            self._digest_cache[info.snapshot_id] = digests
+        return VerifyingStore(store, digests)
+
+    def read_table(
+        self, name: str, release: ReleaseInfo | str = "latest", *, verify: bool = True
+    ) -> pd.DataFrame:
+        """A table at the version pinned by the release ((Geo)DataFrame), checked (``verify``)
+        against the hash of its values recorded when it was published."""
         info = self.resolve(release) if isinstance(release, str | ReleaseRef) else release
         check_name(name, kind="table")
         if name not in info.tables:
@@ -279,12 +331,33 @@ class Store:
                 f"table {name!r} not in release {info.tag} (has: {', '.join(sorted(info.tables))})"
             )
         pin = info.tables[name]
-        arrow = read_arrow(
-            self.location.table_uri(name),
-            int(pin["version"]),
-            storage_options=self.location.delta_storage_options(),
-        )
+        try:
+            arrow = read_arrow(
+                self.location.table_uri(name),
+                int(pin["version"]),
+                storage_options=self.location.delta_storage_options(),
+            )
+        except (OSError, DeltaError, ValueError) as exc:
+            raise IntegrityError(
+                f"release {info.tag}: table {name} (Delta version {pin['version']}) cannot be read: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+            ) from None
+        if verify:
+            self._check_table(info, name, arrow)
         return to_frame(arrow, pin.get("geometry_column"), pin.get("crs"))
+
+    @staticmethod
+    def _check_table(info: ReleaseInfo, name: str, arrow: Any) -> None:
+        expected = info.object_hashes.get(f"table:{name}")
+        if expected is None:
+            if info.store_format >= 3:
+                raise IntegrityError(f"release {info.tag}: no digest recorded for table {name}")
+            return
+        if hashing.table_hash(name, arrow) != expected:
+            raise IntegrityError(
+                f"release {info.tag}: table {name} does not match the digest recorded when it was "
+                "published (its stored files were changed afterwards); refusing to read it"
+            )
 
     def parameters(self, release: ReleaseInfo | str = "latest") -> ParameterSet:
         """The parameter tables a release was computed with (its ``parameters`` table), checked
@@ -339,6 +412,8 @@ class Store:
         say = progress or (lambda _msg: None)
         for name in bundle.tables:
             check_name(name, kind="table")
+            if name == ARRAY_DIGESTS_TABLE:
+                raise StoreError(f"table name {name!r} is reserved for the digests publishing records")
         for name in bundle.products:
             check_product(name)
         existing = self.find_by_key(bundle.idempotency_key)
@@ -387,7 +462,14 @@ class Store:
 
         say("validating the staged release")
         staged = self.repo.readonly_session(snapshot_id=data_snapshot)
-        products = {name: _open_group(staged, name) for name in bundle.products}
+        products = {name: _open_group(staged.store, name) for name in bundle.products}
+        pins[ARRAY_DIGESTS_TABLE] = write_table(
+            self.location.table_uri(ARRAY_DIGESTS_TABLE),
+            ARRAY_DIGESTS_TABLE,
+            array_digests(staged.store, sorted(bundle.products)),
+            storage_options=opts,
+            key=key,
+        )
         tables = {
             name: to_frame(
                 read_arrow(self.location.table_uri(name), pin.version, storage_options=opts),
@@ -411,6 +493,7 @@ class Store:
         content_hash = hashing.combine(object_hashes)
         tag = tag_for(day, set(self.repo.list_tags()))
         created = datetime.now(UTC)
+        status = self.status_ledger().anchor()
         parameters_sha256 = (
             ParameterSet.from_frame(tables[PARAMETERS_TABLE]).digest if PARAMETERS_TABLE in tables else None
         )
@@ -424,6 +507,7 @@ class Store:
                 "idempotency_key": key,
                 "content_hash": content_hash,
                 "parameters_sha256": parameters_sha256,
+                "status_ledger": {"head": status.head, "count": status.count},
                 "object_hashes": object_hashes,
                 "data_snapshot_id": data_snapshot,
                 "products": sorted(bundle.products),
@@ -482,8 +566,9 @@ class Store:
         return out
 
     # -------------------------------------------------------------- status and integrity
-    def withdraw(self, ref: str, reason: str) -> ReleaseInfo:
-        """Mark a release withdrawn (append-only); its data stay readable and unchanged."""
+    def withdraw(self, ref: str, reason: str, *, actor: str | None = None) -> ReleaseInfo:
+        """Mark a release withdrawn: an entry appended to the ``_status`` ledger; the release's
+        data stay readable and unchanged."""
         if not reason.strip():
             raise StoreError("a withdrawal needs a reason")
         info = self.resolve(ref)
@@ -491,51 +576,106 @@ class Store:
             raise StoreError(
                 f"release {info.tag} was already withdrawn on {info.withdrawn_at}: {info.withdrawn_reason}"
             )
-        row = pd.DataFrame(
-            {
-                "tag": [info.tag],
-                "snapshot_id": [info.snapshot_id],
-                "status": ["withdrawn"],
-                "reason": [reason.strip()],
-                "at": [pd.Timestamp.now(tz="UTC")],
-            }
+        self.status_ledger().append(
+            "withdraw",
+            {"tag": info.tag, "snapshot_id": info.snapshot_id, "reason": reason.strip()},
+            actor=actor or _user(),
         )
-        with self.writer_lock(60.0):
-            write_deltalake(
-                self.location.table_uri(STATUS_TABLE),
-                row,
-                mode="append",
-                storage_options=self.location.delta_storage_options(),
-            )
         return self.resolve(info.tag)
 
     def verify(
         self, ref: str = "latest", *, progress: Callable[[int, int], None] | None = None
     ) -> VerifyReport:
-        """Recompute every object hash of a release and compare with its ledger entry.
+        """Check a release against what was recorded when it was published: every stored object
+        against its digest, every value hash, the content hash, and the withdrawal ledger's
+        chain. Each problem is named; none raises.
 
         ``progress(done, total)`` is called as products and tables are hashed."""
-        info = self.resolve(ref)
-        problems: list[str] = []
-        recomputed: dict[str, str] = {}
+        ledger = self.status_ledger()
+        problems = [f"withdrawal ledger {STATUS_TABLE}: {p}" for p in ledger.verify()]
         try:
-            session = self.session(info)
-            products = {name: _open_group(session, name) for name in info.products}
-            recomputed = self._hash_objects(
-                products, {n: int(p["version"]) for n, p in info.tables.items()}, progress=progress
-            )
-        except (OSError, ValueError, KeyError, StoreError, icechunk.IcechunkError) as exc:
-            problems.append(f"cannot read release data: {type(exc).__name__}: {exc}")
+            info = self.resolve(ref)
+        except IntegrityError:  # the ledger is damaged: check the release data all the same
+            info = self._resolve_ignoring_status(ref)
+        problems += self._ledger_since_publish(info, ledger)
+        recomputed: dict[str, str] = {}
+        total = len(info.products) + len(info.tables)
+        done = 0
+        for name in info.products:
+            try:
+                recomputed.update(hashing.dataset_hashes(name, self.open_product(name, info)))
+            except IntegrityError as exc:
+                problems.append(str(exc))
+            except (OSError, ValueError, RuntimeError, KeyError, icechunk.IcechunkError) as exc:
+                problems.append(f"product {name} cannot be decoded: {type(exc).__name__}: {exc}")
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        for name, pin in sorted(info.tables.items()):
+            try:
+                arrow = read_arrow(
+                    self.location.table_uri(name),
+                    int(pin["version"]),
+                    storage_options=self.location.delta_storage_options(),
+                )
+                recomputed[f"table:{name}"] = hashing.table_hash(name, arrow)
+            except (OSError, ValueError, DeltaError) as exc:
+                problems.append(f"table {name} cannot be read: {type(exc).__name__}: {exc}")
+            done += 1
+            if progress is not None:
+                progress(done, total)
         for name, expected in sorted(info.object_hashes.items()):
             got = recomputed.get(name)
-            if recomputed and got != expected:
+            if got is not None and got != expected:
                 problems.append(
-                    f"{name}: stored data hash {str(got)[:12]} differs from the ledger {expected[:12]}"
+                    f"{name}: stored data hash {got[:12]} differs from the one recorded at publishing "
+                    f"{expected[:12]}"
                 )
-        combined = hashing.combine(recomputed) if recomputed else None
+        complete = set(recomputed) == set(info.object_hashes)
+        combined = hashing.combine(recomputed) if complete else None
         if combined is not None and combined != info.content_hash:
-            problems.append(f"content hash {combined[:12]} differs from the ledger {info.content_hash[:12]}")
+            problems.append(
+                f"content hash {combined[:12]} differs from the one recorded at publishing "
+                f"{info.content_hash[:12]}"
+            )
         return VerifyReport(info, ok=not problems, problems=tuple(problems), recomputed_hash=combined)
+
+    def _resolve_ignoring_status(self, ref: str) -> ReleaseInfo:
+        parsed = parse_release_ref(ref)
+        infos = [
+            info
+            for tag in self.repo.list_tags()
+            if (info := self._info(tag, self.repo.lookup_tag(tag), {})) is not None
+        ]
+        infos.sort(key=lambda r: (r.created, r.tag))
+        for info in reversed(infos):
+            if parsed.latest or info.tag == parsed.tag or info.snapshot_id == parsed.snapshot_id:
+                return info
+        raise ReleaseNotFound(f"release {ref} not found in {self.location.uri}")
+
+    @staticmethod
+    def _ledger_since_publish(info: ReleaseInfo, ledger: Ledger) -> list[str]:
+        """The withdrawal ledger must still hold the entries it had when ``info`` was published."""
+        recorded = info.status_anchor
+        if not recorded or int(recorded.get("count", 0)) == 0:
+            return []
+        count, head = int(recorded["count"]), str(recorded["head"])
+        chain = ledger.chain_unchecked()
+        if len(chain) < count or chain[count - 1].entry_hash != head:
+            return [
+                f"withdrawal ledger {STATUS_TABLE}: it held {count} entries when release {info.tag} was "
+                f"published and no longer does ({len(chain)} now): entries were deleted or replaced"
+            ]
+        return []
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _prepare(ds: xr.Dataset) -> xr.Dataset:
@@ -551,5 +691,5 @@ def _prepare(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def _open_group(session: icechunk.Session, group: str) -> xr.Dataset:
-    return xr.open_zarr(session.store, group=group, consolidated=False, decode_coords="all", chunks={})
+def _open_group(store: Any, group: str) -> xr.Dataset:
+    return xr.open_zarr(store, group=group, consolidated=False, decode_coords="all", chunks={})

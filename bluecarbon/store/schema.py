@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Version of the release layout; stored in every release's metadata.
-STORE_FORMAT_VERSION = 2
+STORE_FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,11 @@ TABLES: dict[str, TableSpec] = {
             "parameters",
             "every parameter table the release was computed with: exact CSV text, sha256, origin",
             ("table", "sha256", "csv_text"),
+        ),
+        TableSpec(
+            "array_digests",
+            "sha256 and size of every stored array object (zarr.json and chunk) of the release's products",
+            ("key", "sha256", "nbytes"),
         ),
         TableSpec(
             "strata",
