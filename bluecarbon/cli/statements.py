@@ -37,11 +37,9 @@ def statement(
     from bluecarbon.report.statement import build_statement
 
     if fmt not in ("json", "html", "pdf"):
-        c.err().print(f"[bold red]error:[/] --format {fmt!r}: expected json, html or pdf")
-        raise typer.Exit(2)
+        raise c.fail(f"--format {fmt!r}: expected json, html or pdf", code=2)
     if fmt == "pdf" and output is None:
-        c.err().print("[bold red]error:[/] --format pdf needs --output FILE.pdf")
-        raise typer.Exit(2)
+        raise c.fail("--format pdf needs --output FILE.pdf", code=2)
     settings = c.settings(config)
     with c.errors():
         doc = build_statement(
@@ -90,8 +88,7 @@ def verify_statement_cmd(
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        c.err().print(f"[bold red]error:[/] {file}: not a readable JSON statement ({exc})")
-        raise typer.Exit(1) from None
+        raise c.fail(f"{file}: not a readable JSON statement ({exc})") from None
     problems = validate_statement(doc)
     with c.errors():
         check = verify_statement(c.store(settings), doc, deep=not shallow)

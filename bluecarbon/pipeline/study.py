@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
-from bluecarbon.ingest.survey import TEMPLATE
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
 
@@ -33,6 +32,8 @@ class CoreSource:
 
     def survey_files(self, raw_dir: Path) -> list[str]:
         """Files the surveys read: a workbook itself, or a CSV folder's core tables."""
+        from bluecarbon.ingest.survey import TEMPLATE  # pandas: not needed to read a study
+
         out = []
         for entry in self.surveys:
             folder = raw_dir / entry
