@@ -43,10 +43,10 @@ def plot_map(
 ) -> None:
     """Map one layer of a released product: habitat classes with their legend and areas, or
     a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e)."""
+    settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import map_figure
 
-    settings = c.settings(config)
     with c.errors():
         fig = map_figure(
             Catalog(c.store(settings)),
@@ -83,10 +83,10 @@ def plot_series(
 ) -> None:
     """Time series of a site's habitat classes from the release's class totals: area with
     its 95 % CI, stock and sequestration with their P5-P95 band."""
+    settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import series_figure
 
-    settings = c.settings(config)
     with c.errors():
         fig = series_figure(
             Catalog(c.store(settings)),

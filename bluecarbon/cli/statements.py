@@ -33,14 +33,14 @@ def statement(
 ) -> None:
     """Issue a sink statement for one parcel of a published release (conservative value,
     uncertainty, provenance). JSON is the source of truth; HTML and PDF render from it."""
-    from bluecarbon.report.render import render_html, render_pdf
-    from bluecarbon.report.statement import build_statement
-
     if fmt not in ("json", "html", "pdf"):
         raise c.fail(f"--format {fmt!r}: expected json, html or pdf", code=2)
     if fmt == "pdf" and output is None:
         raise c.fail("--format pdf needs --output FILE.pdf", code=2)
     settings = c.settings(config)
+    from bluecarbon.report.render import render_html, render_pdf
+    from bluecarbon.report.statement import build_statement
+
     with c.errors():
         doc = build_statement(
             c.store(settings), parcel_id, release=release, price=price, buffer_pct=buffer, lang=lang
@@ -82,13 +82,13 @@ def verify_statement_cmd(
     config: c.ConfigOption = None,
 ) -> None:
     """Recompute a statement from its release and confirm its hashes; any edit is reported."""
-    from bluecarbon.report.statement import validate_statement, verify_statement
-
     settings = c.settings(config)
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise c.fail(f"{file}: not a readable JSON statement ({exc})") from None
+    from bluecarbon.report.statement import validate_statement, verify_statement
+
     problems = validate_statement(doc)
     with c.errors():
         check = verify_statement(c.store(settings), doc, deep=not shallow)
