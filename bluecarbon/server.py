@@ -54,7 +54,10 @@ class AccessPolicy:
             try:
                 parsed.append(Token.model_validate(dict(t)))
             except ValidationError as exc:
-                raise ConfigError(f"api token #{i}: {exc.errors()[0]['msg']}") from None
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
+                )
+                raise ConfigError(f"api token #{i}: {problems}") from None
         return cls(tuple(parsed), tuple(public_releases))
 
     @property

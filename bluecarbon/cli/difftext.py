@@ -60,13 +60,14 @@ def render(d: ReleaseDiff) -> list[str]:
     """The text report, as lines of at most 80 characters (longer only for a single word)."""
     params = d.parameters
     n_params = len(params.tables)
-    head = f"{d.a.tag} -> {d.b.tag}: " + (
-        "identical content"
-        if d.identical
-        else f"{len(d.changed_objects)} changed object(s), {len(d.changed_inputs)} changed input(s), "
-        f"{n_params} changed parameter table(s)"
-    )
-    lines = _wrap(head, 0)
+    lines = [f"{d.a.tag} -> {d.b.tag}: " + ("identical content" if d.identical else "")]
+    if not d.identical:
+        lines[0] = lines[0].rstrip()
+        lines += _wrap(
+            f"{len(d.changed_objects)} changed object(s), {len(d.changed_inputs)} changed input(s), "
+            f"{n_params} changed parameter table(s)",
+            2,
+        )
     for path in d.changed_inputs:
         lines += _wrap(f"input changed: {path}", 2)
     lines += ["", *render_parameters(params)]

@@ -102,11 +102,20 @@ def withdraw(
     """Mark a release withdrawn. Its data stay readable and unchanged; it is never deleted."""
     settings = c.settings(config)
     with c.errors():
-        info = c.store(settings).withdraw(release, reason)
-        from bluecarbon.catalog.stac import build_catalog
-
-        build_catalog(c.store(settings), settings.catalog_dir)
+        store = c.store(settings)
+        info = store.withdraw(release, reason)
     c.console().print(f"release {info.tag} withdrawn: {info.withdrawn_reason}")
+    from bluecarbon.catalog.stac import build_catalog
+    from bluecarbon.errors import BlueCarbonError
+
+    try:
+        build_catalog(store, settings.catalog_dir)
+    except (BlueCarbonError, OSError) as exc:
+        raise c.fail(
+            f"the withdrawal of {info.tag} is recorded, but the STAC catalog was not rebuilt: {exc}. "
+            "Fix that, then run `bluecarbon catalog`"
+        ) from None
+    c.console().print(f"catalog rebuilt in {settings.catalog_dir}")
 
 
 def diff(

@@ -12,8 +12,8 @@ unreachable *now*, so data a stale branch still holds would be missed: publishin
 deletes its staging branch as soon as the staged data are committed (see
 ``bluecarbon.store.release``), and a branch that dies holds nothing of its own. A stale branch
 that does hold an unpublished snapshot (a store written by an older version, or a crash in
-the instant between re-creating the branch and moving ``main``) is named in the dry-run
-report as data it cannot size.
+the instant the branch is re-created for the release commit) is named in the dry-run report
+as data it cannot size.
 """
 
 from __future__ import annotations

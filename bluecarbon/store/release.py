@@ -13,7 +13,7 @@ metadata pins one version of every Delta table, the provenance and a content has
 5. read the staged data back, run the validators and hash it; on any error stop here:
    ``main`` and the tags are untouched and the staged data are orphans for ``gc``;
 6. add a release commit carrying the metadata on a staging branch recreated at the staged
-   snapshot;
+   snapshot for that one commit;
 7. move ``main`` to it with a compare-and-swap (fails cleanly if ``main`` moved);
 8. create the tag (tags are immutable; Icechunk refuses to overwrite one).
 
@@ -452,6 +452,7 @@ class Store:
         self.repo.create_branch(branch, data_snapshot)
         release_session = self.repo.writable_session(branch)
         release_snapshot = release_session.commit(f"release {tag}", metadata=metadata, allow_empty=True)
+        self.repo.delete_branch(branch)  # again no ref holds unpublished data (step 4)
         say("moving main to the release commit")
         try:
             self.repo.reset_branch(MAIN, release_snapshot, from_snapshot_id=base)
@@ -462,7 +463,6 @@ class Store:
             ) from exc
         say(f"tagging release {tag}")
         self.repo.create_tag(tag, release_snapshot)
-        self.repo.delete_branch(branch)
         say(f"published release {tag}")
         return PublishResult(self.resolve(tag), published=True, warnings=tuple(outcome.warnings))
 
