@@ -83,14 +83,14 @@ def serve(
     with c.errors():
         check_project(settings)
     c.prefect_env(settings)
-    if schedule_cron is not None:
+    from flows.serve import cron_problem, serve_monitoring
+
+    if schedule_cron is not None and (problem := cron_problem(schedule_cron)) is not None:
         where = "--cron" if cron else f"[pipeline] schedule_cron in {settings.config_file or 'the defaults'}"
-        check_cron(schedule_cron, where)
+        raise c.fail(f"{where}: {problem}", code=2)
     from bluecarbon.watchdog import guard_children
 
     guard_children()
-    from flows.serve import serve_monitoring
-
     quiet_known_errors()
     schedule = f"every {interval:g} s" if interval else f"cron '{schedule_cron}'"
     c.console().print(f"serving bluecarbon monitoring ({schedule}); Ctrl-C stops and pauses the schedule")
@@ -131,21 +131,6 @@ def check_project(settings: Settings) -> None:
                 "pass --config PATH/bluecarbon.toml or set BLUECARBON_CONFIG"
             ) from None
         raise
-
-
-def check_cron(expression: str, where: str) -> None:
-    """A cron expression Prefect accepts, else a one-line error naming where it came from."""
-    from prefect.client.schemas.schedules import CronSchedule
-    from pydantic import ValidationError
-
-    try:
-        CronSchedule(cron=expression)
-    except ValidationError:
-        raise c.fail(
-            f"{where}: {expression!r} is not a cron schedule (five fields: minute hour day month "
-            "weekday, e.g. '0 6 1 * *' for 06:00 on the first of every month)",
-            code=2,
-        ) from None
 
 
 class KnownErrorFilter(logging.Filter):
