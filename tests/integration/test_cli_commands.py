@@ -104,7 +104,8 @@ def test_catalog_withdraw_and_crs_in_fresh_processes_then_run_publishes_again(
     assert crs.returncode == 0 and crs.stdout.strip() == "EPSG:26917", crs.stderr
     tag = json.loads(run_cli("releases", "--json", "-c", config).stdout)[0]["tag"]
     reason = "superseded parameter table"
-    assert_ok(run_cli("withdraw", tag, "--reason", reason, "-c", config))
+    withdrawn = assert_ok(run_cli("withdraw", tag, "--reason", reason, "-c", config))
+    assert "catalog rebuilt" in withdrawn.stdout
     items = [json.loads(p.read_text()) for p in catalog.rglob(f"{tag}.json")]
     assert len(items) >= 3, "one STAC item per product and one for the tables"
     for item in items:
@@ -118,6 +119,8 @@ def test_catalog_withdraw_and_crs_in_fresh_processes_then_run_publishes_again(
     releases = json.loads(run_cli("releases", "--json", "-c", config).stdout)
     assert [r["status"] for r in releases] == ["withdrawn", "published"]
     assert releases[1]["content_hash"] == releases[0]["content_hash"], "same inputs, same content"
+    assert "removed" in assert_ok(run_cli("gc", "--older-than-hours", "0", "-c", config)).stdout
+    assert "OK" in assert_ok(run_cli("verify", releases[0]["tag"], "-c", config)).stdout
 
 
 def test_api_in_a_fresh_process_is_closed_without_a_token(project: Path, tmp_path: Path) -> None:
@@ -264,3 +267,72 @@ def test_sigkill_of_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
     assert not alive, f"orphaned Prefect server(s): {[p.pid for p in alive]}"
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # the port is free again
+
+
+def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path) -> None:
+    """After a parameter change the text diff used to print "0 changed input(s)" and "no
+    changes per class": it compared stock_t_c only, and no parameter at all."""
+    config = notebook_project / "bluecarbon.toml"
+    tags = [r["tag"] for r in json.loads(run_cli("releases", "--json", "-c", config).stdout)]
+    result = assert_ok(run_cli("diff", tags[0], tags[1], "-c", config))
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    text = result.stdout
+    assert "1 changed parameter table(s)" in text
+    assert "soil_defaults" in text and "parameter=min_cores_for_site_estimate" in text
+    assert "value: 3 -> 10" in text
+    quantities = text[text.index("changed quantities") : text.index("changed rows")]
+    for name in ("area_ha", "stock_t_c", "stock_conservative_t_c", "sequestration_t_co2e_yr"):
+        assert re.search(rf"^\s+{name}\s", quantities, flags=re.MULTILINE) or name == "area_ha", name
+    as_json = json.loads(assert_ok(run_cli("diff", tags[0], tags[1], "--json", "-c", config)).stdout)
+    assert list(as_json) == [
+        "a",
+        "b",
+        "identical",
+        "changed_objects",
+        "changed_inputs",
+        "parameters",
+        "tables",
+    ]
+    (table,) = as_json["parameters"]["tables"]
+    assert table["rows"] == [
+        {
+            "key": {"parameter": "min_cores_for_site_estimate"},
+            "status": "changed",
+            "changes": {
+                "value": {"a": "3", "b": "10"},
+                "source": {
+                    "a": table["rows"][0]["changes"]["source"]["a"],
+                    "b": "analyst revision: a regional estimate needs at least 10 cores reaching 1 m",
+                },
+            },
+        }
+    ]
+    classes = next(t for t in as_json["tables"] if t["table"] == "class_totals")
+    assert classes["rows_changed"] > 0 and "sequestration_t_co2e_yr" in classes["compared_columns"]
+
+
+def test_serve_in_a_fresh_process_registers_and_stops(project: Path, prefect_api_url: str) -> None:
+    config = project / "bluecarbon.toml"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bluecarbon.cli", "serve", "-c", str(config), "--interval", "86400"],
+        env=cli_env({"PREFECT_API_URL": prefect_api_url}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert serve.stdout is not None
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            line = serve.stdout.readline()
+            seen.append(line)
+            if "bluecarbon-monitoring" in line or (not line and serve.poll() is not None):
+                break
+        assert any("bluecarbon-monitoring" in line for line in seen), "".join(seen)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        out, err = serve.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert "serving bluecarbon monitoring (every 86400 s)" in "".join(seen) + out
