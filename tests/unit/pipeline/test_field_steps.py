@@ -274,3 +274,33 @@ def test_site_keys_the_carbon_engine_is_adding_are_accepted(tmp_path: Path) -> N
     study.write_text(text, encoding="utf-8")
     site = load_study(study).sites[0]
     assert site.options["setting"] == "carbonate" and site.options["reference_point"] == [-82.6, 27.9]
+
+
+FARM_HARVESTS = "illustrative/qingdao_oyster_farm_harvests_zh.csv"
+
+
+def _farm_total(tmp_path: Path, lines: list[str]) -> tuple[pd.Series, pd.DataFrame]:
+    raw = tmp_path / "raw"
+    (raw / "illustrative").mkdir(parents=True)
+    (raw / FARM_HARVESTS).write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    source = HarvestSource(kind="template", file=FARM_HARVESTS, illustrative=True)
+    hashes = {FARM_HARVESTS: sha256_file(raw / FARM_HARVESTS)}
+    result = field.shellfish_harvests(raw, source, tmp_path / "work", hashes, parameters=SHIPPED)
+    totals = pd.read_parquet(result.uris["harvest_totals"])
+    quarantine = pd.read_parquet(result.uris["quarantine"])
+    return totals.select_dtypes("number").drop(columns="year").sum(), quarantine
+
+
+def test_a_copied_harvest_row_does_not_cost_the_genuine_one(tmp_path: Path) -> None:
+    """The farm total fell (51.66 -> 6.61 t C) when a duplicated row held back its original."""
+    lines = (RAW / FARM_HARVESTS).read_text(encoding="utf-8-sig").splitlines()
+    clean, _ = _farm_total(tmp_path / "clean", lines)
+    copied, quarantine = _farm_total(tmp_path / "copied", [*lines, lines[3]])
+    pd.testing.assert_series_equal(copied, clean)  # every quantity, whatever its name
+    (warning,) = quarantine[quarantine["severity"] == "warning"].itertuples()
+    assert warning.row == len(lines) + 1 and "exact copy of row 4" in warning.rule
+    conflicting = lines[3].replace(",455,", ",555,")
+    held, quarantine = _farm_total(tmp_path / "conflict", [*lines, conflicting])
+    errors = quarantine[quarantine["severity"] == "error"]
+    assert sorted(errors["row"]) == [4, len(lines) + 1], "both copies held back, naming each other"
+    assert (held <= clean).all() and (held < clean).any()
