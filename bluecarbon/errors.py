@@ -142,5 +142,9 @@ class IntegrityError(StoreError):
     """Stored data no longer matches the hashes recorded in its release."""
 
 
+class CatalogError(BlueCarbonError):
+    """The STAC catalog folder holds files bluecarbon did not write: it is not overwritten."""
+
+
 class TransientIOError(BlueCarbonError):
     """An I/O failure that may succeed when retried (network blip, busy object store)."""

@@ -3,9 +3,11 @@
 Shaped for a bank's or insurer's systems pulling numbers they can rely on: everything is
 read-only, every path parameter is validated before it touches the store (release refs,
 parcel ids), requests above a size limit are refused before they are read, and access is
-by bearer token. Releases are restricted unless the configuration lists them as public;
-a token lists the releases it may read (``"*"`` = all). Tokens are compared in constant time
-and may be configured as sha256 digests so the configuration file need not hold secrets.
+by bearer token. Releases are restricted unless the configuration lists them as public
+(the shipped configuration lists none); a token lists the releases it may read (``"*"`` =
+all). Tokens are compared in constant time and are configured as sha256 digests
+(``bluecarbon api-token``), so the configuration file need not hold secrets. Error bodies
+never tell an anonymous caller which restricted releases exist, nor where the store lives.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
 
 from bluecarbon import __version__
-from bluecarbon.errors import BlueCarbonError, InputError, InvalidReleaseId, ReleaseNotFound
+from bluecarbon.config import Token
+from bluecarbon.errors import BlueCarbonError, ConfigError, InputError, InvalidReleaseId, ReleaseNotFound
 from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
@@ -30,36 +34,36 @@ MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
-class Token:
-    name: str
-    digest: str  # sha256 hex of the token
-    releases: tuple[str, ...] = ("*",)
-
-    def allows(self, tag: str) -> bool:
-        return "*" in self.releases or tag in self.releases
-
-
-@dataclass(frozen=True)
 class AccessPolicy:
+    """Who may read which release: ``public_releases`` (tags or ``"*"``) for anyone, and
+    each token's own ``releases``. Built from the strict configuration models, so a token
+    entry with an unknown key or without ``releases`` never gets this far."""
+
     tokens: tuple[Token, ...] = ()
     public_releases: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, tokens: Sequence[Mapping[str, Any]], public_releases: Sequence[str]) -> AccessPolicy:
+    def from_config(
+        cls, tokens: Sequence[Token | Mapping[str, Any]], public_releases: Sequence[str]
+    ) -> AccessPolicy:
         parsed = []
         for i, t in enumerate(tokens, start=1):
-            name = str(t.get("name") or f"token-{i}")
-            if "token_sha256" in t:
-                digest = str(t["token_sha256"]).lower()
-            elif "token" in t:
-                digest = hashlib.sha256(str(t["token"]).encode()).hexdigest()
-            else:
-                raise InputError(
-                    f"api token {name!r} has neither 'token' nor 'token_sha256'", column="api.tokens"
+            if isinstance(t, Token):
+                parsed.append(t)
+                continue
+            try:
+                parsed.append(Token.model_validate(dict(t)))
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
                 )
-            releases = t.get("releases", "*")
-            parsed.append(Token(name, digest, tuple([releases] if isinstance(releases, str) else releases)))
+                raise ConfigError(f"api token #{i}: {problems}") from None
         return cls(tuple(parsed), tuple(public_releases))
+
+    @property
+    def is_closed(self) -> bool:
+        """True when nothing can be read at all (no public release, no token)."""
+        return not self.public_releases and not self.tokens
 
     def caller(self, authorization: str | None) -> Token | None:
         """The token presented (``Authorization: Bearer <token>``), or None when absent.
@@ -72,15 +76,19 @@ class AccessPolicy:
                 401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"}
             )
         digest = hashlib.sha256(value.strip().encode()).hexdigest()
-        for token in self.tokens:
+        found = None
+        for token in self.tokens:  # compare with every token: timing says nothing about which
             if hmac.compare_digest(token.digest, digest):
-                return token
-        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+                found = token
+        if found is None:
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    def is_public(self, tag: str) -> bool:
+        return "*" in self.public_releases or tag in self.public_releases
 
     def may_read(self, token: Token | None, tag: str) -> bool:
-        if "*" in self.public_releases or tag in self.public_releases:
-            return True
-        return token is not None and token.allows(tag)
+        return self.is_public(tag) or (token is not None and token.allows(tag))
 
 
 StatementBuilder = Callable[..., Mapping[str, Any]]
@@ -131,21 +139,41 @@ def create_app(config: ApiConfig) -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    def private(text: str) -> str:
+        """``text`` without the store's location (a filesystem path or bucket is nobody's
+        business over HTTP)."""
+        places = {store.location.uri, str(store.location.path) if store.location.is_local else ""}
+        for where in sorted(places - {""}, key=len, reverse=True):
+            text = text.replace(where, "the store")
+        return text
+
     def resolve(ref: str, request: Request) -> ReleaseInfo:
+        """The release ``ref`` names, if the caller may read it.
+
+        Messages never name what the caller may not see: an anonymous caller gets the same
+        401 for a restricted release and for one that does not exist (tags cannot be probed),
+        and no message carries the store's path or other releases' tags."""
         token = policy.caller(request.headers.get("authorization"))
+        shown = ref if len(ref) <= 64 else ref[:61] + "..."
         try:
             info = store.resolve(ref)
-        except InvalidReleaseId as exc:
-            raise HTTPException(400, str(exc)) from None
-        except ReleaseNotFound as exc:
-            raise HTTPException(404, str(exc)) from None
-        if not policy.may_read(token, info.tag):
+        except InvalidReleaseId:
             raise HTTPException(
-                403 if token else 401,
-                f"release {info.tag} is restricted",
-                headers=None if token else {"WWW-Authenticate": "Bearer"},
+                400, f"{shown!r} is not a release: use a tag (YYYY.MM.DD[.N]), 'latest' or a snapshot id"
+            ) from None
+        except ReleaseNotFound:
+            info = None
+        if info is not None and policy.may_read(token, info.tag):
+            return info
+        if token is None:
+            raise HTTPException(
+                401,
+                f"release {shown!r} is not public: send 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
             )
-        return info
+        if info is None:
+            raise HTTPException(404, f"release {shown!r} not found")
+        raise HTTPException(403, f"this token may not read release {shown!r}")
 
     def parcel_frame(info: ReleaseInfo) -> Any:
         if "parcels" not in info.tables:
@@ -214,9 +242,9 @@ def create_app(config: ApiConfig) -> FastAPI:
                 store, pid, release=info.tag, price=price, buffer_pct=buffer, lang=lang
             )
         except ReleaseNotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+            raise HTTPException(404, private(str(exc))) from None
         except BlueCarbonError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(422, private(str(exc))) from None
         if format == "html" and config.render_html is not None:
             return HTMLResponse(config.render_html(doc))
         return Response(json.dumps(doc, ensure_ascii=False, indent=1), media_type="application/json")

@@ -32,7 +32,6 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
     settings = settings_for(config)
     address = settings.dask_address if dask_address is None else dask_address
     study = load_study(settings.study_file)
-    s3 = vars(settings.s3) if settings.store_uri.startswith("s3://") else None
     # every parameter table, resolved once for the whole run and published with the release
     parameters = ParameterSet.load(settings.params_dir)
     # one scheduler for the whole run (see bluecarbon.compute)
@@ -41,19 +40,8 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
         habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes, parameters)
         carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir, parameters)
         key = steps.release_key(study, ingested.hashes, parameters)
-        outcome = publish(
-            settings.store_uri,
-            s3,
-            settings.catalog_dir,
-            study,
-            key,
-            ingested,
-            habitats,
-            carbon,
-            settings.root,
-            parameters,
-            where,
-        )
+        # the store is named by the configuration, never by its credentials (see flows.publish)
+        outcome = publish(config, study, key, ingested, habitats, carbon, parameters, where)
     field_records = {f"{r.step}:{i}": r for i, r in enumerate(ingested.field_results()[1:], start=1)}
     records = {
         "soil": ingested.soil,

@@ -1,9 +1,13 @@
 """Publish flow: assemble the release, publish it atomically, rebuild the catalog, and leave
-artifacts an analyst can read (run summary, per-class totals)."""
+artifacts an analyst can read (run summary, per-class totals).
+
+The store is named by the configuration file (``config``), never by its credentials: flow
+and task parameters are recorded in Prefect's database (and sent to a shared Prefect server),
+so the S3 secret is read from the settings inside each task and is never an argument.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +21,8 @@ from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
 from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
 from bluecarbon.pipeline.study import Study
-from bluecarbon.store import S3Options, Store
+from bluecarbon.store import Store
+from flows._tasks import settings_for
 from flows.ingest import TASK, Ingested
 
 
@@ -36,25 +41,26 @@ def rejected_rows(ingested: Ingested) -> list[dict[str, Any]]:
     ]
 
 
-def open_store(store_uri: str, s3: dict[str, Any] | None) -> Store:
-    return Store.open(store_uri, s3=S3Options(**s3) if s3 else None, create=True)
+def open_store(config: str | None) -> Store:
+    """The configured store, credentials from the settings (file or BLUECARBON_S3_*)."""
+    settings = settings_for(config)
+    return Store.open(settings.store_uri, s3=settings.store_s3(), create=True)
 
 
 @task(name="publish-release", **TASK)
 def publish_release(
-    store_uri: str,
-    s3: dict[str, Any] | None,
+    config: str | None,
     study: Study,
     key: str,
     ingested: Ingested,
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
-    root: Path,
     parameters: ParameterSet,
 ) -> dict[str, Any]:
     logger = get_run_logger()
-    store = open_store(store_uri, s3)
-    previous = store.resolve("latest").as_dict() if store.releases() else None
+    store = open_store(config)
+    latest = store.latest_or_none()  # None after every release was withdrawn: publish anew
+    previous = latest.as_dict() if latest is not None else None
     existing = store.find_by_key(key)
     if existing is not None:
         logger.info("inputs, parameters and code unchanged: release %s already holds them", existing.tag)
@@ -70,40 +76,38 @@ def publish_release(
         field_results=ingested.field_results()[1:],
         parameters=parameters,
         flow_run_id=str(flow_run.get_id()),
-        git=git_commit(root),
+        git=git_commit(settings_for(config).root),
     )
     result = store.publish(bundle, progress=logger.info)  # products are lazy: publishing computes them
     return {"release": result.release.as_dict(), "published": result.published, "previous": previous}
 
 
 @task(name="rebuild-catalog", **TASK)
-def rebuild_catalog(store_uri: str, s3: dict[str, Any] | None, catalog_dir: Path) -> None:
-    build_catalog(open_store(store_uri, s3), catalog_dir)
+def rebuild_catalog(config: str | None) -> None:
+    catalog_dir = settings_for(config).catalog_dir
+    build_catalog(open_store(config), catalog_dir)
     get_run_logger().info("STAC catalog rebuilt in %s", catalog_dir)
 
 
 @flow(name="publish")
 def publish(
-    store_uri: str,
-    s3: dict[str, Any] | None,
-    catalog_dir: Path,
+    config: str | None,
     study: Study,
     key: str,
     ingested: Ingested,
     habitats: dict[str, steps.StepResult],
     carbon: dict[str, steps.StepResult],
-    root: Path,
     parameters: ParameterSet,
     compute: str = "local threads",
 ) -> dict[str, Any]:
     """Publish (or report the existing release), rebuild the catalog, write artifacts."""
-    outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, parameters)
+    outcome = publish_release(config, study, key, ingested, habitats, carbon, parameters)
     rejected = rejected_rows(ingested)
     if rejected:
         create_table_artifact(
             rejected[:1000], key="quarantine", description="input rows held back by validation"
         )
-    rebuild_catalog(store_uri, s3, catalog_dir)
+    rebuild_catalog(config)
     field_steps = {
         f"{r.step.replace('_', ' ')} {i}": r for i, r in enumerate(ingested.field_results()[1:], 1)
     }
@@ -127,7 +131,7 @@ def publish(
         markdown, key="monitoring-summary", description="bluecarbon monitoring run summary"
     )
     # per-class totals as published (harvest removal included)
-    totals = open_store(store_uri, s3).read_table("class_totals", outcome["release"]["tag"])
+    totals = open_store(config).read_table("class_totals", outcome["release"]["tag"])
     create_table_artifact(
         class_totals_rows(totals), key="class-totals", description="per-class totals of this run"
     )

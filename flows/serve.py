@@ -16,6 +16,21 @@ from flows.monitoring import monitoring
 DEPLOYMENT = "bluecarbon-monitoring"
 
 
+def cron_problem(expression: str) -> str | None:
+    """None when Prefect accepts ``expression`` as a cron schedule, else what is wrong."""
+    from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
+
+    try:
+        CronSchedule(cron=expression)
+    except ValidationError:
+        return (
+            f"{expression!r} is not a cron schedule (five fields: minute hour day month weekday, "
+            "e.g. '0 6 1 * *' for 06:00 on the first of every month)"
+        )
+    return None
+
+
 def monitoring_deployment(
     *, config: str | None, cron: str | None, interval_s: float | None, dask_address: str | None = None
 ):  # -> RunnerDeployment

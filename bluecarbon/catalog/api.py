@@ -103,6 +103,7 @@ def open_catalog(location: str | Path, *, s3: S3Options | None = None) -> Catalo
 
         settings = load_settings(path / "bluecarbon.toml")
         text = settings.store_uri
+        s3 = s3 if s3 is not None else settings.store_s3()  # the project's bucket credentials
     elif "://" not in text:
         text = str(path.resolve())
     return Catalog(Store.open(text, s3=s3))

@@ -5,12 +5,14 @@ place), so it cannot drift from the releases. One collection per product (``site
 one for the tables; one item per release in each, whose assets point at the release (store
 URI, tag, snapshot id, Icechunk group or Delta version) and carry the licences of the inputs.
 Links are relative so the folder can be moved or published as static files.
+
+The folder is configuration, so the writer removes only what it wrote and refuses a folder
+holding anything else (see :mod:`bluecarbon.catalog.folder`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +23,17 @@ import pystac
 import xarray as xr
 from pyproj import Transformer
 
+from bluecarbon.catalog.folder import (
+    CATALOG_ID,
+    RELEASES_JSON,
+    check_catalog_dir,
+    remove_written,
+    write_manifest,
+)
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 
-CATALOG_ID = "bluecarbon"
-README = "README.md"
+__all__ = ["CATALOG_ID", "build_catalog", "check_catalog_dir", "validate_catalog"]
 
 
 def _licences(release: ReleaseInfo) -> list[dict[str, str]]:
@@ -199,12 +207,17 @@ def build_catalog(store: Store, catalog_dir: Path, *, store_href: str | None = N
         collections[tables_cid].add_item(item)
     for collection in collections.values():
         catalog.add_child(collection)
-    _reset_dir(catalog_dir)
     catalog.normalize_hrefs(str(catalog_dir))
+    planned = _planned_files(catalog, catalog_dir)
+    previous = check_catalog_dir(catalog_dir)
+    catalog_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(catalog_dir, previous | planned)
+    remove_written(catalog_dir, previous - planned)
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
-    (catalog_dir / "releases.json").write_text(
+    (catalog_dir / RELEASES_JSON).write_text(
         json.dumps([r.as_dict() for r in releases], indent=2, default=str), encoding="utf-8"
     )
+    write_manifest(catalog_dir, planned)
     return catalog
 
 
@@ -212,16 +225,14 @@ def _union(a: list[float], b: list[float]) -> list[float]:
     return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
 
 
-def _reset_dir(catalog_dir: Path) -> None:
-    """Remove generated files, keep the folder's README."""
-    catalog_dir.mkdir(parents=True, exist_ok=True)
-    for child in catalog_dir.iterdir():
-        if child.name in (README, ".gitignore"):
-            continue
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+def _planned_files(catalog: pystac.Catalog, catalog_dir: Path) -> set[str]:
+    hrefs = {RELEASES_JSON}
+    for root, _children, items in catalog.walk():
+        for obj in (root, *items):
+            href = obj.get_self_href()
+            assert href is not None
+            hrefs.add(Path(href).resolve().relative_to(catalog_dir.resolve()).as_posix())
+    return hrefs
 
 
 def validate_catalog(catalog_dir: Path) -> int:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bluecarbon import __version__
-from bluecarbon.cli import api, issuer, pipeline, plot, releases, statements, transitions
+from bluecarbon.cli import api, issuer, pipeline, plot, releases, statements, tokens, transitions
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -48,6 +48,7 @@ app.command("verify-statement")(statements.verify_statement_cmd)
 app.command()(statements.render)
 app.add_typer(issuer.app, name="issuer")
 app.command()(api.api)
+app.command("api-token")(tokens.api_token)
 app.command()(transitions.transitions)
 
 plot_app = typer.Typer(

@@ -50,22 +50,34 @@ def console() -> Console:
 
 @cache
 def err() -> Console:
-    """Standard error console."""
+    """Standard error console. Off a terminal, long lines are not hard-wrapped, so a message
+    stays one line per problem for logs and for grep."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` (one paragraph) on stderr; returns the Exit to raise."""
+    from rich.markup import escape
+
+    err().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code)
 
 
 @contextmanager
 def errors() -> Iterator[None]:
-    """Turn bluecarbon's own errors into a one-paragraph message and exit code 1."""
+    """Turn bluecarbon's own errors, and OS errors on the files a user named, into a
+    one-paragraph message and exit code 1. Anything else is a bug and keeps its traceback."""
     from bluecarbon.errors import BlueCarbonError
 
     try:
         yield
     except BlueCarbonError as exc:
-        err().print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise fail(f"{where}{exc.strerror or exc}") from None
 
 
 def settings(config: Path | None) -> Settings:
@@ -77,11 +89,10 @@ def settings(config: Path | None) -> Settings:
 
 def store(settings: Settings, *, create: bool = False) -> Any:
     from bluecarbon.errors import StoreError
-    from bluecarbon.store import S3Options, Store
+    from bluecarbon.store import Store
 
-    s3 = S3Options(**vars(settings.s3)) if settings.store_uri.startswith("s3://") else None
     try:
-        return Store.open(settings.store_uri, s3=s3, create=create)
+        return Store.open(settings.store_uri, s3=settings.store_s3(), create=create)
     except StoreError as exc:
         if settings.config_file is None:  # most likely run outside the project folder
             raise StoreError(

@@ -1,4 +1,4 @@
-"""The read-only HTTP API server."""
+"""The read-only HTTP API server (tokens: ``bluecarbon api-token``, in ``tokens.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import typer
 
 from bluecarbon.cli import _common as c
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
 
 def api(
     config: c.ConfigOption = None,
@@ -16,13 +18,15 @@ def api(
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default [api] port).")] = None,
 ) -> None:
-    """Serve releases, parcels and statements over a read-only HTTP API (token auth)."""
-    import uvicorn
+    """Serve releases, parcels and statements over a read-only HTTP API (token auth).
 
-    from bluecarbon.server import AccessPolicy, ApiConfig, create_app
-
+    Every release is restricted unless [api] public_releases lists it; create a token with
+    `bluecarbon api-token NAME` and send it as 'Authorization: Bearer <token>'.
+    """
     settings = c.settings(config)
     with c.errors():
+        from bluecarbon.server import AccessPolicy, ApiConfig, create_app
+
         policy = AccessPolicy.from_config(settings.api_tokens, settings.api_public_releases)
         app_ = create_app(
             ApiConfig(
@@ -33,18 +37,28 @@ def api(
             )
         )
     bind = host or settings.api_host
-    if bind not in ("127.0.0.1", "::1", "localhost"):
+    if policy.is_closed:
         c.err().print(
-            f"[yellow]warning:[/] serving on {bind}, not loopback: put it behind TLS and a firewall"
+            "note: no public releases and no tokens configured: every release needs a token. "
+            "Create one with `bluecarbon api-token NAME` and paste its entry into "
+            f"{settings.config_file or 'bluecarbon.toml'}.",
+            highlight=False,
         )
+    if bind not in LOOPBACK:
+        public = ", ".join(policy.public_releases) or "none"
+        c.err().print(
+            f"[yellow]warning:[/] serving on {bind}, not loopback (public releases: {public}): "
+            "put it behind TLS and a firewall",
+            highlight=False,
+        )
+    import uvicorn
+
     uvicorn.run(app_, host=bind, port=port or settings.api_port, log_level="info", server_header=False)
 
 
 def _statement_hooks() -> dict[str, Any]:
-    """Statement builder and HTML renderer for the API (absent until the report module exists)."""
-    try:
-        from bluecarbon.report.render import render_html
-        from bluecarbon.report.statement import build_statement
-    except ImportError:
-        return {}
+    """Statement builder and HTML renderer for the API."""
+    from bluecarbon.report.render import render_html
+    from bluecarbon.report.statement import build_statement
+
     return {"build_statement": build_statement, "render_html": render_html}

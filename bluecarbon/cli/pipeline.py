@@ -1,18 +1,27 @@
 """Commands that run the monitoring flow: ``run`` (once) and ``serve`` (on a schedule).
 
 Prefect and the flows are imported inside the commands, never at module level, so every other
-command starts without paying for them.
+command starts without paying for them. Before Prefect starts (~20 s, and a ``.prefect``
+folder), the project is checked: configuration, study file, raw folder, catalog folder and
+schedule, so a mistake costs a second, not half a minute. Prefect's embedded server dies
+with the command however it ends (:mod:`bluecarbon.watchdog`), and Prefect's console
+logging shows bluecarbon's own errors as one line, not as a traceback: those are bad input,
+reported once more as the command's one-paragraph error.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bluecarbon import __version__
 from bluecarbon.cli import _common as c
 from bluecarbon.cli.headline import print_headline
+
+if TYPE_CHECKING:
+    from bluecarbon.config import Settings
 
 
 def run(config: c.ConfigOption = None, dask_address: c.DaskOption = None) -> None:
@@ -23,14 +32,20 @@ def run(config: c.ConfigOption = None, dask_address: c.DaskOption = None) -> Non
     store and rebuilds the STAC catalog. With nothing changed, reports the existing release.
     """
     settings = c.settings(config)
+    with c.errors():
+        check_project(settings)
     c.prefect_env(settings)
     c.console().print(
         f"bluecarbon {__version__}: monitoring run, study {settings.study_file.name}, "
         f"store {settings.store_uri}"
     )
     c.console().print("Starting Prefect (embedded server; the first start takes ~20-30 s) ...")
+    from bluecarbon.watchdog import guard_children
+
+    guard_children()
     from flows.monitoring import monitoring
 
+    quiet_known_errors()
     with c.errors():
         outcome = monitoring(config=str(config) if config else None, dask_address=dask_address)
     release = outcome["release"]
@@ -64,15 +79,82 @@ def serve(
     PREFECT_API_URL=http://127.0.0.1:4200/api (see the README).
     """
     settings = c.settings(config)
+    if interval is not None and not interval > 0:
+        raise c.fail(f"--interval {interval:g}: expected a number of seconds above 0", code=2)
+    schedule_cron = None if interval else (cron or settings.schedule_cron)
+    with c.errors():
+        check_project(settings)
     c.prefect_env(settings)
-    from flows.serve import serve_monitoring
+    from flows.serve import cron_problem, serve_monitoring
 
-    schedule = f"every {interval:g} s" if interval else f"cron '{cron or settings.schedule_cron}'"
+    if schedule_cron is not None and (problem := cron_problem(schedule_cron)) is not None:
+        where = "--cron" if cron else f"[pipeline] schedule_cron in {settings.config_file or 'the defaults'}"
+        raise c.fail(f"{where}: {problem}", code=2)
+    from bluecarbon.watchdog import guard_children
+
+    guard_children()
+    quiet_known_errors()
+    schedule = f"every {interval:g} s" if interval else f"cron '{schedule_cron}'"
     c.console().print(f"serving bluecarbon monitoring ({schedule}); Ctrl-C stops and pauses the schedule")
     with c.errors():
         serve_monitoring(
             config=str(config.resolve()) if config else None,
-            cron=None if interval else (cron or settings.schedule_cron),
+            cron=schedule_cron,
             interval_s=interval,
             dask_address=dask_address,
         )
+
+
+def check_project(settings: Settings) -> None:
+    """What a run needs before Prefect starts: the study (parsed and validated), the raw
+    folder with its MANIFEST, the parameter folder, a catalog folder bluecarbon may write.
+    Outside a project (no bluecarbon.toml found), the error says so."""
+    from bluecarbon.catalog.folder import check_catalog_dir
+    from bluecarbon.errors import BlueCarbonError, ConfigError, InputError
+    from bluecarbon.pipeline.study import load_study
+
+    try:
+        load_study(settings.study_file)
+        if not (settings.raw_dir / "MANIFEST").is_file():
+            raise InputError(
+                "raw input folder has no MANIFEST (sha256 and licence of every input)",
+                file=settings.raw_dir,
+                expected="[raw] dir pointing at a folder like data/raw",
+            )
+        if settings.params_dir is not None and not settings.params_dir.is_dir():
+            raise InputError("parameter folder not found", file=settings.params_dir, expected="[params] dir")
+        check_catalog_dir(settings.catalog_dir)
+    except BlueCarbonError as exc:
+        if settings.config_file is None:
+            from pathlib import Path
+
+            raise ConfigError(
+                f"{exc}. No bluecarbon.toml in {Path.cwd()} or above: run from the project folder, "
+                "pass --config PATH/bluecarbon.toml or set BLUECARBON_CONFIG"
+            ) from None
+        raise
+
+
+class KnownErrorFilter(logging.Filter):
+    """Drop the traceback from log records about bluecarbon's own errors (bad input, a
+    locked store): the command reports them as one paragraph. Other exceptions are bugs and
+    keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from bluecarbon.errors import BlueCarbonError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        seen = 0
+        while exc is not None and seen < 10:
+            if isinstance(exc, BlueCarbonError):
+                record.exc_info, record.exc_text = None, None
+                break
+            exc, seen = exc.__cause__ or exc.__context__, seen + 1
+        return True
+
+
+def quiet_known_errors() -> None:
+    """Attach :class:`KnownErrorFilter` to the console handlers Prefect configured."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, KnownErrorFilter) for f in handler.filters):
+            handler.addFilter(KnownErrorFilter())

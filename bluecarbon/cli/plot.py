@@ -56,10 +56,10 @@ def plot_map(
     """Map one layer of a released product: habitat classes with their legend and areas, or
     a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e; per period
     for per-period variables) with water and non-habitat masked; km ticks and a scale bar."""
+    settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import map_figure
 
-    settings = c.settings(config)
     with c.errors():
         fig = map_figure(
             Catalog(c.store(settings)),
@@ -100,10 +100,10 @@ def plot_series(
     its 95 % CI (or the assumed default where the map has no accuracy assessment), stock,
     net flux per year and harvest removal (total and tissue only) with their P5-P95 band;
     above them the site's net flux over all classes (sink or emitter)."""
+    settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import series_figure
 
-    settings = c.settings(config)
     with c.errors():
         fig = series_figure(
             Catalog(c.store(settings)),

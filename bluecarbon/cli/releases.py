@@ -10,7 +10,6 @@ import typer
 
 from bluecarbon.cli import _common as c
 from bluecarbon.cli.headline import print_headline
-from bluecarbon.formatting import fmt_number
 
 
 def releases(config: c.ConfigOption = None, as_json: c.JsonOption = False) -> None:
@@ -111,11 +110,20 @@ def withdraw(
     """Mark a release withdrawn. Its data stay readable and unchanged; it is never deleted."""
     settings = c.settings(config)
     with c.errors():
-        info = c.store(settings).withdraw(release, reason)
-        from bluecarbon.catalog.stac import build_catalog
-
-        build_catalog(c.store(settings), settings.catalog_dir)
+        store = c.store(settings)
+        info = store.withdraw(release, reason)
     c.console().print(f"release {info.tag} withdrawn: {info.withdrawn_reason}")
+    from bluecarbon.catalog.stac import build_catalog
+    from bluecarbon.errors import BlueCarbonError
+
+    try:
+        build_catalog(store, settings.catalog_dir)
+    except (BlueCarbonError, OSError) as exc:
+        raise c.fail(
+            f"the withdrawal of {info.tag} is recorded, but the STAC catalog was not rebuilt: {exc}. "
+            "Fix that, then run `bluecarbon catalog`"
+        ) from None
+    c.console().print(f"catalog rebuilt in {settings.catalog_dir}")
 
 
 def diff(
@@ -124,63 +132,18 @@ def diff(
     config: c.ConfigOption = None,
     as_json: c.JsonOption = False,
 ) -> None:
-    """Compare two releases per class and per parcel (area, stock, sequestration)."""
-    from rich.table import Table
-
-    from bluecarbon.store.diff import PARCEL_KEYS, diff_releases
-
+    """Compare two releases: every changed quantity per class and per parcel, columns added
+    or removed, and every changed parameter (table by table, row by row)."""
     settings = c.settings(config)
+    from bluecarbon.cli.difftext import render
+    from bluecarbon.store.diff import diff_releases
+
     with c.errors():
         d = diff_releases(c.store(settings), a, b)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "a": d.a.tag,
-                    "b": d.b.tag,
-                    "identical": d.identical,
-                    "changed_objects": list(d.changed_objects),
-                    "changed_inputs": list(d.changed_inputs),
-                    "classes": json.loads(d.classes.to_json(orient="records")),
-                    "parcels": json.loads(d.parcels.to_json(orient="records")),
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(d.as_json(), indent=2, ensure_ascii=False, default=str))
         return
-    c.console().print(
-        f"[bold]{d.a.tag} -> {d.b.tag}[/]: "
-        + (
-            "identical content"
-            if d.identical
-            else f"{len(d.changed_objects)} changed object(s), {len(d.changed_inputs)} changed input(s)"
-        )
-    )
-    for path in d.changed_inputs:
-        c.console().print(f"  input changed: {path}")
-    for title, frame, keys in (
-        ("per class", d.classes, ["site", "year", "habitat"]),
-        ("per parcel", d.parcels, [k for k in PARCEL_KEYS if k in d.parcels.columns]),
-    ):
-        if frame.empty:
-            continue
-        changed = frame[(frame["stock_t_c_change"].abs() > 1e-9) | (frame["presence"] != "both")]
-        if changed.empty:
-            c.console().print(f"no changes {title} ({len(frame)} rows compared)")
-            continue
-        table = Table(title=f"Changes {title} ({len(changed)} of {len(frame)} rows)", title_justify="left")
-        for column in [*keys, "stock t C before", "stock t C after", "change", "change %"]:
-            table.add_column(column)
-        for r in changed.itertuples():
-            pct = r.stock_t_c_change_pct
-            table.add_row(
-                *[str(getattr(r, k)) for k in keys],
-                fmt_number(r.stock_t_c_a) if r.stock_t_c_a == r.stock_t_c_a else "-",
-                fmt_number(r.stock_t_c_b) if r.stock_t_c_b == r.stock_t_c_b else "-",
-                fmt_number(r.stock_t_c_change),
-                f"{pct:+.1f}" if pct == pct else "-",
-            )
-        c.console().print(table)
+    print("\n".join(render(d)))
 
 
 def export(
@@ -234,9 +197,9 @@ def gc(
     """Remove data left by failed publishes; never anything a release references."""
     from datetime import timedelta
 
+    settings = c.settings(config)
     from bluecarbon.store.gc import collect_garbage
 
-    settings = c.settings(config)
     with c.errors():
         report = collect_garbage(
             c.store(settings), older_than=timedelta(hours=older_than_hours), dry_run=dry_run

@@ -32,17 +32,15 @@ def statement(
 ) -> None:
     """Issue a sink statement for one parcel of a published release (conservative value,
     uncertainty, provenance). JSON is the source of truth; HTML and PDF render from it."""
+    if fmt not in ("json", "html", "pdf"):
+        raise c.fail(f"--format {fmt!r}: expected json, html or pdf", code=2)
+    if fmt == "pdf" and output is None:
+        raise c.fail("--format pdf needs --output FILE.pdf", code=2)
+    settings = c.settings(config)
     from bluecarbon.report.documents import statement_text
     from bluecarbon.report.render import render_html, render_pdf
     from bluecarbon.report.statement import build_statement
 
-    if fmt not in ("json", "html", "pdf"):
-        c.err().print(f"[bold red]error:[/] --format {fmt!r}: expected json, html or pdf")
-        raise typer.Exit(2)
-    if fmt == "pdf" and output is None:
-        c.err().print("[bold red]error:[/] --format pdf needs --output FILE.pdf")
-        raise typer.Exit(2)
-    settings = c.settings(config)
     with c.errors():
         signer = _signer(settings)
         doc = build_statement(
@@ -182,8 +180,7 @@ def render(
     from bluecarbon.report.statement import canonical, statement_hash
 
     if fmt not in ("html", "pdf"):
-        c.err().print(f"[bold red]error:[/] --format {fmt!r}: expected html or pdf")
-        raise typer.Exit(2)
+        raise c.fail(f"--format {fmt!r}: expected html or pdf", code=2)
     output = output or file.with_suffix(f".{fmt}")
     with c.errors():
         doc = read_statement_file(file).doc
@@ -192,12 +189,10 @@ def render(
         if statement_hash(doc) != integrity.get("sha256") or (
             integrity.get("signature") and not check_signature(integrity, body, trusted_public_key=None).ok
         ):
-            c.err().print(
-                f"[bold red]error:[/] {file} was edited after it was issued (its integrity hash or "
-                "signature does not match); not rendering it",
-                highlight=False,
+            raise c.fail(
+                f"{file} was edited after it was issued (its integrity hash or signature does not "
+                "match); not rendering it"
             )
-            raise typer.Exit(1)
         if fmt == "html":
             output.write_text(render_html(doc), encoding="utf-8")
             engine = "jinja2"

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.warp import transform_bounds
 from sklearn.ensemble import RandomForestClassifier
 
 from bluecarbon.errors import InputError
@@ -72,14 +74,46 @@ def align_labels(labels: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
     if labels.rio.crs is None or like.rio.crs is None:
         raise InputError("labels and image need a CRS", file=labels.attrs.get("source_file"))
     template = like.isel({d: 0 for d in like.dims if d not in ("y", "x")}, drop=True)
+    _check_overlap(labels, template)
     source = labels.astype("float32").rio.write_nodata(np.nan, encoded=False)
     out = source.rio.reproject_match(template, resampling=Resampling.nearest, nodata=np.nan)
     out = out.assign_coords(y=template["y"], x=template["x"])
+    if not np.isfinite(np.asarray(out.values)).any():
+        _check_overlap(labels, template, overlaps=False)
     out.attrs = {
         "long_name": "reference labels on the image grid",
         "source_file": labels.attrs.get("source_file"),
     }
     return out.rename("labels")
+
+
+def _check_overlap(labels: xr.DataArray, image: xr.DataArray, *, overlaps: bool | None = None) -> None:
+    """Raise naming the label file when it does not cover the image: most often a wrong CRS
+    in one of the files, which would otherwise surface as "no training pixels"."""
+    lb, ib = labels.rio.bounds(), image.rio.bounds()
+    try:
+        tb: tuple[float, ...] | None = tuple(transform_bounds(labels.rio.crs, image.rio.crs, *lb))
+    except (ValueError, RasterioError):
+        tb = None
+    if overlaps is None:
+        overlaps = (
+            tb is not None
+            and all(np.isfinite(tb))
+            and not (tb[2] <= ib[0] or tb[0] >= ib[2] or tb[3] <= ib[1] or tb[1] >= ib[3])
+        )
+    if overlaps:
+        return
+
+    def box(b: Sequence[float] | None) -> str:
+        return "(not transformable)" if b is None else "(" + ", ".join(f"{v:.6g}" for v in b) + ")"
+
+    raise InputError(
+        f"label raster does not overlap the image: it covers {box(lb)} in {labels.rio.crs}, "
+        f"that is {box(tb)} in the image's {image.rio.crs}, and the image covers {box(ib)}; "
+        "is the CRS of either file wrong?",
+        file=labels.attrs.get("source_file"),
+        expected="labels covering the image (same area, correct CRS)",
+    )
 
 
 def stratified_sample(

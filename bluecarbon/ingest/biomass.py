@@ -29,10 +29,10 @@ from bluecarbon.ingest.validation import (
     Findings,
     Mode,
     TableRead,
+    check_duplicate_records,
     check_mode,
     coerce_numeric,
     finish,
-    key_text,
     require_columns,
     row_numbers,
     source_file,
@@ -280,11 +280,9 @@ def validate_plots(plots: pd.DataFrame, *, parameters: ParameterSet, mode: Mode 
             frame, above, column=column, rule="fraction above 1 (expected 0-1; a percent value?)"
         )
     keys = ["study_id", "plot_id", "date", "year", "month"]
-    labelled = frame.assign(_key=key_text(frame, keys))
-    dup = labelled.duplicated(keys, keep=False) & frame["plot_id"].notna()
-    findings.add_mask(labelled, dup, column="plot_id", value_column="_key", rule="duplicate id (plot visit)")
+    check_duplicate_records(frame, keys, findings, column="plot_id", rule="duplicate id (plot visit)")
     finish(findings, mode=mode)
-    clean = frame.loc[~frame.index.isin(list(findings.error_labels()))].copy()
+    clean = frame.loc[~frame.index.isin(list(findings.held_back_labels()))].copy()
     clean["habitat"] = normalise_habitat(clean["habitat"]).astype("string")
     clean.attrs = dict(plots.attrs)
     return TableRead(clean, findings.issues)

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.validation import explain_validity
 
 from bluecarbon.errors import InputError
@@ -103,6 +105,16 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
             ) from None
         if geom is None or geom.is_empty:
             raise InputError(f"parcel {pid!r} has no geometry", file=path, row=row, column="geometry")
+        coords = shapely.get_coordinates(geom)
+        if not np.isfinite(coords).all():
+            bad = coords[~np.isfinite(coords).all(axis=1)][0]
+            raise InputError(
+                f"parcel {pid!r} has a coordinate that is not a number ({bad[0]}, {bad[1]})",
+                file=path,
+                row=row,
+                column="geometry",
+                expected="finite longitude/latitude (or x/y) for every vertex",
+            )
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise InputError(
                 f"parcel {pid!r} is a {geom.geom_type}",

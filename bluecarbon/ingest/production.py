@@ -28,10 +28,10 @@ from bluecarbon.ingest.validation import (
     Findings,
     Mode,
     TableRead,
+    check_duplicate_records,
     check_mode,
     coerce_numeric,
     finish,
-    key_text,
     require_columns,
     row_numbers,
     source_file,
@@ -95,7 +95,8 @@ def validate_harvests(
     harvests: pd.DataFrame, *, parameters: ParameterSet, mode: Mode = "fail_fast", require_year: bool = True
 ) -> ValidatedHarvests:
     """Check harvest records: species known, harvest in tonnes and not negative, a plausible
-    year, no duplicate record, measured coefficients within 0-1. Species and the first
+    year, no conflicting duplicate record (an exact copy is counted once, with a warning),
+    measured coefficients within 0-1. Species and the first
     plausible year come from the ``shellfish_species`` and ``validation_limits`` tables of
     ``parameters``.
 
@@ -131,7 +132,7 @@ def validate_harvests(
         _check_duplicates(frame, findings)
     _check_coefficients(frame, findings)
     finish(findings, mode=mode)
-    clean = frame.loc[~frame.index.isin(list(findings.error_labels()))].copy()
+    clean = frame.loc[~frame.index.isin(list(findings.held_back_labels()))].copy()
     clean.attrs = dict(harvests.attrs)
     return ValidatedHarvests(clean, findings.issues)
 
@@ -164,10 +165,8 @@ def _check_duplicates(frame: pd.DataFrame, findings: Findings) -> None:
     keys = [c for c in RECORD_KEYS if c in frame.columns] + ["species"]
     if "year" in frame.columns:
         keys.append("year")
-    labelled = frame.assign(_key=key_text(frame, keys))
-    dup = labelled.duplicated(keys, keep=False) & frame["species"].notna()
-    findings.add_mask(
-        labelled, dup, column="species", value_column="_key", rule=f"duplicate record ({', '.join(keys)})"
+    check_duplicate_records(
+        frame, keys, findings, column="species", rule=f"duplicate record ({', '.join(keys)})"
     )
 
 

@@ -31,6 +31,7 @@ import rasterio
 import rioxarray
 import xarray as xr
 from rasterio.errors import RasterioError
+from rasterio.windows import Window
 
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
@@ -199,10 +200,13 @@ def check_tiff_complete(path: Path) -> None:
         if src.driver != "GTiff":
             return
         for bidx in sorted({1, src.count}):
-            for (row, col), _ in src.block_windows(bidx):
+            for (row, col), window in src.block_windows(bidx):
                 offset = src.get_tag_item(f"BLOCK_OFFSET_{col}_{row}", "TIFF", bidx=bidx)
                 nbytes = src.get_tag_item(f"BLOCK_SIZE_{col}_{row}", "TIFF", bidx=bidx)
                 if offset is None or nbytes is None:
+                    # GDAL cannot tell where the block lies: the block index itself may lie
+                    # beyond the end of a truncated file (or the block is sparse): read it
+                    _read_block(src, path, bidx, window, (row, col))
                     continue
                 if int(offset) + int(nbytes) > size:
                     raise InputError(
@@ -212,6 +216,20 @@ def check_tiff_complete(path: Path) -> None:
                         band=bidx,
                         expected="a complete GeoTIFF",
                     )
+
+
+def _read_block(
+    src: rasterio.DatasetReader, path: Path, bidx: int, window: Window, block: tuple[int, int]
+) -> None:
+    try:
+        src.read(bidx, window=window)
+    except RasterioError as exc:
+        raise InputError(
+            f"file is truncated or damaged: block {block} of band {bidx} cannot be read ({exc})",
+            file=path,
+            band=bidx,
+            expected="a complete GeoTIFF",
+        ) from None
 
 
 def open_rasterio_lazy(href: str | Path, *, chunks: dict[str, int] | None = None) -> xr.DataArray:

@@ -92,6 +92,8 @@ class Findings:
     rows: pd.Series
     issues: list[Issue] = field(default_factory=list)
     labels: list[Hashable | None] = field(default_factory=list)
+    #: Records dropped without an error (exact duplicates, counted once; each has a warning).
+    collapsed: set[Hashable] = field(default_factory=set)
 
     @classmethod
     def for_frame(cls, frame: pd.DataFrame, *, file: str) -> Findings:
@@ -150,6 +152,14 @@ class Findings:
             if issue.severity == "error" and label is not None
         }
 
+    def held_back_labels(self) -> set[Hashable]:
+        """Records that do not go on: those with an error, and collapsed exact duplicates."""
+        return self.error_labels() | self.collapsed
+
+    def row_of(self, label: Hashable) -> int | None:
+        number = self.rows.get(label)
+        return None if number is None or pd.isna(number) else int(number)
+
     @property
     def has_errors(self) -> bool:
         return any(i.severity == "error" for i in self.issues)
@@ -207,6 +217,48 @@ def key_text(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     for part in parts[1:]:
         out = out + "/" + part
     return out
+
+
+def check_duplicate_records(
+    frame: pd.DataFrame, keys: Sequence[str], findings: Findings, *, column: str, rule: str
+) -> None:
+    """Records sharing ``keys`` (``column`` present): exact copies (every other column equal,
+    the file row aside) collapse into the first, with a warning on each copy; records that
+    differ are all held back together, each naming the others' rows. Holding back only the
+    later copy would keep a wrong value as often as a right one, and holding back every row
+    of an exact copy would drop a genuine record."""
+    present = frame[column].notna()
+    if "_key" in frame.columns:
+        frame = frame.drop(columns="_key")
+    shared = frame.duplicated(list(keys), keep=False) & present
+    if not shared.any():
+        return
+    compare = [c for c in frame.columns if c != ROW_COLUMN and not str(c).startswith("_")]
+    labels_text = key_text(frame, keys)
+    subset = frame.loc[shared]
+    for _, group in subset.groupby(list(keys), dropna=False, sort=False):
+        rows = {label: findings.row_of(label) for label in group.index}
+        value = labels_text.loc[group.index[0]]
+        if len(group.drop_duplicates(subset=compare)) == 1:
+            first = group.index[0]
+            for label in group.index[1:]:
+                findings.add(
+                    label,
+                    column=column,
+                    value=value,
+                    rule=f"{rule}: exact copy of row {rows[first]}, counted once",
+                    severity="warning",
+                )
+                findings.collapsed.add(label)
+            continue
+        for label in group.index:
+            others = ", ".join(str(r) for other, r in rows.items() if other != label)
+            findings.add(
+                label,
+                column=column,
+                value=value,
+                rule=f"{rule}: conflicts with row(s) {others}; all held back until the source is fixed",
+            )
 
 
 def require_columns(frame: pd.DataFrame, required: Sequence[str], *, file: str) -> None:

@@ -3,18 +3,27 @@
 A study file (TOML, e.g. ``data/studies/demo.toml``) lists the sites (habitat polygons or
 imagery), the core data and the parcels. It is data, so users describe their own area by
 copying it; it is validated here with errors that name the file and key.
+
+Every table accepts an explicit set of keys, each with its type (:data:`STUDY_KEYS`,
+:data:`SITE_KEYS`): a misspelt key is an error naming the table and the nearest allowed key,
+never a silently applied default (a ``backgrnd`` typo would otherwise turn "other" into
+"water" and publish it), and a value of the wrong type (``resolution_m = "20"``) is an error
+too. Site options stay a plain mapping read by the pipeline steps; the allowed site keys are
+those the steps read.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
-from bluecarbon.ingest.survey import TEMPLATE
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
 
@@ -33,6 +42,8 @@ class CoreSource:
 
     def survey_files(self, raw_dir: Path) -> list[str]:
         """Files the surveys read: a workbook itself, or a CSV folder's core tables."""
+        from bluecarbon.ingest.survey import TEMPLATE  # pandas: not needed to read a study
+
         out = []
         for entry in self.surveys:
             folder = raw_dir / entry
@@ -166,6 +177,207 @@ def _core_source(table: dict[str, Any], path: Path) -> CoreSource:
     return CoreSource(ccn_dir=ccn_dir, files=tuple(files), surveys=tuple(surveys))
 
 
+# ------------------------------------------------------------------ allowed keys and types
+#: A type check: None when ``value`` fits, else what was expected.
+Check = Callable[[Any], str | None]
+
+
+def _is(kind: type | tuple[type, ...], expected: str) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            return expected
+        return None if isinstance(value, kind) else expected
+
+    return check
+
+
+def _list_of(kind: type, expected: str) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, list) and all(
+            isinstance(v, kind) and not (isinstance(v, bool) and kind is not bool) for v in value
+        )
+        return None if ok else expected
+
+    return check
+
+
+def _table_of(values: Check | None, expected: str) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return expected
+        if values is not None and any(values(v) is not None for v in value.values()):
+            return expected
+        return None
+
+    return check
+
+
+def _positive(kind: type | tuple[type, ...], expected: str) -> Check:
+    base = _is(kind, expected)
+    return lambda value: base(value) or (None if value > 0 else expected)
+
+
+def _one_of(*choices: str) -> Check:
+    expected = " or ".join(repr(c) for c in choices)
+    return lambda value: None if value in choices else expected
+
+
+def _regex(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "a regular expression (string) with one group capturing YYYYMMDD"
+    try:
+        return None if re.compile(value).groups >= 1 else "a regular expression with a (group) for the date"
+    except re.error as exc:
+        return f"a valid regular expression ({exc})"
+
+
+def _point(value: Any) -> str | None:
+    expected = "[longitude, latitude] in degrees"
+    if not (isinstance(value, list) and len(value) == 2):
+        return expected
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return expected
+    lon, lat = value
+    return None if -180 <= lon <= 180 and -90 <= lat <= 90 else expected
+
+
+STR = _is(str, "a string")
+BOOL = _is(bool, "true or false")
+INT = _is(int, "an integer")
+POS_INT = _positive(int, "an integer above 0")
+POS_NUMBER = _positive((int, float), "a number above 0 (without quotes)")
+NUMBER = _is((int, float), "a number (without quotes)")
+STRS = _list_of(str, "a list of strings")
+INTS = _list_of(int, "a list of integers")
+TABLE = _table_of(None, "a table")
+TABLE_OF_STR = _table_of(STR, "a table of strings")
+TABLE_OF_TABLES = _table_of(TABLE, "a table of tables (habitat = { ... })")
+TABLE_OF_SCALARS = _table_of(_is((str, int, float, bool), "a value"), "a table of column = value")
+COVER = _table_of(_one_of("continuous", "patchy"), "a table of category = 'continuous' or 'patchy'")
+
+#: Top-level keys of a study file.
+STUDY_KEYS: dict[str, Check] = {
+    "name": STR,
+    "description": STR,
+    "cores": TABLE,
+    "sites": _list_of(dict, "an array of [[sites]] tables"),
+    "parcels": _list_of(dict, "an array of [[parcels]] tables"),
+    "plots": _list_of(dict, "an array of [[plots]] tables"),
+    "harvests": lambda v: None if isinstance(v, dict | list) else "[[harvests]] tables",
+}
+CORE_KEYS: dict[str, Check] = {"ccn_dir": STR, "files": STRS, "surveys": STRS}
+PARCEL_KEYS: dict[str, Check] = {
+    "file": STR,
+    "id_column": STR,
+    "name_column": STR,
+    "kind": STR,
+    "site": STR,
+    "id_prefix": STR,
+    "illustrative": BOOL,
+    "repair": BOOL,
+}
+PLOT_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "ccn_dir": STR}
+HARVEST_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "countries": STRS, "illustrative": BOOL}
+#: Keys every site accepts (read by the pipeline, the carbon engine and the release).
+SITE_COMMON_KEYS: dict[str, Check] = {
+    "id": STR,
+    "name": STR,
+    "source": _one_of("polygons", "imagery"),
+    "soil_cores": TABLE_OF_TABLES,
+    "subclasses": TABLE_OF_STR,
+    "accuracy_note": STR,
+    "setting": _one_of("carbonate", "siliciclastic"),
+    "climate_zone": STR,
+    "cover_map": COVER,
+    "reference_point": _point,
+}
+#: Keys per site ``source``: those ``bluecarbon.pipeline.steps`` reads.
+SITE_KEYS: dict[str, dict[str, Check]] = {
+    "polygons": {
+        "polygons": STR,
+        "class_column": STR,
+        "year_column": STR,
+        "class_map": TABLE_OF_STR,
+        "extent": STR,
+        "extent_where": TABLE_OF_SCALARS,
+        "background": STR,
+        "crs": STR,
+        "resolution_m": POS_NUMBER,
+    },
+    "imagery": {
+        "images": STR,
+        "date_pattern": _regex,
+        "years": INTS,
+        "classifier": STR,
+        "sensor": STR,
+        "scaling": STR,
+        "band_order": STR,
+        "band_names": STRS,
+        "water_index": STR,
+        "labels": STR,
+        "labels_year": INT,
+        "labels_nodata": NUMBER,
+        "label_habitats": TABLE_OF_STR,
+        "features": STRS,
+        "train_per_class": POS_INT,
+        "assess_per_class": POS_INT,
+        "n_estimators": POS_INT,
+        "seed": INT,
+        "reference_note": STR,
+    },
+}
+
+
+def check_keys(table: Mapping[str, Any], allowed: Mapping[str, Check], *, where: str, file: Path) -> None:
+    """Raise :class:`InputError` for the first key of ``table`` that ``allowed`` lacks (naming
+    the nearest allowed key) or whose value has the wrong type."""
+    for key, value in table.items():
+        check = allowed.get(key)
+        if check is None:
+            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"{where}: unknown key {key!r}{hint}",
+                file=file,
+                column=key,
+                expected="one of " + ", ".join(allowed),
+            )
+        wrong = check(value)
+        if wrong is not None:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise InputError(f"{where}: {key} = {shown}", file=file, column=key, expected=wrong)
+
+
+def _site_label(i: int, table: Any) -> str:
+    ident = table.get("id") if isinstance(table, dict) else None
+    return f"[[sites]] #{i}" + (f" ({ident})" if isinstance(ident, str) else "")
+
+
+def _check_study(data: Mapping[str, Any], path: Path) -> None:
+    """Keys and types of every table of a study file (see the module docstring)."""
+    check_keys(data, STUDY_KEYS, where="the study", file=path)
+    if "cores" in data:
+        check_keys(data["cores"], CORE_KEYS, where="[cores]", file=path)
+    for i, site in enumerate(data.get("sites", []), start=1):
+        where = _site_label(i, site)
+        source = site.get("source")
+        if source not in SITE_KEYS:
+            raise InputError(
+                f"{where}: source {source!r}", file=path, column="source", expected="'polygons' or 'imagery'"
+            )
+        check_keys(site, SITE_COMMON_KEYS | SITE_KEYS[source], where=where, file=path)
+    harvests = data.get("harvests", [])
+    for name, tables, allowed in (
+        ("parcels", data.get("parcels", []), PARCEL_KEYS),
+        ("plots", data.get("plots", []), PLOT_KEYS),
+        ("harvests", [harvests] if isinstance(harvests, dict) else harvests, HARVEST_KEYS),
+    ):
+        for i, table in enumerate(tables, start=1):
+            if not isinstance(table, dict):
+                raise InputError(f"[[{name}]] #{i} is not a table", file=path, column=name)
+            check_keys(table, allowed, where=f"[[{name}]] #{i}", file=path)
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study TOML file."""
     path = Path(path)
@@ -174,7 +386,10 @@ def load_study(path: str | Path) -> Study:
     except FileNotFoundError:
         raise InputError("study file not found", file=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=path) from exc
+        raise InputError(f"not valid TOML: {exc}", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the study file ({exc})", file=path) from None
+    _check_study(data, path)
 
     def need(table: dict[str, Any], key: str, where: str) -> Any:
         if key not in table:
@@ -184,7 +399,7 @@ def load_study(path: str | Path) -> Study:
     cores = _core_source(need(data, "cores", "the study"), path)
     sites = []
     for i, s in enumerate(need(data, "sites", "the study"), start=1):
-        where = f"[[sites]] #{i}"
+        where = _site_label(i, s)
         site_id = check_name(need(s, "id", where), kind="site id")
         source = need(s, "source", where)
         if source not in ("polygons", "imagery"):

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import icechunk
 
+from bluecarbon.config import S3Settings
 from bluecarbon.errors import StoreError, TransientIOError
 
 #: Icechunk error kinds that a retry can cure on an object store (network, throttling).
@@ -36,18 +37,17 @@ def as_transient(exc: BaseException, uri: str) -> TransientIOError:
     return TransientIOError(f"object store {uri} unreachable or busy ({first}); retrying may help")
 
 
-@dataclass(frozen=True)
-class S3Options:
-    endpoint_url: str = ""
-    region: str = "us-east-1"
-    access_key_id: str = ""
-    secret_access_key: str = ""
-    allow_http: bool = False
+#: Connection settings of an S3-compatible store: the configuration's own type, so settings
+#: flow from bluecarbon.toml to the store without copying (the secret stays a SecretStr).
+S3Options = S3Settings
 
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """A store URI (absolute path or ``s3://bucket/prefix``) with its S3 options."""
+    """A store URI (absolute path or ``s3://bucket/prefix``) with its S3 options.
+
+    The secret key stays a :class:`~pydantic.SecretStr` (``**********`` in any repr); it is
+    revealed only in the two calls that hand it to Icechunk and Delta Lake."""
 
     uri: str
     s3: S3Options | None = None
@@ -86,7 +86,7 @@ class StoreLocation:
             endpoint_url=opts.endpoint_url or None,
             allow_http=opts.allow_http,
             access_key_id=opts.access_key_id or None,
-            secret_access_key=opts.secret_access_key or None,
+            secret_access_key=opts.secret_access_key.get_secret_value() or None,
             force_path_style=bool(opts.endpoint_url),
         )
 
@@ -111,5 +111,5 @@ class StoreLocation:
             out["AWS_ALLOW_HTTP"] = "true"
         if opts.access_key_id:
             out["AWS_ACCESS_KEY_ID"] = opts.access_key_id
-            out["AWS_SECRET_ACCESS_KEY"] = opts.secret_access_key
+            out["AWS_SECRET_ACCESS_KEY"] = opts.secret_access_key.get_secret_value()
         return out

@@ -6,10 +6,14 @@ metadata pins one version of every Delta table, the provenance and a content has
 1. return the existing release when one has the same idempotency key (no-op);
 2. take the writer lock (local stores), finish any release a crash left untagged;
 3. write each table as a complete new Delta version;
-4. write the gridded products to a fresh ``staging-*`` branch and commit them;
+4. write the gridded products to a fresh ``staging-*`` branch, commit them and delete the
+   branch at once: while the staged snapshot is validated no ref holds it, so a publish
+   that dies leaves only unreferenced objects, which ``gc`` removes and ``gc --dry-run``
+   counts exactly;
 5. read the staged data back, run the validators and hash it; on any error stop here:
    ``main`` and the tags are untouched and the staged data are orphans for ``gc``;
-6. add a release commit on the staging branch carrying the metadata;
+6. add a release commit carrying the metadata on a staging branch recreated at the staged
+   snapshot for that one commit;
 7. move ``main`` to it with a compare-and-swap (fails cleanly if ``main`` moved);
 8. create the tag (tags are immutable; Icechunk refuses to overwrite one).
 
@@ -35,6 +39,7 @@ from typing import Any
 
 import icechunk
 import pandas as pd
+import rioxarray  # noqa: F401  (registers .rio: products are opened "with their CRS")
 import xarray as xr
 import zarr
 from deltalake.exceptions import DeltaError
@@ -279,8 +284,13 @@ class Store:
         return candidates[-1]
 
     def find_by_key(self, key: str) -> ReleaseInfo | None:
+        """The current (not withdrawn) release computed from exactly these inputs, if any.
+
+        A withdrawn release does not count: publishing the same content again after a
+        withdrawal makes a new release (otherwise withdrawing every release would leave
+        nothing ever publishable again)."""
         for r in self.releases():
-            if r.idempotency_key == key:
+            if r.idempotency_key == key and not r.withdrawn:
                 return r
         return None
 
@@ -436,7 +446,7 @@ class Store:
                 ) from exc
 
     def _publish_locked(self, bundle: ReleaseBundle, day: date, say: Progress) -> PublishResult:
-        previous = self._latest_or_none()
+        previous = self.latest_or_none()
         base = self.repo.lookup_branch(MAIN)
         key = bundle.idempotency_key
         opts = self.location.delta_storage_options()
@@ -459,6 +469,7 @@ class Store:
             say(f"computing and writing product {i}/{len(bundle.products)}: {name}")
             to_icechunk(_prepare(ds), session, group=name, mode="w")
         data_snapshot = session.commit(f"stage data {key[:16]}")
+        self.repo.delete_branch(branch)  # see step 4 of the module docstring
 
         say("validating the staged release")
         staged = self.repo.readonly_session(snapshot_id=data_snapshot)
@@ -485,7 +496,6 @@ class Store:
         )
         outcome = validators.run_all(products, tables, previous_totals)
         if outcome.errors:
-            self.repo.delete_branch(branch)
             raise PublishRejected(outcome.errors)
 
         say("hashing the staged release")
@@ -517,8 +527,10 @@ class Store:
                 "flags": outcome.warnings,
             }
         }
+        self.repo.create_branch(branch, data_snapshot)
         release_session = self.repo.writable_session(branch)
         release_snapshot = release_session.commit(f"release {tag}", metadata=metadata, allow_empty=True)
+        self.repo.delete_branch(branch)  # again no ref holds unpublished data (step 4)
         say("moving main to the release commit")
         try:
             self.repo.reset_branch(MAIN, release_snapshot, from_snapshot_id=base)
@@ -529,11 +541,11 @@ class Store:
             ) from exc
         say(f"tagging release {tag}")
         self.repo.create_tag(tag, release_snapshot)
-        self.repo.delete_branch(branch)
         say(f"published release {tag}")
         return PublishResult(self.resolve(tag), published=True, warnings=tuple(outcome.warnings))
 
-    def _latest_or_none(self) -> ReleaseInfo | None:
+    def latest_or_none(self) -> ReleaseInfo | None:
+        """The current release, or None when there is none (empty store, all withdrawn)."""
         try:
             return self.resolve("latest")
         except ReleaseNotFound:

@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import DeltaError, TableNotFoundError
 
-from bluecarbon.errors import StoreError
+from bluecarbon.errors import IntegrityError
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,25 @@ def write_table(
 
 
 def read_arrow(uri: str, version: int, *, storage_options: dict[str, str] | None) -> pa.Table:
-    """The table at a pinned version, read through the Delta log."""
+    """The table at a pinned version, read through the Delta log.
+
+    A table or data file missing from the store (deleted by hand, a damaged copy) is an
+    :class:`~bluecarbon.errors.IntegrityError` naming the table, version and file."""
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
     try:
         return DeltaTable(uri, version=version, storage_options=storage_options).to_pyarrow_table()
-    except TableNotFoundError as exc:
-        raise StoreError(f"table {uri} version {version} not found: {exc}") from exc
+    except TableNotFoundError:
+        raise IntegrityError(
+            f"table {name!r} (version {version}) is missing from the store at {uri}; "
+            "the store is damaged: restore it from a backup"
+        ) from None
+    except (OSError, DeltaError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IntegrityError(
+            f"table {name!r} (version {version}) cannot be read from {uri}: {first}. The store is "
+            "damaged (a data file deleted or changed by hand?): `bluecarbon verify` checks every "
+            "release; restore the store from a backup"
+        ) from None
 
 
 def to_frame(table: pa.Table, geometry_column: str | None, crs: str | None) -> pd.DataFrame:

@@ -53,6 +53,26 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> t
     return folder, outcome, net.remote
 
 
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness) -> str:
+    """The session's Prefect test server: subprocess runs (``bluecarbon run`` in a fresh
+    interpreter) given ``PREFECT_API_URL`` use it instead of starting their own (~25 s)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
+def copy_project(demo_folder: Path, folder: Path, *, work: bool = False, **overrides: str) -> Path:
+    """A project in ``folder`` holding a copy of the demo store (and catalog): tests that
+    write never touch the session's demo store. The step cache is the demo's own (read, and
+    only added to) unless ``work`` asks for a copy. Returns its bluecarbon.toml."""
+    shutil.copytree(demo_folder / "store", folder / "store")
+    shutil.copytree(demo_folder / "catalog", folder / "catalog")
+    if work:
+        shutil.copytree(demo_folder / "work", folder / "work")
+    return write_config(folder, **({} if work else {"work": str(demo_folder / "work")}) | overrides)
+
+
 #: The analyst's revision behind the second release of ``notebook_project``.
 REVISED_MIN_CORES = 10
 

@@ -176,9 +176,40 @@ def test_gc_keeps_everything_a_release_needs(seeded, tmp_path: Path) -> None:
     proc.wait()
     from datetime import timedelta
 
+    assert Store.open(str(store_dir)).repo.list_branches() == {"main"}, (
+        "no branch holds the staged data while it is validated"
+    )
+    dry = collect_garbage(Store.open(str(store_dir)), older_than=timedelta(0), dry_run=True)
     report = collect_garbage(Store.open(str(store_dir)), older_than=timedelta(0))
-    assert report.staging_branches, "the failed publish's staging branch is removed"
+    assert report.icechunk_objects_deleted and report.icechunk_bytes_deleted, "its staged data are removed"
     assert report.delta_files, "its unpinned table versions' files are removed"
+    assert (dry.icechunk_objects_deleted, dry.icechunk_bytes_deleted) == (
+        report.icechunk_objects_deleted,
+        report.icechunk_bytes_deleted,
+    ), "the dry run reports what the real run removes"
+    assert (dry.delta_files, dry.delta_bytes) == (report.delta_files, report.delta_bytes)
     store = Store.open(str(store_dir))
     assert store.verify(first_tag).ok
     assert store.repo.list_branches() == {"main"}
+
+
+@pytest.mark.parametrize("stage", ["computing and writing product 1/", "moving main"])
+def test_gc_dry_run_reports_what_gc_removes(seeded, tmp_path: Path, stage: str) -> None:
+    """A dry run reported 1.07 MB where the real run removed 19.9 MB: the data a stale
+    staging branch held were invisible to it."""
+    from datetime import timedelta
+
+    store_dir, _, first_tag = seeded
+    log = tmp_path / "s.log"
+    proc = _worker(store_dir, "h", 8.0, log, pause=1.0)
+    _wait_for_stage(log, stage, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    dry = collect_garbage(Store.open(str(store_dir)), older_than=timedelta(0), dry_run=True)
+    real = collect_garbage(Store.open(str(store_dir)), older_than=timedelta(0))
+    assert dry.dry_run and not real.dry_run
+    assert dry.staging_branches == real.staging_branches
+    assert dry.bytes_total == real.bytes_total
+    assert dry.icechunk_objects_deleted == real.icechunk_objects_deleted
+    assert dry.summary().replace("would remove", "removed") == real.summary()
+    assert Store.open(str(store_dir)).verify(first_tag).ok

@@ -133,3 +133,53 @@ def test_monitoring_flow_publishes_to_s3_and_the_cli_and_catalog_read_it(
     assert stock.chunks is not None  # lazy, from the bucket
     totals = cat.table("class_totals")
     assert set(totals["site"]) >= {"old_tampa_bay", "rufiji_delta", "chn_mariculture"}
+
+
+@pytest.mark.slow
+def test_a_run_with_s3_settings_leaves_the_secret_nowhere(s3: S3Options, demo_project, tmp_path) -> None:
+    """The S3 secret used to be a parameter of the publish flow, stored in plain text in
+    Prefect's database (and sent to a shared Prefect server). A real ``bluecarbon run`` in a
+    fresh process, with its own Prefect home: the secret must appear in no file there, in no
+    object of the store, in the catalog, nor in the run's output."""
+    import uuid
+
+    import boto3
+
+    from tests.cli_harness import assert_ok, run_cli
+    from tests.conftest import write_config
+
+    secret = f"secret-{uuid.uuid4().hex}"
+    home = tmp_path / "prefect-home"
+    config = write_config(tmp_path, store="s3://bluecarbon/no-secret", work=str(demo_project[0] / "work"))
+    text = config.read_text()
+    config.write_text(
+        text[: text.index("[prefect]")]
+        + f'[prefect]\nhome = "{home}"\n'
+        + f'[s3]\nendpoint_url = "{s3.endpoint_url}"\naccess_key_id = "testing"\n'
+        + f'secret_access_key = "{secret}"\nallow_http = true\n'
+    )
+    env = {"PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "INFO"}
+    result = assert_ok(run_cli("run", "-c", config, env=env, timeout=900))
+    assert "published new release" in result.stdout
+    assert secret not in result.stdout + result.stderr
+
+    needle = secret.encode()
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in files), "the run's Prefect database is under its home"
+    leaks = [
+        str(p)
+        for p in [*files, *(tmp_path / "catalog").rglob("*")]
+        if p.is_file() and needle in p.read_bytes()
+    ]
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket="bluecarbon", Prefix="no-secret/")
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    assert keys, "the release was written to the bucket"
+    leaks += [k for k in keys if needle in client.get_object(Bucket="bluecarbon", Key=k)["Body"].read()]
+    assert not leaks, f"the S3 secret was found in {leaks}"

@@ -105,3 +105,32 @@ def test_read_only_and_size_limits(server) -> None:
     base, (public, _) = server
     assert httpx.post(f"{base}/releases", json={"x": 1}).status_code == 405
     assert httpx.request("GET", f"{base}/releases/{public}", content=b"x" * 5000).status_code == 413
+
+
+def test_error_bodies_reveal_no_restricted_tag_and_no_store_path(server) -> None:
+    """404 messages used to list the latest tags and the store's absolute path."""
+    base, (public, restricted) = server
+    anonymous = {
+        ref: httpx.get(f"{base}/releases/{ref}") for ref in ("latest", restricted, "2099.01.01", "1999.01.01")
+    }
+    for ref, response in anonymous.items():
+        assert response.status_code == 401, ref  # restricted and missing look alike
+        assert (
+            response.json()["detail"]
+            == f"release {ref!r} is not public: send 'Authorization: Bearer <token>'"
+        )
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    missing = httpx.get(f"{base}/releases/1999.01.01", headers=auth)
+    assert missing.status_code == 404 and missing.json()["detail"] == "release '1999.01.01' not found"
+    for response in [*anonymous.values(), missing]:
+        assert "/" not in response.json()["detail"].replace("Bearer <token>", "")
+        assert public not in response.text
+
+
+def test_a_token_entry_with_an_unknown_key_is_refused() -> None:
+    from bluecarbon.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="releases"):
+        AccessPolicy.from_config(
+            [{"name": "bank", "token_sha256": "a" * 64, "release": ["2026.01.01"]}], public_releases=[]
+        )

@@ -75,3 +75,55 @@ def test_bad_config_is_named(tmp_path: Path, text: str, env: dict[str, str], mes
     cfg.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(cfg, env=env)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[api]\nport = "abc"\n', r"\[api\] port: expected an integer \(without quotes\), got 'abc'"),
+        ('[s3]\nallow_http = "false"\n', r"\[s3\] allow_http: expected a boolean"),
+        ('[api]\npublic_releases = "2026.12.04"\n', r"\[api\] public_releases: expected a list"),
+        ('[api]\npublic_releases = ["latest"]\n', r"'latest' is not a release tag"),
+        (
+            '[[api.tokens]]\nname = "bank"\ntoken_sha256 = "' + "a" * 64 + '"\nrelease = ["2026.01.01"]\n',
+            r"\[\[api.tokens\]\] #1 unknown key 'release'; did you mean 'releases'\?",
+        ),
+        ('[[api.tokens]]\nname = "bank"\ntoken_sha256 = "' + "a" * 64 + '"\n', r"missing key 'releases'"),
+        ('[[api.tokens]]\nname = "bank"\nreleases = ["*"]\n', r"#1 \(bank\): give exactly one"),
+        ('[[api.tokens]]\nname = "b"\ntoken_sha256 = "abc"\nreleases = ["*"]\n', r"64 lower-case hex"),
+        ("[s3]\nsecret_access_key = 5\n", r"\[s3\] secret_access_key: expected a string \(in quotes\)$"),
+    ],
+)
+def test_config_is_strict_and_says_where(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "bluecarbon.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(cfg, env={})
+    assert str(cfg) in str(caught.value)
+
+
+def test_env_overrides_are_parsed_per_type_and_typos_are_errors(tmp_path: Path) -> None:
+    cfg = tmp_path / "bluecarbon.toml"
+    cfg.write_text("")
+    s = load_settings(cfg, env={"BLUECARBON_S3_ALLOW_HTTP": "true", "BLUECARBON_API_PORT": "9000"})
+    assert s.s3.allow_http is True and s.api_port == 9000
+    with pytest.raises(ConfigError, match=r"BLUECARBON_S3_SECRET_KEY: unknown setting; did you mean"):
+        load_settings(cfg, env={"BLUECARBON_S3_SECRET_KEY": "x"})
+    with pytest.raises(ConfigError, match=r"BLUECARBON_API_PORT: expected greater than or equal to 1, got 0"):
+        load_settings(cfg, env={"BLUECARBON_API_PORT": "0"})
+    assert load_settings(cfg, env={"BLUECARBON_PROJECT": "x", "BLUECARBON_RUN_ID": "y"}).api_port == 8765
+
+
+def test_secrets_never_print_and_shipped_config_is_closed(repo_root: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "bluecarbon.toml"
+    cfg.write_text('[s3]\nsecret_access_key = "hunter2-hunter2"\n[[api.tokens]]\nname = "t"\n'
+                   'token = "a-plain-token-of-length"\nreleases = ["*"]\n')  # fmt: skip
+    s = load_settings(cfg, env={})
+    assert "hunter2" not in repr(s) and "a-plain-token" not in repr(s)
+    assert s.s3.secret_access_key.get_secret_value() == "hunter2-hunter2"
+    cfg.write_text('[s3]\nsecret_access_key = ["hunter2-hunter2"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cfg, env={})
+    assert "hunter2" not in str(caught.value)
+    shipped = load_settings(repo_root / "bluecarbon.toml", env={})
+    assert shipped.api_public_releases == () and shipped.api_tokens == ()

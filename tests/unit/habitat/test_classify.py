@@ -175,3 +175,11 @@ def test_classify_and_assess_aberystwyth() -> None:
     assert list(label.index) == [1, 2, 3, 4]
     assert label.attrs["overall_accuracy"] > 0.85
     assert (label["users_accuracy"] > 0.7).all() and (label["producers_accuracy"] > 0.7).all()
+
+
+def test_labels_with_a_wrong_crs_are_named_not_reported_as_too_few_classes(tmp_path: Path) -> None:
+    cube, cls, _ = aberystwyth()
+    wrong = cls.rio.write_crs("EPSG:32630")  # same numbers, another CRS: far from the image
+    wrong.attrs["source_file"] = "sen2_20210527_aber_cls.tif"
+    with pytest.raises(InputError, match=r"sen2_20210527_aber_cls.tif: label raster does not overlap"):
+        align_labels(wrong, cube)

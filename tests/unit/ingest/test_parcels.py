@@ -85,3 +85,22 @@ def test_real_tampa_bay_segments_need_and_record_a_repair(raw_dir: Path) -> None
     out = read_parcels(ParcelSpec(**{**spec.__dict__, "repair": True}))
     assert out.loc[out["geometry_repaired"], "name"].tolist() == ["Middle Tampa Bay"]
     assert out.set_index("name")["area_ha"]["Old Tampa Bay"] > 5000
+
+
+@pytest.mark.parametrize("repair", [False, True])
+def test_a_coordinate_that_is_not_a_number_names_file_row_and_parcel(tmp_path: Path, repair: bool) -> None:
+    """NaN coordinates used to end in a GEOSException naming no file or row (with repair)."""
+    path = tmp_path / "farms.geojson"
+    ring = "[[120.29, 36.22], [NaN, 36.22], [120.30, 36.23], [120.29, 36.22]]"
+    feature = '{{"type": "Feature", "properties": {{"fid_": "{}", "name": "x"}}, "geometry": {}}}'
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        + feature.format("A", '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}')
+        + ", "
+        + feature.format("B", '{"type": "Polygon", "coordinates": [' + ring + "]}")
+        + "]}"
+    )
+    with pytest.raises(
+        InputError, match=r"farms.geojson, row 2, column 'geometry': parcel 'B' has a coordinate"
+    ):
+        read_parcels(_spec(path, repair=repair))

@@ -44,14 +44,31 @@ def test_unknown_species_is_named() -> None:
     assert result.issues[0].value == "鲍鱼" and len(result.harvests) == 2
 
 
-def test_duplicate_harvest_records() -> None:
+def test_conflicting_duplicate_harvests_are_held_back_together_naming_each_other() -> None:
     result = validate_harvests(
         _harvests(farm_id=["F1", "F1", "F1"], species=["OYC", "海带", "OYC"]),
         mode="quarantine",
         parameters=SHIPPED,
     )
-    assert [e[0] for e in _errors(result)] == [2, 4]
+    assert [(e[0], e[2].split(";")[0]) for e in _errors(result)] == [
+        (2, "duplicate record (farm_id, species, year): conflicts with row(s) 4"),
+        (4, "duplicate record (farm_id, species, year): conflicts with row(s) 2"),
+    ]
     assert result.issues[0].value == "F1/OYC/2023"
+    assert list(result.harvests["species"]) == ["海带"]
+
+
+def test_an_exact_duplicate_harvest_is_counted_once_with_a_warning() -> None:
+    """A copied row must not cost the genuine one (the farm total fell from 51.66 to 6.61 t C
+    when both copies were held back)."""
+    frame = _harvests(
+        farm_id=["F1", "F1", "F1"], species=["OYC", "海带", "OYC"], harvest_t=[100.0, 50.0, 100.0]
+    )
+    result = validate_harvests(frame, mode="fail_fast", parameters=SHIPPED)
+    assert _errors(result) == []
+    warnings = [(i.row, i.rule) for i in result.issues if i.severity == "warning"]
+    assert warnings == [(4, "duplicate record (farm_id, species, year): exact copy of row 2, counted once")]
+    assert sorted(result.harvests["harvest_t"]) == [50.0, 100.0]
 
 
 def test_negative_and_missing_harvest() -> None:
@@ -149,6 +166,7 @@ def test_plot_unknown_habitat_missing_coordinates_and_duplicates() -> None:
     missing = validate_plots(_plots(latitude=[np.nan, 36.2]), mode="quarantine", parameters=SHIPPED)
     assert _errors(missing) == [(2, "latitude", "missing coordinates (latitude/longitude)")]
     duplicated = validate_plots(_plots(plot_id=["p1", "p1"]), mode="quarantine", parameters=SHIPPED)
-    assert [e[2] for e in _errors(duplicated)] == ["duplicate id (plot visit)"] * 2
+    assert [e[2].split(":")[0] for e in _errors(duplicated)] == ["duplicate id (plot visit)"] * 2
+    assert [e[2].split(";")[0][-13:] for e in _errors(duplicated)] == ["with row(s) 3", "with row(s) 2"]
     with pytest.raises(ValidationFailed, match="duplicate id"):
         validate_plots(_plots(plot_id=["p1", "p1"]), mode="fail_fast", parameters=SHIPPED)

@@ -106,3 +106,13 @@ def test_rasterio_spurious_georef_warning_is_filtered_there_only() -> None:
     assert done.returncode == 0, done.stderr
     shown = [line for line in done.stderr.splitlines() if "NotGeoreferencedWarning" in line]
     assert len(shown) == 1 and shown[0].startswith("rasterio.io.py"), done.stderr
+
+
+def test_truncated_geotiff_whose_block_index_is_cut_off_is_named(raw_dir: Path, tmp_path: Path) -> None:
+    """The label map keeps its block index after the pixels: cut in half, GDAL cannot even say
+    where the blocks lie, and the failure used to surface deep inside a dask computation."""
+    whole = raw_dir / "raster/s2_aberystwyth_coast_20210527/sen2_20210527_aber_cls.tif"
+    half = tmp_path / "labels_half.tif"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(InputError, match=r"labels_half.tif, band 1: file is truncated or damaged"):
+        open_raster(half, parameters=SHIPPED)

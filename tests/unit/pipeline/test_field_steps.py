@@ -221,8 +221,90 @@ def test_study_cores_may_come_from_surveys_alone(tmp_path) -> None:
         ("[cores]\n", "names no cores"),
         ('[cores]\nfiles = ["x.csv"]\n', "files without ccn_dir"),
         ('[cores]\nccn_dir = "c"\n', "ccn_dir without files"),
-        ('[cores]\nsurveys = "s.xlsx"\n', "must be a list"),
+        ('[cores]\nsurveys = "s.xlsx"\n', "expected a list of strings"),
     ):
         study.write_text(cores + body)
         with pytest.raises(InputError, match=message):
             load_study(study)
+
+
+DEMO_STUDY = Path(__file__).resolve().parents[3] / "data/studies/demo.toml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'background = "other"',
+            'backgrnd = "other"',
+            r"column 'backgrnd': \[\[sites\]\] #1 \(old_tampa_bay\): unknown key 'backgrnd'; "
+            r"did you mean 'background'\?",
+        ),
+        ("resolution_m = 20.0", 'resolution_m = "20"', r"resolution_m = '20' \(expected a number above 0"),
+        ("seed = 20210527", 'seed = "1"', r"#3 \(aberystwyth_coast\): seed = '1' \(expected an integer"),
+        ("repair = true", 'repair = "yes"', r"\[\[parcels\]\] #1: repair = 'yes' \(expected true or false"),
+        ('countries = ["CHN"]', 'country = ["CHN"]', r"\[\[harvests\]\] #1: unknown key 'country'"),
+        (
+            "[cores]\n",
+            "[cores]\nccn_dirs = 1\n",
+            r"\[cores\]: unknown key 'ccn_dirs'; did you mean 'ccn_dir'",
+        ),
+        ('name = "bluecarbon demo"', 'nmae = "x"', r"the study: unknown key 'nmae'; did you mean 'name'"),
+        ('crs = "EPSG:26917"', 'crs = "EPSG:26917"\nsetting = "reef"', r"setting = 'reef'"),
+        (
+            'date_pattern = "S2_T37MEM_',
+            'date_pattern = "(S2_T37MEM_',
+            r"date_pattern = .* \(expected a valid",
+        ),
+    ],
+)
+def test_study_keys_and_types_are_checked(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = DEMO_STUDY.read_text(encoding="utf-8")
+    assert old in text
+    study = tmp_path / "study.toml"
+    study.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_study(study)
+
+
+def test_site_keys_the_carbon_engine_is_adding_are_accepted(tmp_path: Path) -> None:
+    text = DEMO_STUDY.read_text(encoding="utf-8").replace(
+        'crs = "EPSG:26917"',
+        'crs = "EPSG:26917"\nsetting = "carbonate"\nclimate_zone = "subtropical"\n'
+        'cover_map = { "cont." = "continuous", "patchy" = "patchy" }\nreference_point = [-82.6, 27.9]',
+        1,
+    )
+    study = tmp_path / "study.toml"
+    study.write_text(text, encoding="utf-8")
+    site = load_study(study).sites[0]
+    assert site.options["setting"] == "carbonate" and site.options["reference_point"] == [-82.6, 27.9]
+
+
+FARM_HARVESTS = "illustrative/qingdao_oyster_farm_harvests_zh.csv"
+
+
+def _farm_total(tmp_path: Path, lines: list[str]) -> tuple[pd.Series, pd.DataFrame]:
+    raw = tmp_path / "raw"
+    (raw / "illustrative").mkdir(parents=True)
+    (raw / FARM_HARVESTS).write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    source = HarvestSource(kind="template", file=FARM_HARVESTS, illustrative=True)
+    hashes = {FARM_HARVESTS: sha256_file(raw / FARM_HARVESTS)}
+    result = field.shellfish_harvests(raw, source, tmp_path / "work", hashes, parameters=SHIPPED)
+    totals = pd.read_parquet(result.uris["harvest_totals"])
+    quarantine = pd.read_parquet(result.uris["quarantine"])
+    return totals.select_dtypes("number").drop(columns="year").sum(), quarantine
+
+
+def test_a_copied_harvest_row_does_not_cost_the_genuine_one(tmp_path: Path) -> None:
+    """The farm total fell (51.66 -> 6.61 t C) when a duplicated row held back its original."""
+    lines = (RAW / FARM_HARVESTS).read_text(encoding="utf-8-sig").splitlines()
+    clean, _ = _farm_total(tmp_path / "clean", lines)
+    copied, quarantine = _farm_total(tmp_path / "copied", [*lines, lines[3]])
+    pd.testing.assert_series_equal(copied, clean)  # every quantity, whatever its name
+    (warning,) = quarantine[quarantine["severity"] == "warning"].itertuples()
+    assert warning.row == len(lines) + 1 and "exact copy of row 4" in warning.rule
+    conflicting = lines[3].replace(",455,", ",555,")
+    held, quarantine = _farm_total(tmp_path / "conflict", [*lines, conflicting])
+    errors = quarantine[quarantine["severity"] == "error"]
+    assert sorted(errors["row"]) == [4, len(lines) + 1], "both copies held back, naming each other"
+    assert (held <= clean).all() and (held < clean).any()

@@ -123,3 +123,94 @@ def test_parcel_diff_is_one_row_per_parcel_kind_year_and_habitat() -> None:
     assert row.loc["flow", "area_ha_a"] == pytest.approx(30.0)  # 20 + 10 ha of flows
     assert row.loc["flow", "sequestration_t_co2e_yr_change"] == pytest.approx(0.5)
     assert np.isnan(row.loc["flow", "stock_t_c_a"])  # flows carry no stock
+
+
+def _bundle_with(key: str, totals: pd.DataFrame, parameters: pd.DataFrame | None = None):
+    from dataclasses import replace
+
+    bundle = make_bundle(key)
+    tables = {"parcels": bundle.tables["parcels"], "class_totals": totals}
+    if parameters is not None:
+        tables["parameters"] = parameters
+    return replace(bundle, tables=tables)
+
+
+def test_diff_compares_every_shared_quantity_and_names_added_and_removed_columns(tmp_path: Path) -> None:
+    """Text diff used to compare only stock_t_c: a -3.6 % sequestration change showed as "no
+    changes per class". Columns are renamed as the accounting evolves: the diff names none."""
+    from bluecarbon.cli.difftext import render
+    from bluecarbon.params import ParameterSet
+    from bluecarbon.store.diff import diff_releases
+
+    base = {"site": ["s", "s"], "year": [2020, 2021], "habitat": ["seagrass"] * 2, "area_ha": [3.0, 3.0]}
+    base |= {"stock_t_co2e": [33.0, 33.0]}
+    before = pd.DataFrame(base | {"stock_t_c": [9.0, 9.0], "sequestration_t_co2e_yr": [100.0, 100.0]})
+    after = pd.DataFrame(base | {"stock_t_c": [9.0, 9.0], "net_flux_t_co2e_yr": [96.4, 100.0]})
+    after.loc[1, "area_ha"] = 3.3
+    shipped = ParameterSet.shipped().to_frame()
+    override = tmp_path / "params"
+    override.mkdir()
+    text = (
+        ParameterSet.shipped()
+        .text("soil_defaults")
+        .replace("min_cores_for_site_estimate,3,", "min_cores_for_site_estimate,10,")
+    )
+    (override / "soil_defaults.csv").write_text(text)
+    revised = ParameterSet.load(override).to_frame()
+    store = Store.open(str(tmp_path / "store"), create=True)
+    a = store.publish(_bundle_with("1" * 64, before, shipped), day=date(2026, 1, 1)).release.tag
+    b = store.publish(_bundle_with("2" * 64, after, revised), day=date(2026, 2, 1)).release.tag
+    d = diff_releases(store, a, b)
+    (classes,) = [t for t in d.tables if t.name == "class_totals"]
+    assert classes.compared == ["area_ha", "stock_t_co2e", "stock_t_c"]
+    assert classes.added_columns == ["net_flux_t_co2e_yr"]
+    assert classes.removed_columns == ["sequestration_t_co2e_yr"]
+    assert len(classes.changed) == 1 and classes.changed.iloc[0]["area_ha_change_pct"] == pytest.approx(10.0)
+    (table,) = d.parameters.tables
+    assert table.table == "soil_defaults" and table.status == "changed"
+    (row,) = table.rows
+    assert row.key == {"parameter": "min_cores_for_site_estimate"} and row.cells == {"value": ("3", "10")}
+    lines = render(d)
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    text = "\n".join(lines)
+    assert "1 changed parameter table(s)" in text and "value: 3 -> 10" in text
+    assert "columns only in" in text and "net_flux_t_co2e_yr" in text
+    assert "area_ha" in text and "3.00 -> 3.30 (+0.30, +10.0 %)" in text
+    as_json = d.as_json()
+    assert list(as_json) == [
+        "a",
+        "b",
+        "identical",
+        "changed_objects",
+        "changed_inputs",
+        "parameters",
+        "tables",
+    ]
+    assert as_json["parameters"]["tables"][0]["rows"][0]["changes"] == {"value": {"a": "3", "b": "10"}}
+
+
+def test_diff_of_releases_without_pinned_parameters_says_so(two_releases) -> None:
+    store, a, b = two_releases
+    d = diff_releases(store, a, b)
+    assert not d.parameters.available and "predates pinned parameter tables" in (d.parameters.note or "")
+
+
+def test_flows_are_summed_over_origins_only_for_extensive_quantities() -> None:
+    from bluecarbon.store.diff import PARCEL_KEYS, per_key
+
+    flows = pd.DataFrame(
+        {
+            "parcel_id": ["p"] * 2,
+            "kind": ["flow"] * 2,
+            "year": [2020] * 2,
+            "habitat": ["seagrass"] * 2,
+            "area_ha": [1.0, 2.0],
+            "net_sequestration_t_c": [5.0, -1.0],
+            "period_start": [2018.0, 2018.0],
+            "net_sequestration_uncertainty": [0.1, 0.3],
+        }
+    )
+    columns = ["area_ha", "net_sequestration_t_c", "period_start", "net_sequestration_uncertainty"]
+    row = per_key(flows, PARCEL_KEYS, columns).iloc[0]
+    assert (row["area_ha"], row["net_sequestration_t_c"], row["period_start"]) == (3.0, 4.0, 2018.0)
+    assert np.isnan(row["net_sequestration_uncertainty"])  # differs by origin: not summed
