@@ -253,7 +253,10 @@ TABLE = _table_of(None, "a table")
 TABLE_OF_STR = _table_of(STR, "a table of strings")
 TABLE_OF_TABLES = _table_of(TABLE, "a table of tables (habitat = { ... })")
 TABLE_OF_SCALARS = _table_of(_is((str, int, float, bool), "a value"), "a table of column = value")
-COVER = _table_of(_one_of("continuous", "patchy"), "a table of category = 'continuous' or 'patchy'")
+SUBCLASS = _table_of(
+    _one_of("continuous", "patchy", "spartina", "suaeda", "phragmites"),
+    "a table of category = 'continuous', 'patchy', 'spartina', 'suaeda' or 'phragmites'",
+)
 
 #: Top-level keys of a study file.
 STUDY_KEYS: dict[str, Check] = {
@@ -284,11 +287,9 @@ SITE_COMMON_KEYS: dict[str, Check] = {
     "name": STR,
     "source": _one_of("polygons", "imagery"),
     "soil_cores": TABLE_OF_TABLES,
-    "subclasses": TABLE_OF_STR,
     "accuracy_note": STR,
     "setting": _one_of("carbonate", "siliciclastic"),
     "climate_zone": STR,
-    "cover_map": COVER,
     "reference_point": _point,
 }
 #: Keys per site ``source``: those ``bluecarbon.pipeline.steps`` reads.
@@ -298,6 +299,7 @@ SITE_KEYS: dict[str, dict[str, Check]] = {
         "class_column": STR,
         "year_column": STR,
         "class_map": TABLE_OF_STR,
+        "subclass_map": SUBCLASS,
         "extent": STR,
         "extent_where": TABLE_OF_SCALARS,
         "background": STR,

@@ -267,17 +267,24 @@ def test_study_keys_and_types_are_checked(tmp_path: Path, old: str, new: str, me
         load_study(study)
 
 
-def test_site_keys_the_carbon_engine_is_adding_are_accepted(tmp_path: Path) -> None:
-    text = DEMO_STUDY.read_text(encoding="utf-8").replace(
-        'crs = "EPSG:26917"',
-        'crs = "EPSG:26917"\nsetting = "carbonate"\nclimate_zone = "subtropical"\n'
-        'cover_map = { "cont." = "continuous", "patchy" = "patchy" }\nreference_point = [-82.6, 27.9]',
-        1,
-    )
+def test_site_keys_of_the_carbon_engine_are_checked(tmp_path: Path) -> None:
+    text = DEMO_STUDY.read_text(encoding="utf-8")
+    assert 'subclass_map = { "patchy" = "patchy", "cont." = "continuous" }' in text
     study = tmp_path / "study.toml"
-    study.write_text(text, encoding="utf-8")
+    study.write_text(
+        text.replace(
+            'crs = "EPSG:26917"',
+            'crs = "EPSG:26917"\nclimate_zone = "subtropical"\nreference_point = [-82.6, 27.9]',
+            1,
+        ),
+        encoding="utf-8",
+    )
     site = load_study(study).sites[0]
-    assert site.options["setting"] == "carbonate" and site.options["reference_point"] == [-82.6, 27.9]
+    assert site.options["setting"] == "siliciclastic" and site.options["reference_point"] == [-82.6, 27.9]
+    assert site.options["subclass_map"] == {"patchy": "patchy", "cont.": "continuous"}
+    study.write_text(text.replace('"patchy" = "patchy"', '"patchy" = "sparse"', 1), encoding="utf-8")
+    with pytest.raises(InputError, match="subclass_map"):
+        load_study(study)
 
 
 FARM_HARVESTS = "illustrative/qingdao_oyster_farm_harvests_zh.csv"
