@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +24,16 @@ from pydantic import ValidationError
 
 from bluecarbon import __version__
 from bluecarbon.config import Token
-from bluecarbon.errors import BlueCarbonError, ConfigError, InputError, InvalidReleaseId, ReleaseNotFound
+from bluecarbon.errors import (
+    BlueCarbonError,
+    ConfigError,
+    InputError,
+    IntegrityError,
+    InvalidReleaseId,
+    ReleaseNotFound,
+)
 from bluecarbon.ingest.parcels import check_parcel_id
+from bluecarbon.report.documents import statement_text
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 
@@ -102,6 +109,8 @@ class ApiConfig:
     max_request_bytes: int = 65536
     build_statement: StatementBuilder | None = None
     render_html: HtmlRenderer | None = None
+    #: The issuer's public identity (issuer, public_key, key_fingerprint); None: unsigned.
+    issuer: Mapping[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -138,6 +147,13 @@ def create_app(config: ApiConfig) -> FastAPI:
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+    @app.exception_handler(IntegrityError)
+    async def damaged(request: Request, exc: IntegrityError) -> JSONResponse:
+        # what was read does not match what was published: say so, serve nothing
+        return JSONResponse(
+            {"detail": "release data failed verification: " + private(str(exc))}, status_code=500
+        )
 
     def private(text: str) -> str:
         """``text`` without the store's location (a filesystem path or bucket is nobody's
@@ -189,6 +205,20 @@ def create_app(config: ApiConfig) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/issuer")
+    def issuer() -> dict[str, Any]:
+        """The public key statements from this server are signed with (Ed25519). Compare its
+        fingerprint with the one the issuer gave you through another channel."""
+        if config.issuer is None:
+            raise HTTPException(404, "this server issues unsigned statements (no issuer key)")
+        return {
+            "algorithm": "ed25519",
+            **dict(config.issuer),
+            "note": "a key served here proves nothing by itself: obtain the fingerprint from the "
+            "issuer independently, then check statements with `bluecarbon verify-statement FILE "
+            "--public-key KEY`",
+        }
 
     @app.get("/releases")
     def releases(request: Request) -> list[dict[str, Any]]:
@@ -243,10 +273,12 @@ def create_app(config: ApiConfig) -> FastAPI:
             )
         except ReleaseNotFound as exc:
             raise HTTPException(404, private(str(exc))) from None
+        except IntegrityError:
+            raise
         except BlueCarbonError as exc:
             raise HTTPException(422, private(str(exc))) from None
         if format == "html" and config.render_html is not None:
             return HTMLResponse(config.render_html(doc))
-        return Response(json.dumps(doc, ensure_ascii=False, indent=1), media_type="application/json")
+        return Response(statement_text(doc), media_type="application/json")
 
     return app

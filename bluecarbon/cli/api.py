@@ -33,7 +33,7 @@ def api(
                 store=c.store(settings),
                 policy=policy,
                 max_request_bytes=settings.api_max_request_bytes,
-                **_statement_hooks(),
+                **_statement_hooks(settings),
             )
         )
     bind = host or settings.api_host
@@ -56,9 +56,21 @@ def api(
     uvicorn.run(app_, host=bind, port=port or settings.api_port, log_level="info", server_header=False)
 
 
-def _statement_hooks() -> dict[str, Any]:
-    """Statement builder and HTML renderer for the API."""
+def _statement_hooks(settings: Any) -> dict[str, Any]:
+    """Statement builder (signing with the issuer key when one is configured), HTML renderer
+    and the issuer's public identity for ``/issuer``."""
+    from functools import partial
+
     from bluecarbon.report.render import render_html
+    from bluecarbon.report.signing import load_issuer_key
     from bluecarbon.report.statement import build_statement
 
-    return {"build_statement": build_statement, "render_html": render_html}
+    if not settings.issuer_key_file.exists():
+        return {"build_statement": build_statement, "render_html": render_html}
+    key = load_issuer_key(settings.issuer_key_file)
+    issuer = settings.issuer_name or None
+    return {
+        "build_statement": partial(build_statement, signer=key, issuer=issuer),
+        "render_html": render_html,
+        "issuer": {"issuer": issuer, "public_key": key.public_hex, "key_fingerprint": key.fingerprint},
+    }

@@ -197,6 +197,7 @@ class Store:
         meta = (snap.metadata or {}).get(META_KEY)
         if not meta or meta.get("kind") != "release":
             return None
+        meta = _key_sorted(meta)  # Icechunk returns metadata maps in a per-process order
         st = status.get(tag, {})
         return ReleaseInfo(
             tag=tag,
@@ -679,6 +680,15 @@ class Store:
                 f"published and no longer does ({len(chain)} now): entries were deleted or replaced"
             ]
         return []
+
+
+def _key_sorted(value: Any) -> Any:
+    """``value`` with every mapping's keys in sorted order (lists keep theirs)."""
+    if isinstance(value, Mapping):
+        return {k: _key_sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_key_sorted(v) for v in value]
+    return value
 
 
 def _user() -> str:

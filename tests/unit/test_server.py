@@ -7,7 +7,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -38,6 +40,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
         public_releases=[tags[0]],
     )
     app = create_app(ApiConfig(store=store, policy=policy, max_request_bytes=1024))
+    with serving(app) as base:
+        yield base, tags
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Run ``app`` with uvicorn in a thread on a free port; yields its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -47,9 +56,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
     deadline = time.monotonic() + 30
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", tags
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_public_and_restricted_releases(server) -> None:
@@ -134,3 +145,35 @@ def test_a_token_entry_with_an_unknown_key_is_refused() -> None:
         AccessPolicy.from_config(
             [{"name": "bank", "token_sha256": "a" * 64, "release": ["2026.01.01"]}], public_releases=[]
         )
+
+
+def test_issuer_public_key_is_served_and_tampered_data_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from bluecarbon.report.signing import create_issuer_key
+    from tests.unit.store.test_integrity import _rewrite_table
+
+    store = Store.open(str(tmp_path / "store"), create=True)
+    tag = store.publish(make_bundle()).release.tag
+    key = create_issuer_key(tmp_path / "issuer.key")
+    identity = {"issuer": "Bureau", "public_key": key.public_hex, "key_fingerprint": key.fingerprint}
+    policy = AccessPolicy.from_config([], public_releases=[tag])
+    with serving(create_app(ApiConfig(store=store, policy=policy, issuer=identity))) as base:
+        served = httpx.get(f"{base}/issuer").json()
+        assert served["public_key"] == key.public_hex and served["algorithm"] == "ed25519"
+        assert served["key_fingerprint"] == key.fingerprint and "independently" in served["note"]
+        assert httpx.get(f"{base}/releases/{tag}/parcels").status_code == 200
+
+    def rename(table: pa.Table) -> pa.Table:
+        i = table.schema.get_field_index("name")
+        return table.set_column(i, "name", pa.array(["north", "somewhere else"]))
+
+    _rewrite_table(tmp_path / "store", "parcels", rename)
+    damaged = Store.open(str(tmp_path / "store"))
+    with serving(create_app(ApiConfig(store=damaged, policy=policy))) as base:
+        assert httpx.get(f"{base}/issuer").status_code == 404  # no key: unsigned statements
+        response = httpx.get(f"{base}/releases/{tag}/parcels")
+        assert response.status_code == 500
+        detail = response.json()["detail"]
+        assert "table parcels does not match the digest" in detail
+        assert str(tmp_path) not in detail

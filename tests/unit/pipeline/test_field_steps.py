@@ -250,7 +250,7 @@ DEMO_STUDY = Path(__file__).resolve().parents[3] / "data/studies/demo.toml"
             r"\[cores\]: unknown key 'ccn_dirs'; did you mean 'ccn_dir'",
         ),
         ('name = "bluecarbon demo"', 'nmae = "x"', r"the study: unknown key 'nmae'; did you mean 'name'"),
-        ('crs = "EPSG:26917"', 'crs = "EPSG:26917"\nsetting = "reef"', r"setting = 'reef'"),
+        ('setting = "siliciclastic"', 'setting = "reef"', r"setting = 'reef'"),
         (
             'date_pattern = "S2_T37MEM_',
             'date_pattern = "(S2_T37MEM_',
