@@ -20,10 +20,15 @@ from bluecarbon.store.release import ReleaseInfo
 
 
 class Catalog:
-    """Read-only view of a bluecarbon store."""
+    """Read-only view of a bluecarbon store.
 
-    def __init__(self, store: Store) -> None:
+    With ``verify`` (the default) every table read is checked against the digest of its values
+    recorded at publishing, and every chunk of a product as it is read; a mismatch raises
+    :class:`~bluecarbon.errors.IntegrityError` naming the object."""
+
+    def __init__(self, store: Store, *, verify: bool = True) -> None:
         self.store = store
+        self.verify = verify
 
     def releases(self) -> pd.DataFrame:
         """One row per release (oldest first): tag, snapshot id, created, hash, status."""
@@ -41,11 +46,11 @@ class Catalog:
 
     def open(self, product: str, release: str = "latest") -> xr.Dataset:
         """Product ``site/kind`` of a release as a lazy Dataset."""
-        return self.store.open_product(product, release)
+        return self.store.open_product(product, release, verify=self.verify)
 
     def table(self, name: str, release: str = "latest") -> pd.DataFrame:
         """Table ``name`` as pinned by the release."""
-        return self.store.read_table(name, release)
+        return self.store.read_table(name, release, verify=self.verify)
 
     def as_of(self, when: datetime | str) -> ReleaseInfo:
         """The release current at ``when``."""
@@ -74,6 +79,8 @@ class Catalog:
                     int(pin["version"]),
                     storage_options=self.store.location.delta_storage_options(),
                 )
+                if self.verify:
+                    self.store.check_table(info, name, arrow)
                 con.register(name, arrow)
             con.execute("SET autoinstall_known_extensions = false")
             con.execute("SET autoload_known_extensions = false")
@@ -90,11 +97,12 @@ class Catalog:
         return diff_releases(self.store, a, b)
 
 
-def open_catalog(location: str | Path, *, s3: S3Options | None = None) -> Catalog:
+def open_catalog(location: str | Path, *, s3: S3Options | None = None, verify: bool = True) -> Catalog:
     """Open the catalog of a store given its path or URI (``s3://bucket/prefix``).
 
     A project folder (one holding ``bluecarbon.toml``) is accepted too: its configured
-    store is opened.
+    store is opened. ``verify=False`` skips checking what is read against the digests
+    recorded at publishing (faster, and nothing vouches for the data).
     """
     text = str(location)
     path = Path(text)
@@ -106,4 +114,4 @@ def open_catalog(location: str | Path, *, s3: S3Options | None = None) -> Catalo
         s3 = s3 if s3 is not None else settings.store_s3()  # the project's bucket credentials
     elif "://" not in text:
         text = str(path.resolve())
-    return Catalog(Store.open(text, s3=s3))
+    return Catalog(Store.open(text, s3=s3), verify=verify)

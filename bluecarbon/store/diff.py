@@ -34,8 +34,16 @@ CLASS_KEYS = ["site", "year", "habitat"]
 #: Parcel totals hold a stock row and one flow row per transition (``from_class``) for each
 #: parcel, year and habitat; flows are summed over their origins before comparing.
 PARCEL_KEYS = ["parcel_id", "kind", "year", "habitat"]
+#: The site's balance per period, and each parcel's creditable removals per stream and period.
+BALANCE_KEYS = ["site", "period_start", "period_end"]
+CREDIT_KEYS = ["parcel_id", "stream", "period_start", "period_end"]
 #: The totals tables compared, with their keys.
-TOTALS = {"class_totals": CLASS_KEYS, "parcel_totals": PARCEL_KEYS}
+TOTALS = {
+    "class_totals": CLASS_KEYS,
+    "parcel_totals": PARCEL_KEYS,
+    "site_balance": BALANCE_KEYS,
+    "parcel_credits": CREDIT_KEYS,
+}
 #: Extensive quantities (summed over origins): tonnes and hectares, per year or not.
 EXTENSIVE = re.compile(r"(^|_)(t|t_c|t_co2e|ha|t_yr|t_c_yr|t_co2e_yr)$")
 INTENSIVE = re.compile(r"(_mg_c_ha|_per_ha|_pct|_fraction|_uncertainty)$")

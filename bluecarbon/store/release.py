@@ -354,11 +354,13 @@ class Store:
                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
             ) from None
         if verify:
-            self._check_table(info, name, arrow)
+            self.check_table(info, name, arrow)
         return to_frame(arrow, pin.get("geometry_column"), pin.get("crs"))
 
     @staticmethod
-    def _check_table(info: ReleaseInfo, name: str, arrow: Any) -> None:
+    def check_table(info: ReleaseInfo, name: str, arrow: Any) -> None:
+        """Raise IntegrityError unless ``arrow`` holds the values table ``name`` of ``info``
+        was published with."""
         expected = info.object_hashes.get(f"table:{name}")
         if expected is None:
             if info.store_format >= 3:

@@ -98,3 +98,28 @@ def test_public_keys_in_every_form(key, tmp_path: Path) -> None:
         parse_public_key("not a key")
     # sha256 of 32 zero bytes is 66687aadf862bd776c8fc18b8e9f8e20...: its first 16 bytes, grouped
     assert key_fingerprint("00" * 32) == "6668 7aad f862 bd77 6c8f c18b 8e9f 8e20"
+
+
+def test_statement_signature_checks_with_plain_cryptography_as_lenders_md_shows(key) -> None:
+    """docs/lenders.md tells banks how to check a signature without bluecarbon; keep it true."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from bluecarbon.report.statement import integrity_block, statement_hash
+
+    doc = {**_doc(), "parcel": {"name": "胶州湾 鳗草"}}
+    doc["integrity"] = integrity_block(doc, key, issuer="Qingdao Ocean Bureau")
+    assert doc["integrity"]["sha256"] == statement_hash(doc)
+    body = {k: v for k, v in doc.items() if k != "integrity"}
+    message = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key.public_hex))
+    public.verify(bytes.fromhex(doc["integrity"]["signature"]), message)
+    doc["stock"]["conservative_t_co2e"] += 1
+    edited = json.dumps(
+        {k: v for k, v in doc.items() if k != "integrity"},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    with pytest.raises(InvalidSignature):
+        public.verify(bytes.fromhex(doc["integrity"]["signature"]), edited)

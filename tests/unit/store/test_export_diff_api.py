@@ -153,7 +153,7 @@ def test_diff_compares_every_shared_quantity_and_names_added_and_removed_columns
     text = (
         ParameterSet.shipped()
         .text("soil_defaults")
-        .replace("min_cores_for_site_estimate,3,", "min_cores_for_site_estimate,10,")
+        .replace("min_cores_for_site_estimate,5,", "min_cores_for_site_estimate,10,")
     )
     (override / "soil_defaults.csv").write_text(text)
     revised = ParameterSet.load(override).to_frame()
@@ -169,11 +169,11 @@ def test_diff_compares_every_shared_quantity_and_names_added_and_removed_columns
     (table,) = d.parameters.tables
     assert table.table == "soil_defaults" and table.status == "changed"
     (row,) = table.rows
-    assert row.key == {"parameter": "min_cores_for_site_estimate"} and row.cells == {"value": ("3", "10")}
+    assert row.key == {"parameter": "min_cores_for_site_estimate"} and row.cells == {"value": ("5", "10")}
     lines = render(d)
     assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
     text = "\n".join(lines)
-    assert "1 changed parameter table(s)" in text and "value: 3 -> 10" in text
+    assert "1 changed parameter table(s)" in text and "value: 5 -> 10" in text
     assert "columns only in" in text and "net_flux_t_co2e_yr" in text
     assert "area_ha" in text and "3.00 -> 3.30 (+0.30, +10.0 %)" in text
     as_json = d.as_json()
@@ -186,7 +186,7 @@ def test_diff_compares_every_shared_quantity_and_names_added_and_removed_columns
         "parameters",
         "tables",
     ]
-    assert as_json["parameters"]["tables"][0]["rows"][0]["changes"] == {"value": {"a": "3", "b": "10"}}
+    assert as_json["parameters"]["tables"][0]["rows"][0]["changes"] == {"value": {"a": "5", "b": "10"}}
 
 
 def test_diff_of_releases_without_pinned_parameters_says_so(two_releases) -> None:
