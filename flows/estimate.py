@@ -7,21 +7,22 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline.cache import StepResult
+from bluecarbon.pipeline.carbon import site_carbon as carbon_step
 from bluecarbon.pipeline.study import Site, Study
-from flows.ingest import TASK
+from flows._tasks import TASK
 
 
 @task(name="site-carbon", task_run_name="carbon-{site.id}", **TASK)
 def site_carbon(
     site: Site,
-    habitat: steps.StepResult,
-    soil: steps.StepResult,
-    parcels: steps.StepResult,
+    habitat: StepResult,
+    soil: StepResult,
+    parcels: StepResult,
     work_dir: Path,
     parameters: ParameterSet,
-) -> steps.StepResult:
-    result = steps.site_carbon(site, habitat, soil, work_dir, parcels, parameters=parameters)
+) -> StepResult:
+    result = carbon_step(site, habitat, soil, work_dir, parcels, parameters=parameters)
     get_run_logger().info("carbon %s: %s%s", site.id, result.info, " (cached)" if result.cached else "")
     return result
 
@@ -29,12 +30,12 @@ def site_carbon(
 @flow(name="estimate")
 def estimate(
     study: Study,
-    habitats: dict[str, steps.StepResult],
-    soil: steps.StepResult,
-    parcels: steps.StepResult,
+    habitats: dict[str, StepResult],
+    soil: StepResult,
+    parcels: StepResult,
     work_dir: Path,
     parameters: ParameterSet,
-) -> dict[str, steps.StepResult]:
+) -> dict[str, StepResult]:
     """Carbon per site (and per parcel) from its habitat maps and the soil densities."""
     sites = {s.id: s for s in study.sites}
     futures = {

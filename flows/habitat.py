@@ -7,16 +7,17 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline.cache import StepResult
+from bluecarbon.pipeline.habitat import site_habitat as habitat_step
 from bluecarbon.pipeline.study import Site, Study
-from flows.ingest import TASK
+from flows._tasks import TASK
 
 
 @task(name="site-habitat", task_run_name="habitat-{site.id}", **TASK)
 def site_habitat(
     raw_dir: Path, site: Site, work_dir: Path, hashes: dict[str, str], parameters: ParameterSet
-) -> steps.StepResult:
-    result = steps.site_habitat(raw_dir, site, work_dir, hashes, parameters=parameters)
+) -> StepResult:
+    result = habitat_step(raw_dir, site, work_dir, hashes, parameters=parameters)
     get_run_logger().info("habitat %s: %s%s", site.id, result.info, " (cached)" if result.cached else "")
     return result
 
@@ -24,7 +25,7 @@ def site_habitat(
 @flow(name="habitat")
 def habitat(
     study: Study, raw_dir: Path, work_dir: Path, hashes: dict[str, str], parameters: ParameterSet
-) -> dict[str, steps.StepResult]:
+) -> dict[str, StepResult]:
     """Map habitat extent for every site of the study."""
     futures = {s.id: site_habitat.submit(raw_dir, s, work_dir, hashes, parameters) for s in study.sites}
     return {k: f.result() for k, f in futures.items()}

@@ -10,40 +10,20 @@ published and the previous release stays current.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from bluecarbon.errors import ValidationFailed
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import field, steps
+from bluecarbon.pipeline import field, inputs, soil
+from bluecarbon.pipeline import parcels as parcel_step
+from bluecarbon.pipeline.cache import StepResult
+from bluecarbon.pipeline.report import validation_failed_markdown
 from bluecarbon.pipeline.study import HarvestSource, Study
-from flows._tasks import RETRIES, RETRY_DELAYS, retry_on_transient
-
-TASK = {
-    "retries": RETRIES,
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_condition_fn": retry_on_transient,
-    "cache_policy": NO_CACHE,
-}
-
-
-@dataclass(frozen=True)
-class Ingested:
-    entries: dict[str, ManifestEntry]
-    hashes: dict[str, str]
-    soil: steps.StepResult
-    parcels: steps.StepResult
-    plots: steps.StepResult | None = None
-    harvests: tuple[steps.StepResult, ...] = ()
-
-    def field_results(self) -> list[steps.StepResult]:
-        """Cores, plots and harvests results (the ones that carry validation reports)."""
-        return [r for r in (self.soil, self.plots, *self.harvests) if r is not None]
+from flows._tasks import TASK, Ingested
 
 
 def _validated[T](what: str, run: Callable[[], T]) -> T:
@@ -53,29 +33,20 @@ def _validated[T](what: str, run: Callable[[], T]) -> T:
     except ValidationFailed as exc:
         rows = [i.as_dict() for i in exc.issues]
         create_table_artifact(rows[:1000], key="validation-report", description=f"invalid input rows: {what}")
-        lines = [
-            f"# Validation failed: {what}",
-            "",
-            f"{len(rows)} invalid row(s); nothing was published and the previous release stays current.",
-            "",
-            "| file | row | column | value | rule |",
-            "| --- | ---: | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {r['file']} | {r['row']} | {r['column']} | {r['value']} | {r['rule']} |" for r in rows[:50]
-        ]
-        create_markdown_artifact("\n".join(lines) + "\n", key="validation-failed", description=what)
+        create_markdown_artifact(
+            validation_failed_markdown(what, rows), key="validation-failed", description=what
+        )
         raise
 
 
 @task(name="verify-inputs", **TASK)
 def verify_inputs(raw_dir: Path, files: list[str]) -> dict[str, ManifestEntry]:
-    entries = steps.check_inputs(raw_dir, files)
+    entries = inputs.check_inputs(raw_dir, files)
     get_run_logger().info("verified sha256 of %d raw inputs against %s/MANIFEST", len(entries), raw_dir)
     return entries
 
 
-def _log(what: str, result: steps.StepResult) -> steps.StepResult:
+def _log(what: str, result: StepResult) -> StepResult:
     get_run_logger().info("%s: %s%s", what, result.info, " (cached)" if result.cached else "")
     return result
 
@@ -83,12 +54,12 @@ def _log(what: str, result: steps.StepResult) -> steps.StepResult:
 @task(name="soil-cores", **TASK)
 def soil_cores(
     raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str, parameters: ParameterSet
-) -> steps.StepResult:
+) -> StepResult:
     return _log(
         "soil cores",
         _validated(
             "soil cores",
-            lambda: steps.soil_cores(
+            lambda: soil.soil_cores(
                 raw_dir,
                 study.cores,
                 work_dir,
@@ -103,7 +74,7 @@ def soil_cores(
 @task(name="biomass-plots", **TASK)
 def biomass_plots(
     raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], mode: str, parameters: ParameterSet
-) -> steps.StepResult:
+) -> StepResult:
     return _log(
         "biomass plots",
         _validated(
@@ -128,7 +99,7 @@ def shellfish_harvests(
     hashes: dict[str, str],
     mode: str,
     parameters: ParameterSet,
-) -> steps.StepResult:
+) -> StepResult:
     return _log(
         "harvests",
         _validated(
@@ -148,8 +119,10 @@ def shellfish_harvests(
 @task(name="parcels", **TASK)
 def parcels(
     raw_dir: Path, study: Study, work_dir: Path, hashes: dict[str, str], parameters: ParameterSet
-) -> steps.StepResult:
-    return _log("parcels", steps.parcels(raw_dir, study.parcels, work_dir, hashes, parameters=parameters))
+) -> StepResult:
+    return _log(
+        "parcels", parcel_step.parcels(raw_dir, study.parcels, work_dir, hashes, parameters=parameters)
+    )
 
 
 @flow(name="ingest")
@@ -160,7 +133,7 @@ def ingest(
     mode = "fail_fast" if on_invalid == "fail" else "quarantine"
     files = study.raw_files(raw_dir)
     entries = verify_inputs(raw_dir, files)
-    hashes = steps.input_hashes(entries, files)
+    hashes = inputs.input_hashes(entries, files)
     soil = soil_cores.submit(raw_dir, study, work_dir, hashes, mode, parameters)
     plots = biomass_plots.submit(raw_dir, study, work_dir, hashes, mode, parameters) if study.plots else None
     harvests = [

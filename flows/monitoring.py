@@ -14,9 +14,9 @@ from prefect import flow
 
 from bluecarbon.compute import compute_on
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline.cache import release_key
 from bluecarbon.pipeline.study import load_study
-from flows._tasks import settings_for
+from flows._tasks import settings_for, step_records
 from flows.estimate import estimate
 from flows.habitat import habitat
 from flows.ingest import ingest
@@ -39,17 +39,10 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
         ingested = ingest(study, settings.raw_dir, settings.work_dir, settings.on_invalid, parameters)
         habitats = habitat(study, settings.raw_dir, settings.work_dir, ingested.hashes, parameters)
         carbon = estimate(study, habitats, ingested.soil, ingested.parcels, settings.work_dir, parameters)
-        key = steps.release_key(study, ingested.hashes, parameters)
+        key = release_key(study, ingested.hashes, parameters)
         # the store is named by the configuration, never by its credentials (see flows.publish)
         outcome = publish(config, study, key, ingested, habitats, carbon, parameters, where)
-    field_records = {f"{r.step}:{i}": r for i, r in enumerate(ingested.field_results()[1:], start=1)}
-    records = {
-        "soil": ingested.soil,
-        "parcels": ingested.parcels,
-        **field_records,
-        **habitats,
-        **{f"carbon:{k}": v for k, v in carbon.items()},
-    }
+    records = step_records(ingested, habitats, carbon)
     return outcome | {"steps": {k: asdict(v) for k, v in records.items()}}
 
 

@@ -10,35 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from bluecarbon.catalog.stac import build_catalog
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
-from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
+from bluecarbon.pipeline.cache import StepResult
+from bluecarbon.pipeline.report import class_totals_rows, rejected_rows, run_summary_markdown
 from bluecarbon.pipeline.study import Study
 from bluecarbon.store import Store
-from flows._tasks import settings_for
-from flows.ingest import TASK, Ingested
-
-
-def rejected_rows(ingested: Ingested) -> list[dict[str, Any]]:
-    """Validation errors held back by the field steps (from their quarantine reports)."""
-    frames = [
-        pd.read_parquet(r.uris["quarantine"]) for r in ingested.field_results() if "quarantine" in r.uris
-    ]
-    if not frames:
-        return []
-    issues = pd.concat(frames, ignore_index=True)
-    issues = issues[issues["severity"] == "error"] if "severity" in issues.columns else issues
-    return [
-        {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        for row in issues.astype(object).to_dict("records")
-    ]
+from flows._tasks import TASK, Ingested, settings_for, step_records
 
 
 def open_store(config: str | None) -> Store:
@@ -53,8 +36,8 @@ def publish_release(
     study: Study,
     key: str,
     ingested: Ingested,
-    habitats: dict[str, steps.StepResult],
-    carbon: dict[str, steps.StepResult],
+    habitats: dict[str, StepResult],
+    carbon: dict[str, StepResult],
     parameters: ParameterSet,
 ) -> dict[str, Any]:
     logger = get_run_logger()
@@ -73,7 +56,7 @@ def publish_release(
         habitats=habitats,
         carbon=carbon,
         parcels=ingested.parcels,
-        field_results=ingested.field_results()[1:],
+        field_results=ingested.surveys,
         parameters=parameters,
         flow_run_id=str(flow_run.get_id()),
         git=git_commit(settings_for(config).root),
@@ -95,35 +78,26 @@ def publish(
     study: Study,
     key: str,
     ingested: Ingested,
-    habitats: dict[str, steps.StepResult],
-    carbon: dict[str, steps.StepResult],
+    habitats: dict[str, StepResult],
+    carbon: dict[str, StepResult],
     parameters: ParameterSet,
     compute: str = "local threads",
 ) -> dict[str, Any]:
     """Publish (or report the existing release), rebuild the catalog, write artifacts."""
     outcome = publish_release(config, study, key, ingested, habitats, carbon, parameters)
-    rejected = rejected_rows(ingested)
+    rejected = rejected_rows(ingested.quarantine_files)
     if rejected:
         create_table_artifact(
             rejected[:1000], key="quarantine", description="input rows held back by validation"
         )
     rebuild_catalog(config)
-    field_steps = {
-        f"{r.step.replace('_', ' ')} {i}": r for i, r in enumerate(ingested.field_results()[1:], 1)
-    }
-    step_records = {
-        "soil cores": ingested.soil,
-        "parcels": ingested.parcels,
-        **field_steps,
-        **{f"habitat {k}": v for k, v in habitats.items()},
-        **{f"carbon {k}": v for k, v in carbon.items()},
-    }
+    records = step_records(ingested, habitats, carbon)
     markdown = run_summary_markdown(
         release=outcome["release"],
         published=outcome["published"],
         previous=outcome["previous"],
         inputs=[e.as_dict() for e in ingested.entries.values()],
-        steps={k: {"info": v.info, "cached": v.cached} for k, v in step_records.items()},
+        steps={k: {"info": v.info, "cached": v.cached} for k, v in records.items()},
         rejected=rejected,
         compute=compute,
     )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from bluecarbon.manifest import verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline import habitat
 from bluecarbon.pipeline.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def main(study_file: Path) -> None:
     pd.set_option("display.max_columns", 20)
     with tempfile.TemporaryDirectory() as work:
         for site in study.sites:
-            result = steps.site_habitat(raw, site, Path(work), hashes, parameters=ParameterSet.shipped())
+            result = habitat.site_habitat(raw, site, Path(work), hashes, parameters=ParameterSet.shipped())
             area = pd.read_parquet(result.uris["area"])
             accuracy = pd.read_parquet(result.uris["accuracy"])
             sys.stdout.write(f"\n== {site.id}\n{json.dumps(result.info, indent=1)}\n")

@@ -20,9 +20,9 @@ from bluecarbon.carbon.shellfish import harvest_class_totals, harvest_parcel_tot
 from bluecarbon.fingerprint import code_version
 from bluecarbon.manifest import ManifestEntry
 from bluecarbon.params import ParameterSet
+from bluecarbon.pipeline.cache import StepResult
 from bluecarbon.pipeline.field import field_tables
 from bluecarbon.pipeline.report import headline
-from bluecarbon.pipeline.steps import StepResult
 from bluecarbon.pipeline.study import Study
 from bluecarbon.store import ReleaseBundle
 

@@ -3,7 +3,7 @@ seaweed harvests, plus :func:`field_tables`, which turns the field steps' output
 release tables ``cores``, ``core_stocks``, ``soil_density``, ``plots``, ``harvests``,
 ``quarantine`` (and ``strata``, proposed).
 
-The steps follow :mod:`bluecarbon.pipeline.steps`: keyed by a fingerprint of their raw inputs,
+The steps follow :mod:`bluecarbon.pipeline.cache`: keyed by a fingerprint of their raw inputs,
 parameter tables and options; outputs written once as parquet under ``<work>/<step>/<key>``
 and returned as URIs in a :class:`StepResult`. Validation runs in the mode the caller
 chooses; in ``quarantine`` mode the report of every held-back row is written next to the
@@ -30,15 +30,8 @@ from bluecarbon.ingest.ccn import read_ccn
 from bluecarbon.ingest.production import read_production, validate_harvests
 from bluecarbon.ingest.validation import Mode, TableRead, issues_frame, write_quarantine_report
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline.steps import (
-    StepResult,
-    _finish,
-    _out_dir,
-    cached_result,
-    relative_issue,
-    relative_source,
-    step_key,
-)
+from bluecarbon.pipeline.cache import StepResult, cached_result, finish, out_dir, step_key
+from bluecarbon.pipeline.inputs import relative_issue, relative_source
 from bluecarbon.pipeline.study import HarvestSource, PlotSource
 
 #: Keys of a harvest record in the ``harvests`` release table.
@@ -76,7 +69,7 @@ def biomass_plots(
     key = step_key("biomass_plots", {f: hashes[f] for f in files}, options)
     if (hit := cached_result(work_dir, "biomass_plots", key, parameters)) is not None:
         return hit
-    out = _out_dir(work_dir, "biomass_plots", key)
+    out = out_dir(work_dir, "biomass_plots", key)
     parameters = parameters.tracked()
     frames, issues = [], []
     for source in sources:
@@ -102,7 +95,7 @@ def biomass_plots(
         "validation_errors": sum(i.severity == "error" for i in issues),
         "validation_warnings": sum(i.severity == "warning" for i in issues),
     }
-    return _finish(out, StepResult("biomass_plots", key, uris, info), parameters)
+    return finish(out, StepResult("biomass_plots", key, uris, info), parameters)
 
 
 def shellfish_harvests(
@@ -120,7 +113,7 @@ def shellfish_harvests(
     key = step_key("shellfish_harvests", {source.file: hashes[source.file]}, options)
     if (hit := cached_result(work_dir, "shellfish_harvests", key, parameters)) is not None:
         return hit
-    out = _out_dir(work_dir, "shellfish_harvests", key)
+    out = out_dir(work_dir, "shellfish_harvests", key)
     parameters = parameters.tracked()
     read = read_production(raw_dir / source.file, countries=source.countries or None, mode=mode)
     relative_source(read.frame, raw_dir)
@@ -152,7 +145,7 @@ def shellfish_harvests(
         "latest_year_total_co2e_t": float(latest["total_co2e_t"].sum()),
         "validation_errors": sum(i.severity == "error" for i in issues),
     }
-    return _finish(out, StepResult("shellfish_harvests", key, uris, info), parameters)
+    return finish(out, StepResult("shellfish_harvests", key, uris, info), parameters)
 
 
 def _by_species(carbon: pd.DataFrame) -> pd.DataFrame:

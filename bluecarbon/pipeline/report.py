@@ -8,7 +8,7 @@ that nothing changed), the headline numbers and the change since the previous re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -248,3 +248,33 @@ def class_totals_rows(totals: pd.DataFrame, *, limit: int = 500) -> list[dict[st
     frame = totals[keep].sort_values(["site", "year", "habitat"], ascending=[True, False, True]).head(limit)
     rows = frame.round(3).to_dict(orient="records")
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in rows]
+
+
+def validation_failed_markdown(what: str, rows: Sequence[Mapping[str, Any]], *, limit: int = 50) -> str:
+    """A markdown report of the rows a validating step refused (the run then stops)."""
+    lines = [
+        f"# Validation failed: {what}",
+        "",
+        f"{len(rows)} invalid row(s); nothing was published and the previous release stays current.",
+        "",
+        "| file | row | column | value | rule |",
+        "| --- | ---: | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r['file']} | {r['row']} | {r['column']} | {r['value']} | {r['rule']} |" for r in rows[:limit]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def rejected_rows(quarantine_files: Iterable[str]) -> list[dict[str, Any]]:
+    """Validation errors held back by the field steps, from their quarantine reports
+    (warnings left out), as JSON-ready records."""
+    frames = [pd.read_parquet(f) for f in quarantine_files]
+    if not frames:
+        return []
+    issues = pd.concat(frames, ignore_index=True)
+    issues = issues[issues["severity"] == "error"] if "severity" in issues.columns else issues
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in issues.astype(object).to_dict("records")
+    ]

@@ -8,8 +8,9 @@ Every table accepts an explicit set of keys, each with its type (:data:`STUDY_KE
 :data:`SITE_KEYS`): a misspelt key is an error naming the table and the nearest allowed key,
 never a silently applied default (a ``backgrnd`` typo would otherwise turn "other" into
 "water" and publish it), and a value of the wrong type (``resolution_m = "20"``) is an error
-too. Site options stay a plain mapping read by the pipeline steps; the allowed site keys are
-those the steps read.
+too. A site is then built into typed specifications (:class:`Site`, and its
+:mod:`bluecarbon.habitat.specs` mapping), so the steps read attributes, not string keys; a test
+keeps the allowed keys and the specifications' fields the same.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
+from bluecarbon.habitat.specs import ImageryMapping, PolygonMapping, imagery_mapping, polygon_mapping
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
 
@@ -67,24 +69,39 @@ class CoreSource:
 
 @dataclass(frozen=True)
 class Site:
+    """A site of a study: how its habitat is mapped (``mapping``) and what the carbon step
+    needs to know about it. ``options`` is the site's table as written in the study file, kept
+    only to fingerprint the steps that read it; code reads the typed fields."""
+
     id: str
     name: str
-    source: Literal["polygons", "imagery"]
+    mapping: PolygonMapping | ImageryMapping
+    #: Sediment setting (``carbonate`` or ``siliciclastic``): which cores represent the site.
+    setting: str | None = None
+    #: IPCC climate zone selecting Tier 1 rows (e.g. ``tropical``), when it matters.
+    climate_zone: str | None = None
+    #: (longitude, latitude) the core search is centred on; default: the grid's centre.
+    reference_point: tuple[float, float] | None = None
+    #: Per-habitat core selections (see bluecarbon.carbon.representative).
+    soil_cores: dict[str, Any] = field(default_factory=dict)
+    accuracy_note: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Literal["polygons", "imagery"]:
+        return "polygons" if isinstance(self.mapping, PolygonMapping) else "imagery"
 
     def files(self, raw_dir: Path) -> list[str]:
         """Raw files (relative to ``raw_dir``) this site reads."""
-        if self.source == "polygons":
-            out = [self.options["polygons"]]
-            if "extent" in self.options:
-                out.append(self.options["extent"])
-            return out
-        extra = [self.options[k] for k in ("labels",) if k in self.options]
-        return self.image_files(raw_dir) + extra
+        if isinstance(self.mapping, PolygonMapping):
+            return self.mapping.files()
+        return self.image_files(raw_dir) + ([self.mapping.labels] if self.mapping.labels else [])
 
     def image_files(self, raw_dir: Path) -> list[str]:
         """Images (relative to ``raw_dir``) of an imagery site, sorted."""
-        pattern = self.options["images"]
+        if not isinstance(self.mapping, ImageryMapping):
+            raise InputError(f"site {self.id} maps habitat from polygons, not imagery")
+        pattern = self.mapping.images
         found = sorted(p.relative_to(raw_dir).as_posix() for p in raw_dir.glob(pattern))
         if not found:
             raise InputError(f"site {self.id}: no images match {pattern!r}", file=raw_dir)
@@ -292,7 +309,7 @@ SITE_COMMON_KEYS: dict[str, Check] = {
     "climate_zone": STR,
     "reference_point": _point,
 }
-#: Keys per site ``source``: those ``bluecarbon.pipeline.steps`` reads.
+#: Keys per site ``source``: the fields of its mapping (bluecarbon.habitat.specs).
 SITE_KEYS: dict[str, dict[str, Check]] = {
     "polygons": {
         "polygons": STR,
@@ -424,7 +441,20 @@ def load_study(path: str | Path) -> Study:
                         f"{where}: class_map[{category!r}]: {exc.problem}", file=path, column="class_map"
                     ) from None
         options = {k: v for k, v in s.items() if k not in ("id", "name", "source")}
-        sites.append(Site(id=site_id, name=s.get("name", site_id), source=source, options=options))
+        point = s.get("reference_point")
+        sites.append(
+            Site(
+                id=site_id,
+                name=s.get("name", site_id),
+                mapping=polygon_mapping(options) if source == "polygons" else imagery_mapping(options),
+                setting=s.get("setting"),
+                climate_zone=s.get("climate_zone"),
+                reference_point=(float(point[0]), float(point[1])) if point else None,
+                soil_cores=dict(s.get("soil_cores", {})),
+                accuracy_note=s.get("accuracy_note"),
+                options=options,
+            )
+        )
     if len({s.id for s in sites}) != len(sites):
         raise InputError("duplicate site ids", file=path, column="id")
     parcels = tuple(

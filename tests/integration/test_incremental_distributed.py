@@ -36,10 +36,10 @@ def test_new_scene_and_changed_table_recompute_only_what_depends_on_them(
     shutil.move(held, raw / HELD_BACK)  # the new scene arrives
     second = monitoring(config=str(config))
     assert second["published"]
-    assert _recomputed(second) == {"rufiji_delta", "carbon:rufiji_delta"}
+    assert _recomputed(second) == {"habitat rufiji_delta", "carbon rufiji_delta"}
     assert (
-        second["steps"]["rufiji_delta"]["info"]["scenes"]
-        == first["steps"]["rufiji_delta"]["info"]["scenes"] + 1
+        second["steps"]["habitat rufiji_delta"]["info"]["scenes"]
+        == first["steps"]["habitat rufiji_delta"]["info"]["scenes"] + 1
     )
 
     overrides = folder / "params"
@@ -49,7 +49,7 @@ def test_new_scene_and_changed_table_recompute_only_what_depends_on_them(
     config.write_text(config.read_text() + f'[params]\ndir = "{overrides}"\n')
     third = monitoring(config=str(config))
     assert third["published"]
-    assert _recomputed(third) == {"rufiji_delta", "carbon:rufiji_delta"}
+    assert _recomputed(third) == {"habitat rufiji_delta", "carbon rufiji_delta"}
 
 
 def test_distributed_run_matches_local_run(demo_project, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -15,7 +15,8 @@ from bluecarbon.ingest.core_validation import combine_validated, validate_core_t
 from bluecarbon.ingest.survey import read_survey
 from bluecarbon.manifest import sha256_file, verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import field, steps
+from bluecarbon.pipeline import field, inputs, soil
+from bluecarbon.pipeline.cache import StepResult
 from bluecarbon.pipeline.study import CoreSource, HarvestSource, PlotSource, load_study
 from bluecarbon.store.schema import TABLES
 from bluecarbon.store.tables import write_table
@@ -50,14 +51,14 @@ HARVESTS = HarvestSource(
 @pytest.fixture(scope="module")
 def hashes() -> dict[str, str]:
     files = sorted(set(CORES.files) | {f for p in PLOTS for f in p.files} | {HARVESTS.file})
-    return steps.input_hashes(verify_manifest(RAW, files), files)
+    return inputs.input_hashes(verify_manifest(RAW, files), files)
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, hashes) -> tuple[Path, list[steps.StepResult]]:
+def results(tmp_path_factory, hashes) -> tuple[Path, list[StepResult]]:
     work = tmp_path_factory.mktemp("work")
     return work, [
-        steps.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED),
+        soil.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED),
         field.biomass_plots(RAW, PLOTS, work, hashes, parameters=SHIPPED),
         field.shellfish_harvests(RAW, HARVESTS, work, hashes, parameters=SHIPPED),
     ]
@@ -123,14 +124,14 @@ def test_harvest_table_by_species_and_year(results) -> None:
 
 def test_steps_are_cached(results, hashes) -> None:
     work, _ = results
-    assert steps.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED).cached
+    assert soil.soil_cores(RAW, CORES, work, hashes, parameters=SHIPPED).cached
     assert field.biomass_plots(RAW, PLOTS, work, hashes, parameters=SHIPPED).cached
     assert field.shellfish_harvests(RAW, HARVESTS, work, hashes, parameters=SHIPPED).cached
 
 
 def test_fail_fast_mode_stops_on_the_published_ccn_values(tmp_path, hashes) -> None:
     with pytest.raises(ValidationFailed, match="validation error"):
-        steps.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast", parameters=SHIPPED)
+        soil.soil_cores(RAW, CORES, tmp_path, hashes, mode="fail_fast", parameters=SHIPPED)
 
 
 def test_demo_study_names_plots_and_harvests() -> None:
@@ -162,7 +163,7 @@ def _raw_with_survey(tmp_path: Path, *, with_ccn: bool) -> tuple[Path, CoreSourc
 
 def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
     raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=False)
-    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, mode="fail_fast", parameters=SHIPPED)
+    result = soil.soil_cores(raw, source, tmp_path / "work", hashes, mode="fail_fast", parameters=SHIPPED)
     assert result.info["cores"] == 3 and result.info["cores_used"] == 3
     assert result.info["cores_reaching_100cm"] == 3
     stocks = pd.read_parquet(result.uris["core_stocks"])
@@ -175,14 +176,14 @@ def test_survey_workbook_cores_enter_the_soil_step(tmp_path) -> None:
     assert density.loc["seagrass", "density_source"] == "ipcc_tier1"
     # a changed workbook is a new step key; the same one is cached
     assert (
-        steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached is False
+        soil.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached is False
     )  # other mode
-    assert steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached
+    assert soil.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED).cached
 
 
 def test_survey_cores_repeating_library_cores_are_held_back_naming_both_files(tmp_path) -> None:
     raw, source, hashes = _raw_with_survey(tmp_path, with_ccn=True)
-    result = steps.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED)
+    result = soil.soil_cores(raw, source, tmp_path / "work", hashes, parameters=SHIPPED)
     assert result.info["cores"] == 13687 + 3
     assert result.info["cores_used"] + result.info["cores_held_back"] == 13687 + 3
     assert result.info["cores_held_back"] == 281 + 3  # the library's own 281, and the 3 repeats
@@ -315,3 +316,30 @@ def test_a_copied_harvest_row_does_not_cost_the_genuine_one(tmp_path: Path) -> N
     errors = quarantine[quarantine["severity"] == "error"]
     assert sorted(errors["row"]) == [4, len(lines) + 1], "both copies held back, naming each other"
     assert (held <= clean).all() and (held < clean).any()
+
+
+def test_allowed_site_keys_are_the_typed_specs_fields() -> None:
+    """A key a study may give is a field the pipeline reads, and every field can be given."""
+    from dataclasses import fields
+
+    from bluecarbon.habitat.specs import ImageryMapping, PolygonMapping, mapping_keys
+    from bluecarbon.pipeline.study import SITE_COMMON_KEYS, SITE_KEYS, Site
+
+    site_fields = {f.name for f in fields(Site)} - {"mapping", "options"}
+    assert set(SITE_COMMON_KEYS) == site_fields | {"source"}
+    assert set(SITE_KEYS["polygons"]) == set(mapping_keys(PolygonMapping))
+    assert set(SITE_KEYS["imagery"]) == set(mapping_keys(ImageryMapping))
+
+
+def test_sites_are_typed_with_their_defaults() -> None:
+    from bluecarbon.habitat.specs import ImageryMapping, PolygonMapping
+
+    study = load_study(DEMO_STUDY)
+    tampa, rufiji = study.sites[0], study.sites[1]
+    assert isinstance(tampa.mapping, PolygonMapping) and tampa.source == "polygons"
+    # a key the study leaves out takes the spec's default, in one place
+    assert "background" not in tampa.options or tampa.mapping.background == tampa.options["background"]
+    assert rufiji.mapping.train_per_class == rufiji.options.get("train_per_class", 300)
+    assert tampa.setting == "siliciclastic" and tampa.mapping.subclass_map["patchy"] == "patchy"
+    assert isinstance(rufiji.mapping, ImageryMapping) and rufiji.source == "imagery"
+    assert rufiji.mapping.water_index == "mndwi" and all(isinstance(y, int) for y in rufiji.mapping.years)

@@ -12,7 +12,7 @@ import xarray as xr
 from bluecarbon.habitat.extent import ACCURACY_COLUMNS, AREA_COLUMNS
 from bluecarbon.manifest import verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline import steps
+from bluecarbon.pipeline import habitat
 from bluecarbon.pipeline.study import load_study
 from bluecarbon.store.schema import TABLES
 from bluecarbon.vocab import Habitat
@@ -28,7 +28,7 @@ def results(raw_dir: Path, repo_root: Path, tmp_path_factory: pytest.TempPathFac
     entries = verify_manifest(raw_dir, files)
     hashes = {f: entries[f].sha256 for f in files}
     work = tmp_path_factory.mktemp("work")
-    out = {s.id: steps.site_habitat(raw_dir, s, work, hashes, parameters=SHIPPED) for s in sites}
+    out = {s.id: habitat.site_habitat(raw_dir, s, work, hashes, parameters=SHIPPED) for s in sites}
     return {"sites": {s.id: s for s in sites}, "hashes": hashes, "work": work, "results": out}
 
 
@@ -99,5 +99,5 @@ def test_aberystwyth_is_assessed_for_real(results: dict) -> None:
 
 def test_rerun_is_cached(results: dict, raw_dir: Path) -> None:
     site = results["sites"]["aberystwyth_coast"]
-    again = steps.site_habitat(raw_dir, site, results["work"], results["hashes"], parameters=SHIPPED)
+    again = habitat.site_habitat(raw_dir, site, results["work"], results["hashes"], parameters=SHIPPED)
     assert again.cached and again.uris == results["results"]["aberystwyth_coast"].uris

@@ -1,0 +1,50 @@
+"""The parcels step: the study's parcel files read, validated and combined into one table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
+from bluecarbon.params import ParameterSet
+from bluecarbon.pipeline.cache import StepResult, cached_result, finish, out_dir, step_key
+from bluecarbon.pipeline.study import ParcelSource
+
+
+def parcels(
+    raw_dir: Path,
+    sources: tuple[ParcelSource, ...],
+    work_dir: Path,
+    hashes: Mapping[str, str],
+    *,
+    parameters: ParameterSet,
+) -> StepResult:
+    """Validated parcels from vector files (see :mod:`bluecarbon.ingest.parcels`)."""
+    key = step_key(
+        "parcels", {s.file: hashes[s.file] for s in sources}, {"sources": [asdict(s) for s in sources]}
+    )
+    if (hit := cached_result(work_dir, "parcels", key, parameters)) is not None:
+        return hit
+    out = out_dir(work_dir, "parcels", key)
+    parameters = parameters.tracked()
+    frames = [
+        read_parcels(
+            ParcelSpec(
+                file=raw_dir / s.file,
+                id_column=s.id_column,
+                name_column=s.name_column,
+                kind=s.kind,
+                site=s.site,
+                id_prefix=s.id_prefix,
+                illustrative=s.illustrative,
+                repair=s.repair,
+            )
+        )
+        for s in sources
+    ]
+    merged = combine_parcels(frames)
+    uri = str(out / "parcels.parquet")
+    merged.to_parquet(uri, index=False)
+    info = {"parcels": len(merged), "geometries_repaired": int(merged["geometry_repaired"].sum())}
+    return finish(out, StepResult("parcels", key, {"parcels": uri}, info), parameters)
