@@ -12,13 +12,16 @@ Appends are atomic and serialised: under the store's writer lock (local stores),
 written to the Delta table and the anchor moves with a compare-and-swap on its branch; a writer
 that raced and lost gets :class:`~bluecarbon.errors.StoreError` and its row, which no anchor
 points to, is never part of the ledger (readers follow the chain back from the anchor).
+:meth:`Ledger.append_checked` builds the payload from the chain as read under the lock and at
+the anchor the compare-and-swap then expects, so a rule checked against the chain (the register's
+"never pledge more than is available") holds for every entry that lands, however writers race.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +40,11 @@ GENESIS: Final[str] = "0" * 64
 ANCHOR_PREFIX: Final[str] = "ledger-"
 META_KEY: Final[str] = "bluecarbon_ledger"
 COLUMNS: Final[tuple[str, ...]] = ("seq", "at", "actor", "kind", "payload", "prev_hash", "entry_hash")
+
+#: A lock to hold around an append: a context manager, or a zero-argument factory of one (the
+#: store's ``writer_lock`` is a one-shot context manager, so a ledger used for several appends
+#: takes a factory).
+LockLike = AbstractContextManager[Any] | Callable[[], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class Ledger:
         repo: icechunk.Repository,
         name: str,
         *,
-        lock: AbstractContextManager[Any] | None = None,
+        lock: LockLike | None = None,
     ) -> None:
         self.location = location
         self.repo = repo
@@ -139,8 +147,8 @@ class Ledger:
             raise IntegrityError(f"ledger {self.name} fails verification: " + "; ".join(problems))
         return chain
 
-    def _walk(self) -> tuple[list[Entry], list[str]]:
-        anchor = self.anchor()
+    def _walk(self, anchor: Anchor | None = None) -> tuple[list[Entry], list[str]]:
+        anchor = self.anchor() if anchor is None else anchor
         rows = self._rows()
         by_hash: dict[str, Entry] = {}
         problems: list[str] = []
@@ -178,9 +186,24 @@ class Ledger:
     # ---------------------------------------------------------------------- writing
     def append(self, kind: str, payload: Mapping[str, Any], *, actor: str) -> Entry:
         """Append one entry atomically (see the module docstring)."""
-        with self._lock if self._lock is not None else nullcontext():
-            chain = self.entries()
+        return self.append_checked(kind, lambda _chain: payload, actor=actor)
+
+    def append_checked(
+        self,
+        kind: str,
+        build: Callable[[Sequence[Entry]], Mapping[str, Any]],
+        *,
+        actor: str,
+    ) -> Entry:
+        """Append the entry ``build(chain)`` returns, ``chain`` being the verified ledger read under
+        the lock at the anchor the append then moves from. ``build`` raises to refuse the append
+        (nothing is written)."""
+        with self._hold():
             anchor = self.anchor()
+            chain, problems = self._walk(anchor)
+            if problems:
+                raise IntegrityError(f"ledger {self.name} fails verification: " + "; ".join(problems))
+            payload = build(chain)
             prev = chain[-1].entry_hash if chain else GENESIS
             seq = len(chain) + 1
             at = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -208,10 +231,24 @@ class Ledger:
             self._move_anchor(entry, seq, anchor)
             return entry
 
+    def _hold(self) -> AbstractContextManager[Any]:
+        lock = self._lock
+        if lock is None:
+            return nullcontext()
+        if isinstance(lock, AbstractContextManager):
+            return lock
+        return lock()
+
     def _move_anchor(self, entry: Entry, count: int, anchor: Anchor) -> None:
         if anchor.snapshot_id is None:
             base = self.repo.lookup_branch("main")
-            self.repo.create_branch(self.branch, base)
+            try:
+                self.repo.create_branch(self.branch, base)
+            except icechunk.IcechunkError as exc:  # another first writer created it first
+                raise StoreError(
+                    f"another writer started ledger {self.name} at the same time; nothing was written "
+                    "by this one. Rerun it."
+                ) from exc
         session = self.repo.writable_session(self.branch)
         if anchor.snapshot_id is not None and session.snapshot_id != anchor.snapshot_id:
             raise StoreError(
