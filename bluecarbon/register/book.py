@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+import pandas as pd
+
 from bluecarbon.errors import IntegrityError, RegisterRefused, ReleaseNotFound, StoreError
 from bluecarbon.register.state import (
     BALANCES,
@@ -103,6 +105,16 @@ def release_credits(store: Store, info: ReleaseInfo) -> dict[tuple[str, Period],
             tuple(sorted(str(s) for s in rows["stream"])),
         )
     return out
+
+
+def site_map_years(class_totals: pd.DataFrame) -> dict[str, int]:
+    """Each site's latest map year: the newest year with a mapped stock in ``class_totals`` (the
+    rule of the statements; ``parcel_totals`` also holds stocks carried to the end of the last
+    flux period, which are not a map)."""
+    if class_totals.empty or "stock_t_c" not in class_totals.columns:
+        return {}
+    mapped = class_totals[class_totals["stock_t_c"].notna()]
+    return {str(site): int(years.max()) for site, years in mapped.groupby("site")["year"]}
 
 
 def credit_units(credits: Mapping[tuple[str, Period], CreditFigure]) -> dict[tuple[str, Period], int]:
