@@ -45,6 +45,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "public_releases": [],
         "max_request_bytes": 65536,
     },
+    "register": {"alert_drop_fraction": 0.1},
 }
 
 
@@ -79,6 +80,9 @@ class Settings:
     api_tokens: tuple[dict[str, Any], ...] = ()
     api_public_releases: tuple[str, ...] = ()
     api_max_request_bytes: int = 65536
+    #: Post-loan monitoring: a pledged parcel's conservative stock or creditable removals falling
+    #: by more than this fraction from one release to the next raises an alert.
+    register_alert_drop_fraction: float = 0.1
     #: The bluecarbon.toml read (None: embedded defaults, relative to the working directory).
     config_file: Path | None = None
 
@@ -140,6 +144,7 @@ def load_settings(
     on_invalid = raw["pipeline"]["on_invalid"]
     if on_invalid not in ("fail", "quarantine"):
         raise ConfigError(f"pipeline.on_invalid is {on_invalid!r}; expected 'fail' or 'quarantine'")
+    drop = _fraction(raw["register"]["alert_drop_fraction"], "register.alert_drop_fraction")
     tokens = raw["api"]["tokens"]
     if not isinstance(tokens, list) or not all(isinstance(t, dict) for t in tokens):
         raise ConfigError("api.tokens must be a list of tables ({token = ..., name = ...})")
@@ -162,8 +167,19 @@ def load_settings(
         api_tokens=tuple(tokens),
         api_public_releases=tuple(str(r) for r in raw["api"]["public_releases"]),
         api_max_request_bytes=int(raw["api"]["max_request_bytes"]),
+        register_alert_drop_fraction=drop,
         config_file=Path(config_path).resolve() if config_path is not None else None,
     )
+
+
+def _fraction(value: object, key: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} is {value!r}; expected a fraction between 0 and 1, e.g. 0.1") from None
+    if not 0.0 <= number < 1.0:
+        raise ConfigError(f"{key} is {value!r}; expected a fraction between 0 and 1, e.g. 0.1")
+    return number
 
 
 def _resolve(value: str | Path, base: Path) -> Path:

@@ -53,6 +53,7 @@ def monitoring(config: str | None = None, dask_address: str | None = None) -> di
             settings.root,
             parameters,
             where,
+            settings.register_alert_drop_fraction,
         )
     field_records = {f"{r.step}:{i}": r for i, r in enumerate(ingested.field_results()[1:], start=1)}
     records = {

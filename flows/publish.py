@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from bluecarbon.catalog.stac import build_catalog
@@ -17,6 +18,7 @@ from bluecarbon.pipeline import steps
 from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
 from bluecarbon.pipeline.report import class_totals_rows, run_summary_markdown
 from bluecarbon.pipeline.study import Study
+from bluecarbon.register.alerts import DEFAULT_DROP_FRACTION, alerts_markdown, monitor_release
 from bluecarbon.store import S3Options, Store
 from flows.ingest import TASK, Ingested
 
@@ -82,6 +84,35 @@ def rebuild_catalog(store_uri: str, s3: dict[str, Any] | None, catalog_dir: Path
     get_run_logger().info("STAC catalog rebuilt in %s", catalog_dir)
 
 
+@task(name="post-loan-monitoring", **TASK)
+def post_loan_monitoring(
+    store_uri: str, s3: dict[str, Any] | None, outcome: dict[str, Any], drop_fraction: float
+) -> list[dict[str, Any]]:
+    """Alerts for pledged parcels after a new release: the _alerts table, an artifact, and one
+    Prefect event per alert (``bluecarbon.register.alert``) for automations to notify on."""
+    if not outcome["published"]:
+        return []
+    tag = outcome["release"]["tag"]
+    alerts = monitor_release(open_store(store_uri, s3), tag, drop_fraction=drop_fraction)
+    create_markdown_artifact(
+        alerts_markdown(tag, alerts, drop_fraction=drop_fraction),
+        key="post-loan-monitoring",
+        description="alerts for parcels with pledged sink units",
+    )
+    for alert in alerts:
+        emit_event(
+            event="bluecarbon.register.alert",
+            resource={
+                "prefect.resource.id": f"bluecarbon.parcel.{alert.parcel_id}",
+                "prefect.resource.name": alert.parcel_id,
+                "bluecarbon.alert.kind": alert.kind,
+                "bluecarbon.release": tag,
+            },
+            payload=alert.as_dict(),
+        )
+    return [a.as_dict() for a in alerts]
+
+
 @flow(name="publish")
 def publish(
     store_uri: str,
@@ -95,9 +126,12 @@ def publish(
     root: Path,
     parameters: ParameterSet,
     compute: str = "local threads",
+    alert_drop_fraction: float = DEFAULT_DROP_FRACTION,
 ) -> dict[str, Any]:
-    """Publish (or report the existing release), rebuild the catalog, write artifacts."""
+    """Publish (or report the existing release), rebuild the catalog, write artifacts, and alert
+    on parcels with pledged units (post-loan monitoring)."""
     outcome = publish_release(store_uri, s3, study, key, ingested, habitats, carbon, root, parameters)
+    alerts = post_loan_monitoring(store_uri, s3, outcome, alert_drop_fraction)
     rejected = rejected_rows(ingested)
     if rejected:
         create_table_artifact(
@@ -131,4 +165,4 @@ def publish(
     create_table_artifact(
         class_totals_rows(totals), key="class-totals", description="per-class totals of this run"
     )
-    return outcome | {"summary_markdown": markdown}
+    return outcome | {"summary_markdown": markdown, "alerts": alerts}

@@ -5,7 +5,9 @@ manifests and snapshots reachable only from that branch, (c) Delta versions no r
 ``collect_garbage`` deletes the stale staging branches (older than a cut-off, so a publish in
 progress on an object store is not disturbed), lets Icechunk delete unreachable objects older
 than the cut-off, and deletes Delta data files that no release pins. Everything a tag reaches
-stays: tags are the roots. Local stores run it under the writer lock.
+stays: tags are the roots; so do the store's own append-only tables (``_status``, the
+``_register`` ledger and its ``ledger-*`` anchor branches, ``_alerts``). Local stores run it
+under the writer lock.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ def collect_garbage(
             table_dirs = []
         for info in table_dirs:
             name = info.base_name
-            if info.type != pafs.FileType.Directory or name == STATUS_TABLE:
+            # "_" tables (_status, _register, _alerts) are the store's own append-only ledgers, no
+            # release pins them and every version of them is live
+            if info.type != pafs.FileType.Directory or name == STATUS_TABLE or name.startswith("_"):
                 continue
             keep = pinned.get(name, set())
             for f in fs.get_file_info(pafs.FileSelector(info.path, recursive=True)):
