@@ -556,3 +556,37 @@ def parcel_report(
         "latest_release": latest.tag if latest else None,
         "warnings": warnings,
     }
+
+
+def register_section(store: Store, parcel_id: str, *, as_of: str, release: ReleaseInfo) -> dict[str, Any]:
+    """The ``register`` section of a sink statement: the parcel's units as the register stood at
+    ``as_of`` (the statement's generation time, so verifying the statement replays the same
+    entries), its active pledges, and any shortfall of the issued units against ``release``."""
+    from bluecarbon.store.ledger import GENESIS
+
+    when = datetime.fromisoformat(as_of)
+    register = SinkRegister(store)
+    chain = register.entries(as_of=when)
+    try:
+        state = replay(chain)
+    except RegisterRefused as exc:
+        raise IntegrityError(f"the register does not replay: {exc}") from None
+    b = balances(state, parcel_id)
+    credits = credit_units(release_credits(store, release)) if CREDITS_TABLE in release.tables else {}
+    gap = sum(s.units for s in shortfalls(state, credits) if s.parcel_id == parcel_id)
+    return {
+        "as_of": as_of,
+        **{f"{k}_t_co2e": t_from_units(v) for k, v in b.as_units().items()},
+        "shortfall_t_co2e": t_from_units(gap),
+        "pledges": [
+            {
+                "pledge_id": p.pledge_id,
+                "lender": p.lender,
+                "quantity_t_co2e": t_from_units(p.units),
+                "expires": p.expires,
+            }
+            for p in active_pledges(state, parcel_id)
+        ],
+        "ledger_entries": len(chain),
+        "ledger_head": chain[-1].entry_hash if chain else GENESIS,
+    }
