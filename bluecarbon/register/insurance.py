@@ -193,6 +193,12 @@ def index_value(
             INDEX_UNITS[spec.kind],
             f"creditable removals {creditable:,.3f} t CO2e over {period} ({years} yr)",
         )
+    if parcel_totals.empty or not {"parcel_id", "kind", "year"} <= set(parcel_totals.columns):
+        raise InputError(
+            f"parcel {parcel_id!r} has no habitat map in this release",
+            column="index.kind",
+            expected="conservative_annual_removal for a farm parcel",
+        )
     level = (
         parcel_totals["level"]
         if "level" in parcel_totals.columns
