@@ -320,7 +320,8 @@ def read_alerts(store: Store, *, since: str | None = None) -> pd.DataFrame:
         created = {r.tag: r.created for r in store.releases()}
         later = [t for t, c in created.items() if c > cut.created]
         frame = frame[frame["release"].isin(later)]
-    return frame.sort_values(["at", "release", "parcel_id", "kind"]).reset_index(drop=True)
+    order = ["at", "release", "parcel_id", "kind", "period"]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def alerts_markdown(release: str, alerts: Sequence[Alert], *, drop_fraction: float) -> str:
