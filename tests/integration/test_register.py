@@ -77,6 +77,33 @@ def _raise_buffer(folder: Path, fraction: float) -> Path:
     return overrides
 
 
+def _prefect_records() -> tuple[list[str], list]:
+    """The post-loan monitoring artifacts and alert events the flow left in Prefect."""
+    import asyncio
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.events.filters import EventFilter, EventNameFilter
+
+    async def read() -> tuple[list[str], list]:
+        async with get_client() as client:
+            artifacts = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["post-loan-monitoring"]))
+            )
+            page = await client.read_events(
+                filter=EventFilter(event=EventNameFilter(name=["bluecarbon.register.alert"])), limit=200
+            )
+            return [str(a.data) for a in artifacts], list(page.events)
+
+    artifacts, events = asyncio.run(read())
+    deadline = time.monotonic() + 30  # events reach the server asynchronously
+    while not events and time.monotonic() < deadline:
+        time.sleep(1)
+        artifacts, events = asyncio.run(read())
+    return artifacts, events
+
+
 def test_register_on_the_demo_release(project: Path, tmp_path: Path) -> None:
     from flows.monitoring import monitoring
 
@@ -140,6 +167,14 @@ def test_register_on_the_demo_release(project: Path, tmp_path: Path) -> None:
     assert {(a["parcel_id"], a["kind"]) for a in outcome["alerts"]} == {
         (FARM, "creditable_drop"),
         (FARM, "shortfall"),
+    }
+    artifacts, events = _prefect_records()
+    assert any(f"release {second}" in a and "| qd-jzb-oyster-01 | shortfall |" in a for a in artifacts), (
+        artifacts
+    )
+    assert {(e.payload["release"], e.payload["kind"]) for e in events} >= {
+        (second, "creditable_drop"),
+        (second, "shortfall"),
     }
     alerts = json.loads(_ok(run_cli(cfg, "alerts", "--since", first, "--json")))
     by_kind = {(a["kind"], a["period"]): a for a in alerts if a["parcel_id"] == FARM}
