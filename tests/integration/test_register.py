@@ -92,7 +92,7 @@ def _prefect_records() -> tuple[list[str], list]:
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["post-loan-monitoring"]))
             )
             page = await client.read_events(
-                filter=EventFilter(event=EventNameFilter(name=["bluecarbon.register.alert"])), limit=200
+                filter=EventFilter(event=EventNameFilter(name=["bluecarbon.register.alert"])), limit=50
             )
             return [str(a.data) for a in artifacts], list(page.events)
 
