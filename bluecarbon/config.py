@@ -115,6 +115,9 @@ class Token(_Section):
     token: SecretStr | None = None
     token_sha256: str | None = None
     releases: list[str]
+    #: The lender whose pledges in the sink-rights register this token may read in full
+    #: ("*": every lender's); without it the token sees balances and encumbrance only.
+    lender: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Token:
@@ -150,6 +153,14 @@ class IssuerSection(_Section):
     name: str = ""
 
 
+class RegisterSection(_Section):
+    """Post-loan monitoring of the sink-rights register (bluecarbon.register.alerts)."""
+
+    #: A pledged parcel's conservative stock or creditable removals falling by more than this
+    #: fraction from one release to the next raises an alert.
+    alert_drop_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+
+
 class ApiSection(_Section):
     host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8765
@@ -181,6 +192,7 @@ class ConfigFile(_Section):
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     s3: S3Settings = Field(default_factory=S3Settings)
     issuer: IssuerSection = Field(default_factory=IssuerSection)
+    register: RegisterSection = Field(default_factory=RegisterSection)
     api: ApiSection = Field(default_factory=ApiSection)
 
 
@@ -210,6 +222,8 @@ class Settings:
     issuer_key_file: Path = Path(".bluecarbon/issuer.key")
     #: Who issues the statements (printed beside the signature).
     issuer_name: str = ""
+    #: Post-loan monitoring: the relative drop that raises an alert.
+    register_alert_drop_fraction: float = 0.1
     #: The bluecarbon.toml read (None: embedded defaults, relative to the working directory).
     config_file: Path | None = None
 
@@ -427,6 +441,7 @@ def _settings(parsed: ConfigFile, base: Path, config_file: Path | None) -> Setti
         api_max_request_bytes=parsed.api.max_request_bytes,
         issuer_key_file=_resolve(parsed.issuer.key_file, base),
         issuer_name=parsed.issuer.name,
+        register_alert_drop_fraction=parsed.register.alert_drop_fraction,
         config_file=config_file,
     )
 

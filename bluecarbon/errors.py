@@ -148,3 +148,8 @@ class CatalogError(BlueCarbonError):
 
 class TransientIOError(BlueCarbonError):
     """An I/O failure that may succeed when retried (network blip, busy object store)."""
+
+
+class RegisterRefused(BlueCarbonError):
+    """The sink-rights register refused an operation that would break one of its invariants
+    (issue more than is creditable, pledge, transfer or retire more than is available)."""

@@ -1,4 +1,5 @@
-"""Read-only HTTP API over a store: releases, parcels and sink statements.
+"""Read-only HTTP API over a store: releases, parcels, sink statements, the sink-rights register
+and index insurance evaluations.
 
 Shaped for a bank's or insurer's systems pulling numbers they can rely on: everything is
 read-only, every path parameter is validated before it touches the store (release refs,
@@ -8,6 +9,11 @@ by bearer token. Releases are restricted unless the configuration lists them as 
 all). Tokens are compared in constant time and are configured as sha256 digests
 (``bluecarbon api-token``), so the configuration file need not hold secrets. Error bodies
 never tell an anonymous caller which restricted releases exist, nor where the store lives.
+
+The register names holders and lenders, so it is never public: ``/register/{parcel}`` needs a
+token and shows every caller a parcel's balances and total encumbrance, but the detail of a
+pledge (pledgor, serial numbers) only to the token whose ``lender`` is that pledge's lender
+(``lender = "*"``: every pledge, e.g. for the ocean bureau).
 """
 
 from __future__ import annotations
@@ -280,5 +286,71 @@ def create_app(config: ApiConfig) -> FastAPI:
         if format == "html" and config.render_html is not None:
             return HTMLResponse(config.render_html(doc))
         return Response(statement_text(doc), media_type="application/json")
+
+    @app.get("/register/{parcel_id}")
+    def register(parcel_id: str, request: Request) -> dict[str, Any]:
+        """A parcel's register balances (t CO2e), its encumbrance, and the pledges to the
+        caller's lender in full."""
+        from bluecarbon.register.book import SinkRegister
+
+        token = policy.caller(request.headers.get("authorization"))
+        if token is None:
+            raise HTTPException(
+                401,
+                "the register needs a token (it names holders and lenders)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        pid = checked_parcel(parcel_id)
+        try:
+            report = SinkRegister(store).parcel_report(pid)
+        except BlueCarbonError as exc:
+            raise HTTPException(503, f"the register cannot be read: {exc}") from None
+        mine = [p for p in report["pledges"] if token.lender in ("*", p["lender"])]
+        others = [
+            {k: p[k] for k in ("pledge_id", "quantity_t_co2e", "expires", "expired", "status")}
+            for p in report["pledges"]
+            if p not in mine
+        ]
+        keep = ("parcel_id", "unit", "issued", "available", "pledged", "transferred", "retired", "shortfall")
+        return {
+            **{k: report[k] for k in keep},
+            "encumbered_t_co2e": report["encumbered"],
+            "lender": token.lender,
+            "pledges_to_you": mine,
+            "other_pledges": others,
+            "periods": report["periods"],
+            "latest_release": report["latest_release"],
+            "warnings": report["warnings"],
+        }
+
+    @app.get("/insurance/evaluate")
+    def insurance(
+        request: Request,
+        parcel: str,
+        index: str,
+        trigger: float,
+        exit: float,
+        sum_insured: float,
+        currency: str = "CNY",
+        habitat: str | None = None,
+        period: str | None = None,
+        id: str = "query",
+        release: str = "latest",
+    ) -> dict[str, Any]:
+        """An index insurance policy given as query parameters, evaluated on a release."""
+        from bluecarbon.register.insurance import evaluate, policy_from_mapping
+
+        info = resolve(release, request)
+        spec: dict[str, Any] = {"kind": index}
+        if habitat is not None:
+            spec["habitat"] = habitat
+        if period is not None:
+            spec["period"] = period
+        fields = {"id": id, "parcel": parcel, "trigger": trigger, "exit": exit, "sum_insured": sum_insured}
+        try:
+            chosen = policy_from_mapping(fields | {"currency": currency, "index": spec}, origin="query")
+            return evaluate(store, chosen, release=info.tag).as_dict()
+        except BlueCarbonError as exc:  # a bad policy, or an index the release cannot give
+            raise HTTPException(422, str(exc)) from None
 
     return app

@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from bluecarbon.catalog.stac import build_catalog
@@ -20,6 +21,7 @@ from bluecarbon.pipeline.assemble import assemble_bundle, git_commit
 from bluecarbon.pipeline.cache import StepResult
 from bluecarbon.pipeline.report import class_totals_rows, rejected_rows, run_summary_markdown
 from bluecarbon.pipeline.study import Study
+from bluecarbon.register.alerts import alerts_markdown, monitor_release
 from bluecarbon.store import Store
 from flows._tasks import TASK, Ingested, settings_for, step_records
 
@@ -72,6 +74,34 @@ def rebuild_catalog(config: str | None) -> None:
     get_run_logger().info("STAC catalog rebuilt in %s", catalog_dir)
 
 
+@task(name="post-loan-monitoring", **TASK)
+def post_loan_monitoring(config: str | None, outcome: dict[str, Any]) -> list[dict[str, Any]]:
+    """Alerts for pledged parcels after a new release: the _alerts table, an artifact, and one
+    Prefect event per alert (``bluecarbon.register.alert``) for automations to notify on."""
+    if not outcome["published"]:
+        return []
+    tag = outcome["release"]["tag"]
+    drop_fraction = settings_for(config).register_alert_drop_fraction
+    alerts = monitor_release(open_store(config), tag, drop_fraction=drop_fraction)
+    create_markdown_artifact(
+        alerts_markdown(tag, alerts, drop_fraction=drop_fraction),
+        key="post-loan-monitoring",
+        description="alerts for parcels with pledged sink units",
+    )
+    for alert in alerts:
+        emit_event(
+            event="bluecarbon.register.alert",
+            resource={
+                "prefect.resource.id": f"bluecarbon.parcel.{alert.parcel_id}",
+                "prefect.resource.name": alert.parcel_id,
+                "bluecarbon.alert.kind": alert.kind,
+                "bluecarbon.release": tag,
+            },
+            payload=alert.as_dict(),
+        )
+    return [a.as_dict() for a in alerts]
+
+
 @flow(name="publish")
 def publish(
     config: str | None,
@@ -83,8 +113,10 @@ def publish(
     parameters: ParameterSet,
     compute: str = "local threads",
 ) -> dict[str, Any]:
-    """Publish (or report the existing release), rebuild the catalog, write artifacts."""
+    """Publish (or report the existing release), rebuild the catalog, write artifacts, and alert
+    on parcels with pledged units (post-loan monitoring)."""
     outcome = publish_release(config, study, key, ingested, habitats, carbon, parameters)
+    alerts = post_loan_monitoring(config, outcome)
     rejected = rejected_rows(ingested.quarantine_files)
     if rejected:
         create_table_artifact(
@@ -109,4 +141,4 @@ def publish(
     create_table_artifact(
         class_totals_rows(totals), key="class-totals", description="per-class totals of this run"
     )
-    return outcome | {"summary_markdown": markdown}
+    return outcome | {"summary_markdown": markdown, "alerts": alerts}

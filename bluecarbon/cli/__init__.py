@@ -14,7 +14,18 @@ from typing import Annotated
 import typer
 
 from bluecarbon import __version__
-from bluecarbon.cli import api, issuer, pipeline, plot, releases, statements, tokens, transitions
+from bluecarbon.cli import (
+    api,
+    insurance,
+    issuer,
+    pipeline,
+    plot,
+    register,
+    releases,
+    statements,
+    tokens,
+    transitions,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -50,6 +61,7 @@ app.add_typer(issuer.app, name="issuer")
 app.command()(api.api)
 app.command("api-token")(tokens.api_token)
 app.command()(transitions.transitions)
+app.command()(register.alerts)
 
 plot_app = typer.Typer(
     help="Save figures of a release as PNG: habitat and carbon maps, time series with uncertainty bands.",
@@ -60,6 +72,29 @@ plot_app = typer.Typer(
 plot_app.command("map")(plot.plot_map)
 plot_app.command("series")(plot.plot_series)
 app.add_typer(plot_app, name="plot")
+
+register_app = typer.Typer(
+    help=(
+        "The sink-rights register: issue units for creditable removals, pledge them to lenders, "
+        "transfer and retire them; every event in an append-only, hash-chained ledger in the store. "
+        "Quantities in t CO2e (one unit = 1 kg CO2e)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
+for _name in ("issue", "pledge", "unpledge", "enforce", "transfer", "retire", "show", "verify"):
+    register_app.command(_name)(getattr(register, _name))
+app.add_typer(register_app, name="register")
+
+insurance_app = typer.Typer(
+    help="Index insurance on a parcel's sink: evaluate a policy on a release.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
+insurance_app.command("evaluate")(insurance.evaluate)
+app.add_typer(insurance_app, name="insurance")
 
 
 @app.callback(invoke_without_command=True)

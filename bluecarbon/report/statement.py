@@ -39,6 +39,7 @@ from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
+from bluecarbon.register.book import register_section
 from bluecarbon.report.i18n import FLAG_TEXT, HABITAT_NAMES, LANGS, POOL_NAMES
 from bluecarbon.report.maps import parcel_map
 from bluecarbon.report.signing import IssuerKey, check_signature, signature_block
@@ -256,6 +257,7 @@ def build_statement(
         "removal": removal,
         "creditable": creditable,
         "valuation": valuation,
+        "register": register_section(store, parcel_id, as_of=generated, release=info),
         "parameters": {
             "buffer": {**buffer_param, "value": buffer, "given_by_user": buffer_pct is not None},
             "allowable_uncertainty": allowable,

@@ -5,7 +5,9 @@ ref reaches, (b) Delta versions no release pins, and sometimes (c) a ``staging-*
 ``collect_garbage`` deletes the stale staging branches (created before a cut-off, so a
 publish in progress on an object store is not disturbed), lets Icechunk delete unreachable
 objects older than the cut-off, and deletes Delta data files that no release pins.
-Everything a tag reaches stays: tags are the roots. Local stores run it under the writer lock.
+Everything a tag reaches stays: tags are the roots; so do the store's own append-only tables
+(``_status``, the ``_register`` ledger, ``_alerts``) and their ``ledger-*`` anchor branches.
+Local stores run it under the writer lock.
 
 A dry run must report what the real run removes. Icechunk's own dry run counts only objects
 unreachable *now*, so data a stale branch still holds would be missed: publishing therefore
