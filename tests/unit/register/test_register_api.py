@@ -15,7 +15,7 @@ import uvicorn
 from bluecarbon.register.book import SinkRegister
 from bluecarbon.server import AccessPolicy, ApiConfig, create_app
 
-TOKENS = {"bank-a": "token-of-bank-a", "bank-b": "token-of-bank-b", "bureau": "token-of-bureau"}
+TOKENS = {"bank-a": "token-of-bank-a-0001", "bank-b": "token-of-bank-b-0002", "bureau": "token-of-the-bureau-03"}
 
 
 @contextmanager
@@ -27,9 +27,10 @@ def _client(store, tag: str, *, public: bool = True) -> Iterator[httpx.Client]:
                 "name": "bank-a",
                 "token_sha256": hashlib.sha256(TOKENS["bank-a"].encode()).hexdigest(),
                 "lender": "Bank A",
+                "releases": ["*"],
             },
-            {"name": "bank-b", "token": TOKENS["bank-b"], "lender": "Bank B", "releases": ["none"]},
-            {"name": "bureau", "token": TOKENS["bureau"], "lender": "*"},
+            {"name": "bank-b", "token": TOKENS["bank-b"], "lender": "Bank B", "releases": ["2000.01.01"]},
+            {"name": "bureau", "token": TOKENS["bureau"], "lender": "*", "releases": ["*"]},
         ],
         public_releases=[tag] if public else [],
     )
