@@ -192,7 +192,8 @@ class ConfigFile(_Section):
     pipeline: PipelineSection = Field(default_factory=PipelineSection)
     s3: S3Settings = Field(default_factory=S3Settings)
     issuer: IssuerSection = Field(default_factory=IssuerSection)
-    register: RegisterSection = Field(default_factory=RegisterSection)
+    # named register_ because pydantic models inherit ABCMeta.register; the file says [register]
+    register_: RegisterSection = Field(default_factory=RegisterSection, alias="register")
     api: ApiSection = Field(default_factory=ApiSection)
 
 
@@ -441,7 +442,7 @@ def _settings(parsed: ConfigFile, base: Path, config_file: Path | None) -> Setti
         api_max_request_bytes=parsed.api.max_request_bytes,
         issuer_key_file=_resolve(parsed.issuer.key_file, base),
         issuer_name=parsed.issuer.name,
-        register_alert_drop_fraction=parsed.register.alert_drop_fraction,
+        register_alert_drop_fraction=parsed.register_.alert_drop_fraction,
         config_file=config_file,
     )
 

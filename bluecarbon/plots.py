@@ -50,9 +50,8 @@ from matplotlib.ticker import Formatter, MaxNLocator, StrMethodFormatter
 
 from bluecarbon import palette
 from bluecarbon.errors import InputError
-from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES
 from bluecarbon.units import M2_PER_HA, canonical_units, to_basis
-from bluecarbon.vocab import BLUE_CARBON_HABITATS, CarbonBasis, Habitat, flag_attrs
+from bluecarbon.vocab import BLUE_CARBON_HABITATS, HABITAT_NAMES, POOL_NAMES, CarbonBasis, Habitat, flag_attrs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

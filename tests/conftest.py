@@ -25,6 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 
 
+def missing_system_package(message: str) -> None:
+    """A test needs a system package (Chromium, a CJK font) that ``.ci/run`` installs: on CI
+    its absence is a broken environment and fails the test; elsewhere the test skips saying
+    which package to install."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI installs it: see .ci/run)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def raw_dir() -> Path:
     return RAW

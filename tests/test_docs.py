@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _mkdocs() -> str:
     exe = Path(sys.executable).with_name("mkdocs")
     if not exe.exists():
-        pytest.skip("mkdocs is not installed in this environment (it is in the test extra)")
+        pytest.fail("mkdocs is not installed: it is in the test extra (make setup-test installs it)")
     return str(exe)
 
 

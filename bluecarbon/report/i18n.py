@@ -11,24 +11,6 @@ from collections.abc import Mapping
 
 LANGS = ("en", "zh")
 
-HABITAT_NAMES: dict[str, dict[str, str]] = {
-    "seagrass": {"en": "seagrass", "zh": "海草床"},
-    "salt_marsh": {"en": "salt marsh", "zh": "盐沼"},
-    "mangrove": {"en": "mangrove", "zh": "红树林"},
-    "tidal_flat": {"en": "tidal flat", "zh": "潮滩"},
-    "shellfish_aquaculture": {"en": "shellfish aquaculture", "zh": "贝类养殖"},
-    "seaweed_aquaculture": {"en": "seaweed aquaculture", "zh": "藻类养殖"},
-    "water": {"en": "water", "zh": "水体"},
-    "other": {"en": "other / not mapped as habitat", "zh": "其他/未识别为生境"},
-}
-
-POOL_NAMES: dict[str, dict[str, str]] = {
-    "biomass": {"en": "living biomass", "zh": "生物量碳库"},
-    "soil": {"en": "soil organic carbon (to 1 m)", "zh": "土壤有机碳（0-1 米）"},
-    "litter": {"en": "litter", "zh": "凋落物碳库"},
-    "shellfish": {"en": "shellfish harvest removal", "zh": "贝类收获移出碳"},
-}
-
 TEXT: dict[str, dict[str, str]] = {
     "title": {"en": "Blue-carbon sink statement", "zh": "蓝碳碳汇报告"},
     "withdrawn": {

@@ -32,10 +32,10 @@ from shapely.geometry import mapping, shape
 
 from bluecarbon import palette
 from bluecarbon.errors import BlueCarbonError
-from bluecarbon.report.i18n import HABITAT_NAMES, t
+from bluecarbon.report.i18n import t
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
-from bluecarbon.vocab import HABITAT_CODES, Habitat
+from bluecarbon.vocab import HABITAT_CODES, HABITAT_NAMES, Habitat
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -21,8 +21,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
 from bluecarbon.report.documents import attach_statement, html_embedding, statement_file_sha256
-from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT, method_entries
+from bluecarbon.report.i18n import TEXT, method_entries
 from bluecarbon.report.maps import cjk_font_file, render_map_png
+from bluecarbon.vocab import HABITAT_NAMES, POOL_NAMES
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (

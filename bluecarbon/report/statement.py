@@ -40,13 +40,13 @@ from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
 from bluecarbon.register.book import register_section
-from bluecarbon.report.i18n import FLAG_TEXT, HABITAT_NAMES, LANGS, POOL_NAMES
+from bluecarbon.report.i18n import FLAG_TEXT, LANGS
 from bluecarbon.report.maps import parcel_map
 from bluecarbon.report.signing import IssuerKey, check_signature, signature_block
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 from bluecarbon.units import CO2E_PER_C
-from bluecarbon.vocab import Habitat
+from bluecarbon.vocab import HABITAT_NAMES, POOL_NAMES, Habitat
 
 STATEMENT_VERSION = 2
 SCHEMA_ID = "https://bluecarbon.invalid/schemas/statement-v2.json"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,41 @@ class NetworkMonitor:
 
 
 @pytest.fixture(scope="session")
-def demo_project(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> tuple[Path, dict, list]:
-    """(project folder, outcome of the first monitoring run, remote connections seen)."""
+def demo_project(
+    tmp_path_factory: pytest.TempPathFactory, prefect_harness
+) -> Iterator[tuple[Path, dict, list]]:
+    """(project folder, outcome of the first monitoring run, remote connections seen).
+
+    Built once per session and shared, so it is read-only: a test that writes copies it first
+    (:func:`copy_project`, :func:`warm_work`). The session fails at teardown if anything in it
+    changed."""
     from flows.monitoring import monitoring
 
     folder = tmp_path_factory.mktemp("demo")
     config = write_config(folder)
     with NetworkMonitor() as net:
         outcome = monitoring(config=str(config))
-    return folder, outcome, net.remote
+    before = _tree_state(folder)
+    yield folder, outcome, net.remote
+    changed = sorted(set(before.items()) ^ set(_tree_state(folder).items()))
+    assert not changed, f"a test wrote into the shared demo project: {changed[:10]}"
+
+
+def _tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file under the demo's store, work folder and catalog."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for name in ("store", "work", "catalog")
+        for p in (folder / name).rglob("*")
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+def warm_work(demo_folder: Path, folder: Path) -> Path:
+    """A copy of the demo's step cache in ``folder``: a run there reuses every finished step
+    and writes only into the copy."""
+    shutil.copytree(demo_folder / "work", folder / "work")
+    return folder / "work"
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +89,13 @@ def prefect_api_url(prefect_harness) -> str:
     return str(PREFECT_API_URL.value())
 
 
-def copy_project(demo_folder: Path, folder: Path, *, work: bool = False, **overrides: str) -> Path:
-    """A project in ``folder`` holding a copy of the demo store (and catalog): tests that
-    write never touch the session's demo store. The step cache is the demo's own (read, and
-    only added to) unless ``work`` asks for a copy. Returns its bluecarbon.toml."""
+def copy_project(demo_folder: Path, folder: Path, **overrides: str) -> Path:
+    """A project in ``folder`` holding a copy of the demo store, catalog and step cache: tests
+    that write never touch the session's demo project. Returns its bluecarbon.toml."""
     shutil.copytree(demo_folder / "store", folder / "store")
     shutil.copytree(demo_folder / "catalog", folder / "catalog")
-    if work:
-        shutil.copytree(demo_folder / "work", folder / "work")
-    return write_config(folder, **({} if work else {"work": str(demo_folder / "work")}) | overrides)
+    warm_work(demo_folder, folder)
+    return write_config(folder, **overrides)
 
 
 #: The analyst's revision behind the second release of ``notebook_project``.

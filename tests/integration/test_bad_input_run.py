@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bluecarbon.errors import ValidationFailed
 from bluecarbon.manifest import sha256_file
 from tests.conftest import write_config
+from tests.integration.conftest import warm_work
 
 pytestmark = pytest.mark.slow
 FAO = "field/fao_china_mariculture/fao_fishstat_aquaculture_bivalves_seaweeds_CHN_KOR_JPN_TWN.csv"
@@ -41,10 +43,10 @@ def test_invalid_harvest_fails_the_run_and_publishes_nothing(
         csv.writer(fh, lineterminator="\n").writerows(rows)
     manifest = raw / "MANIFEST"
     manifest.write_text(manifest.read_text().replace(old, sha256_file(fao)))  # a deliberate, recorded change
-    config = write_config(tmp_path, raw=str(raw), work=str(demo_folder / "work"))
+    config = write_config(tmp_path, raw=str(raw), work=str(warm_work(demo_folder, tmp_path)))
     config.write_text(config.read_text() + '[pipeline]\non_invalid = "fail"\n')
 
-    with pytest.raises(Exception, match="validation error"):
+    with pytest.raises(ValidationFailed, match="validation error"):
         monitoring(config=str(config))
 
     releases = Store.open(str(tmp_path / "store")).releases()

@@ -26,7 +26,7 @@ import pytest
 from bluecarbon.manifest import sha256_file
 from tests.cli_harness import assert_ok, assert_user_error, cli_env, run_cli
 from tests.conftest import RAW, ROOT, write_config
-from tests.integration.conftest import copy_project
+from tests.integration.conftest import copy_project, warm_work
 
 pytestmark = pytest.mark.slow
 INVEST = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
@@ -208,7 +208,7 @@ def test_bad_input_ends_a_run_with_one_paragraph_naming_the_file(
     else:
         changes = {ABER_LABELS: _labels_with_wrong_crs(tmp_path)}
     raw = _raw_with(tmp_path, changes)
-    config = write_config(tmp_path, raw=str(raw), work=str(demo_project[0] / "work"))
+    config = write_config(tmp_path, raw=str(raw), work=str(warm_work(demo_project[0], tmp_path)))
     result = run_cli("run", "-c", config, env={"PREFECT_API_URL": prefect_api_url}, timeout=900)
     message = assert_user_error(result, *needles)
     assert "\n\n" not in message

@@ -47,8 +47,7 @@ def test_what_counts_as_transient(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_flow_task_retries_transient_errors_only(prefect_harness, tmp_path: Path) -> None:
-    boto3 = pytest.importorskip("boto3")
-
+    import boto3
     from moto.server import ThreadedMotoServer
     from prefect import flow, task
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import write_config
+from tests.integration.conftest import warm_work
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -45,7 +46,7 @@ def test_scheduled_run_is_created_and_executed(demo_project, tmp_path: Path) -> 
     from bluecarbon.store import Store
 
     demo_folder, _, _ = demo_project
-    config = write_config(tmp_path, work=str(demo_folder / "work"))  # warm step cache: a quick run
+    config = write_config(tmp_path, work=str(warm_work(demo_folder, tmp_path)))  # warm cache: a quick run
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {

@@ -20,6 +20,7 @@ from bluecarbon.report.documents import statement_text
 from bluecarbon.report.render import find_chromium, render_pdf
 from bluecarbon.report.statement import statement_hash
 from tests.cli_harness import assert_ok, assert_user_error, run_cli
+from tests.conftest import missing_system_package
 from tests.integration.conftest import copy_project
 
 pytestmark = pytest.mark.slow
@@ -190,7 +191,7 @@ def _pdf_without_attachments(source: Path, target: Path) -> None:
 @pytest.mark.browser
 def test_chromium_pdf_verifies(issued: dict, tmp_path: Path) -> None:
     if find_chromium() is None:
-        pytest.skip("Chromium not installed: .ci/run installs it (Debian package chromium)")
+        missing_system_package("Chromium not installed (Debian package chromium)")
     pdf = tmp_path / "chromium.pdf"
     assert render_pdf(issued["doc"], pdf, engine="chromium") == "chromium"
     assert_ok(verify(issued, pdf, "--public-key", issued["key"]))

@@ -16,6 +16,7 @@ from bluecarbon.errors import ReleaseNotFound
 from bluecarbon.report.render import CHROMIUM_FLAGS, cjk_font_file, find_chromium, render_html, render_pdf
 from bluecarbon.report.statement import build_statement, statement_hash, validate_statement, verify_statement
 from bluecarbon.store import Store
+from tests.conftest import missing_system_package
 
 pytestmark = pytest.mark.slow
 FARM = "qd-jzb-oyster-01"
@@ -164,7 +165,9 @@ def test_pdf_with_fpdf2(meadow: dict[str, dict], tmp_path: Path) -> None:
     assert render_pdf(meadow["en"], out, engine="fpdf2") == "fpdf2"
     assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 20_000
     if cjk_font_file() is None:
-        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk): Chinese fpdf2 PDF not checked")
+        missing_system_package(
+            "no CJK font installed (Debian: fonts-noto-cjk): Chinese fpdf2 PDF not checked"
+        )
     zh = tmp_path / "zh.pdf"
     render_pdf(meadow["zh"], zh, engine="fpdf2")
     assert zh.read_bytes().startswith(b"%PDF")
@@ -174,9 +177,7 @@ def test_pdf_with_fpdf2(meadow: dict[str, dict], tmp_path: Path) -> None:
 def test_html_renders_in_headless_chromium(meadow: dict[str, dict], tmp_path: Path) -> None:
     chromium = find_chromium()
     if chromium is None:
-        pytest.skip(
-            "Chromium not installed: .ci/run installs it (Debian package chromium); make test skips this"
-        )
+        missing_system_package("Chromium not installed (Debian package chromium)")
     shots = {}
     for lang, doc in meadow.items():
         page = tmp_path / f"{lang}.html"

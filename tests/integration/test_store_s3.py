@@ -16,12 +16,13 @@ import pytest
 from bluecarbon.errors import StoreError
 from bluecarbon.store import S3Options, Store
 from bluecarbon.store.gc import collect_garbage
+from tests.integration.conftest import warm_work
 from tests.unit.store.conftest import make_bundle
 
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[S3Options]:
-    boto3 = pytest.importorskip("boto3")
+    import boto3
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -150,7 +151,9 @@ def test_a_run_with_s3_settings_leaves_the_secret_nowhere(s3: S3Options, demo_pr
 
     secret = f"secret-{uuid.uuid4().hex}"
     home = tmp_path / "prefect-home"
-    config = write_config(tmp_path, store="s3://bluecarbon/no-secret", work=str(demo_project[0] / "work"))
+    config = write_config(
+        tmp_path, store="s3://bluecarbon/no-secret", work=str(warm_work(demo_project[0], tmp_path))
+    )
     text = config.read_text()
     config.write_text(
         text[: text.index("[prefect]")]

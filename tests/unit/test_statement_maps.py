@@ -16,8 +16,9 @@ from matplotlib.font_manager import findfont
 from bluecarbon import palette
 from bluecarbon.errors import BlueCarbonError
 from bluecarbon.report import maps
-from bluecarbon.report.i18n import HABITAT_NAMES, t
-from bluecarbon.vocab import Habitat
+from bluecarbon.report.i18n import t
+from bluecarbon.vocab import HABITAT_NAMES, Habitat
+from tests.conftest import missing_system_package
 
 
 def _map_data(*, grid: bool = True) -> dict[str, Any]:
@@ -113,7 +114,9 @@ def test_chinese_map_draws_with_a_cjk_font() -> None:
     if maps.cjk_font_file() is None:
         with pytest.raises(BlueCarbonError, match=maps.CJK_PACKAGE):
             maps.parcel_map_figure(_map_data(), "zh")
-        pytest.skip("no CJK font installed: the refusal is checked instead")
+        missing_system_package(
+            "no CJK font installed (Debian: fonts-noto-cjk): the refusal was checked instead"
+        )
     before = list(matplotlib.rcParams["font.family"])
     fig = maps.parcel_map_figure(_map_data(), "zh")
     texts = [*fig.axes[0].get_legend().get_texts(), fig.axes[0].title]

@@ -17,6 +17,7 @@ from affine import Affine
 from bluecarbon.carbon.engine import compute_histogram
 from bluecarbon.carbon.stocks import ALL_CLASSES_LABEL, habitat_carbon_run, site_totals
 from bluecarbon.carbon.uncertainty import UncertaintySettings
+from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 from bluecarbon.store.validators import check_accounting, check_product
 from bluecarbon.units import CO2E_PER_C
@@ -179,7 +180,7 @@ def test_mangrove_biomass_is_ipcc_tier1_by_climate_zone() -> None:
     # tropical dry: AGB 92 t dm/ha x (1 + 0.29) x 0.451 t C/t dm = 53.52348 Mg C/ha
     biomass = run.dataset["carbon_stock_by_pool"].sel(pool="biomass", year=2000).values
     np.testing.assert_allclose(biomass, 92 * 1.29 * 0.451)
-    with pytest.raises(Exception, match="climate zone"):
+    with pytest.raises(InputError, match="climate zone"):
         habitat_carbon_run(mangrove, density, parameters=SHIPPED)
 
 

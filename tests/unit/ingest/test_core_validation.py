@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bluecarbon.errors import ValidationFailed
+from bluecarbon.errors import InputError, ValidationFailed
 from bluecarbon.ingest.core_validation import validate_core_tables
 from bluecarbon.ingest.validation import issues_frame, write_quarantine_report
 from bluecarbon.params import ParameterSet
@@ -230,7 +230,7 @@ def test_quarantine_report_is_written_next_to_results(tmp_path) -> None:
 
 def test_unknown_mode_is_refused() -> None:
     c, d = _good()
-    with pytest.raises(Exception, match="unknown validation mode"):
+    with pytest.raises(InputError, match="unknown validation mode"):
         validate_core_tables(c, d, mode="lenient", parameters=SHIPPED)  # type: ignore[arg-type]
 
 

@@ -15,7 +15,11 @@ import uvicorn
 from bluecarbon.register.book import SinkRegister
 from bluecarbon.server import AccessPolicy, ApiConfig, create_app
 
-TOKENS = {"bank-a": "token-of-bank-a-0001", "bank-b": "token-of-bank-b-0002", "bureau": "token-of-the-bureau-03"}
+TOKENS = {
+    "bank-a": "token-of-bank-a-0001",
+    "bank-b": "token-of-bank-b-0002",
+    "bureau": "token-of-the-bureau-03",
+}
 
 
 @contextmanager
