@@ -235,6 +235,20 @@ def _pdf_blocks(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
         f"{t['value']}: {_fmt(val['price_per_t_co2e'], 2)} {val['currency']}/t CO2e -> "
         f"{_fmt(val['creditable_value'], 2)} {val['currency']} ({val['price_source']}). {t['stock_not_credit']}"
     )
+    reg = doc.get("register")
+    if reg:
+        line(t["register"], 12)
+        line(
+            f"  {t['reg_issued']} {_fmt(reg['issued_t_co2e'], 1)}; {t['reg_available']} "
+            f"{_fmt(reg['available_t_co2e'], 1)}; {t['reg_pledged']} {_fmt(reg['pledged_t_co2e'], 1)}; "
+            f"{t['reg_transferred']} {_fmt(reg['transferred_t_co2e'], 1)}; {t['reg_retired']} "
+            f"{_fmt(reg['retired_t_co2e'], 1)}; {t['reg_shortfall']} {_fmt(reg['shortfall_t_co2e'], 1)}"
+        )
+        for p in reg["pledges"]:
+            line(
+                f"  {p['pledge_id']} {p['lender']}: {_fmt(p['quantity_t_co2e'], 1)} ({p['expires'] or '-'})",
+                8,
+            )
     line(t["licences"], 12)
     for lic in doc["licences"]:
         line(f"  {lic['license']}: {lic['dataset']} ({lic['restrictions']})", 7)
