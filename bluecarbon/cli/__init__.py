@@ -14,7 +14,19 @@ from typing import Annotated
 import typer
 
 from bluecarbon import __version__
-from bluecarbon.cli import api, issuer, pipeline, plot, releases, statements, tokens, transitions
+from bluecarbon.cli import (
+    api,
+    issuer,
+    parcels,
+    pipeline,
+    plot,
+    releases,
+    sites,
+    statements,
+    status,
+    tokens,
+    transitions,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -24,8 +36,9 @@ app = typer.Typer(
         "Monitor blue-carbon sinks (seagrass, salt marsh, shellfish aquaculture) and publish "
         "versioned, citable releases.\n\n"
         "Start with `bluecarbon run` (the monitoring pipeline on the configured study), then "
-        "`bluecarbon releases` and `bluecarbon show latest`. Configuration: bluecarbon.toml, "
-        "overridden by BLUECARBON_* variables."
+        "`bluecarbon releases`, `bluecarbon show latest` and `bluecarbon parcels`; "
+        "`bluecarbon status` says what the next run would do. Configuration: bluecarbon.toml, "
+        "overridden by BLUECARBON_* variables. Every command has -h."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -35,8 +48,11 @@ app = typer.Typer(
 
 app.command()(pipeline.run)
 app.command()(pipeline.serve)
+app.command()(status.status)
 app.command()(releases.releases)
 app.command()(releases.show)
+app.command()(parcels.parcels)
+app.command()(sites.sites)
 app.command()(releases.verify)
 app.command()(releases.withdraw)
 app.command()(releases.diff)
@@ -52,7 +68,10 @@ app.command("api-token")(tokens.api_token)
 app.command()(transitions.transitions)
 
 plot_app = typer.Typer(
-    help="Save figures of a release as PNG: habitat and carbon maps, time series with uncertainty bands.",
+    help=(
+        "Save figures of a release as PNG (maps, series).\n\n"
+        "Habitat and carbon maps, time series with uncertainty bands."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=CONTEXT,

@@ -37,6 +37,7 @@ from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError, Issue
 from bluecarbon.fingerprint import canonical_json, fingerprint, sha256_text
+from bluecarbon.fingerprint import release_key as release_key  # the flows' name for it
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
 from bluecarbon.habitat.composites import water_frequency
 from bluecarbon.habitat.extent import (
@@ -71,7 +72,7 @@ from bluecarbon.ingest.survey import read_survey
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site, Study
+from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat, Subclass
 
@@ -709,11 +710,3 @@ def parcels(
     merged.to_parquet(uri, index=False)
     info = {"parcels": len(merged), "geometries_repaired": int(merged["geometry_repaired"].sum())}
     return _finish(out, StepResult("parcels", key, {"parcels": uri}, info), parameters)
-
-
-def release_key(study: Study, hashes: Mapping[str, str], parameters: ParameterSet) -> str:
-    """Idempotency key of a release: inputs + parameters (every table, the study) + version."""
-    return fingerprint(
-        inputs=hashes,
-        parameters={"tables": parameters.digest, "study": study.digest},
-    )
