@@ -7,7 +7,7 @@ buffer, language, generation time). That is what makes it verifiable: ``verify_s
 recomputes it from the named release and compares every field, and the ``integrity`` hash
 (sha256 of the canonical JSON without that block) exposes any edit of the file itself.
 
-It keeps apart the four quantities a lender reads (METHODS.md section 8, docs/accounting.md):
+It keeps apart the four quantities a lender reads (docs/accounting.md):
 
 * ``stock``: carbon held now to the accounting depth, with P5/P95 and the conservative stock
   (never above P5), exactly the release's ``parcel_totals`` value; a stock is not a credit;
