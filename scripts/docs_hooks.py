@@ -114,9 +114,10 @@ def store_tables_markdown() -> str:
 
 
 def _help_text(command: Any, path: list[str], parent: Any) -> tuple[str, Any]:
-    """A command's ``--help`` text at 80 columns, and its context (for its subcommands)."""
+    """A command's ``--help`` text as an 80-column terminal shows it (click leaves two columns
+    free: 78), and its context (for its subcommands)."""
     ctx = command.make_context(
-        path[-1], [], parent=parent, resilient_parsing=True, terminal_width=80, max_content_width=80
+        path[-1], [], parent=parent, resilient_parsing=True, terminal_width=78, max_content_width=80
     )
     return command.get_help(ctx).rstrip(), ctx
 

@@ -91,7 +91,7 @@ def _main(
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    app(prog_name="bluecarbon")  # also under `python -m bluecarbon.cli`
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,9 +97,21 @@ def test_command_descriptions_are_not_cut_at_80_columns(group: tuple[str, ...]) 
         (("statement", "p-1", "--format", "docx"), "--format", ("json", "html", "pdf")),
         (("statement", "p-1", "--lang", "fr"), "--lang", ("en", "zh")),
         (("render", "s.json", "--format", "docx"), "--format", ("html", "pdf")),
-        (("export", "latest", "-o", "x", "--format", "shp"), "--format", ("netcdf", "geotiff", "geoparquet", "gpkg")),
-        (("plot", "series", "s", "-o", "x.png", "--quantity", "carbon"), "--quantity", ("site-net-flux", "removal")),
-        (("plot", "map", "s/carbon", "-o", "x.png", "--pool", "roots"), "--pool", ("biomass", "soil", "litter")),
+        (
+            ("export", "latest", "-o", "x", "--format", "shp"),
+            "--format",
+            ("netcdf", "geotiff", "geoparquet", "gpkg"),
+        ),
+        (
+            ("plot", "series", "s", "-o", "x.png", "--quantity", "carbon"),
+            "--quantity",
+            ("site-net-flux", "removal"),
+        ),
+        (
+            ("plot", "map", "s/carbon", "-o", "x.png", "--pool", "roots"),
+            "--pool",
+            ("biomass", "soil", "litter"),
+        ),
         (("plot", "map", "s/carbon", "-o", "x.png", "--basis", "kg"), "--basis", ("c", "co2e")),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
@@ -120,7 +132,9 @@ def test_choices_are_shown_in_help_and_a_wrong_value_lists_them(
 
 
 def test_case_does_not_matter_for_the_carbon_basis() -> None:
-    result = CliRunner().invoke(app, ["plot", "map", "s/carbon", "-o", "x.png", "--basis", "co2e", "-c", "/nope"])
+    result = CliRunner().invoke(
+        app, ["plot", "map", "s/carbon", "-o", "x.png", "--basis", "co2e", "-c", "/nope"]
+    )
     assert result.exit_code == 1 and "no such configuration file" in result.output  # past parsing
 
 

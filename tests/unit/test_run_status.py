@@ -19,9 +19,15 @@ from tests.unit.store.conftest import make_bundle
 
 
 def test_input_changes_name_changed_added_and_removed_files() -> None:
-    recorded = [{"path": "a.csv", "sha256": "1"}, {"path": "b.csv", "sha256": "2"}, {"path": "c.csv", "sha256": "3"}]
+    recorded = [
+        {"path": "a.csv", "sha256": "1"},
+        {"path": "b.csv", "sha256": "2"},
+        {"path": "c.csv", "sha256": "3"},
+    ]
     now = {"a.csv": "1", "b.csv": "9", "d.csv": "4"}
-    assert input_changes(recorded, now) == InputChanges(changed=("b.csv",), added=("d.csv",), removed=("c.csv",))
+    assert input_changes(recorded, now) == InputChanges(
+        changed=("b.csv",), added=("d.csv",), removed=("c.csv",)
+    )
     assert input_changes(recorded[:1], {"a.csv": "1"}).count == 0
 
 
@@ -43,7 +49,10 @@ def _status(existing: str | None, latest: str | None, version: str = "1.0") -> R
 
 
 def test_the_verdict_says_publish_or_which_release_run_returns() -> None:
-    assert _status("2026.12.04", "2026.12.04").verdict() == "nothing changed: run would return release 2026.12.04"
+    assert (
+        _status("2026.12.04", "2026.12.04").verdict()
+        == "nothing changed: run would return release 2026.12.04"
+    )
     assert _status(None, "2026.12.04").verdict() == "run would publish a new release"
     assert _status(None, None).verdict().startswith("run would publish a new release (the store holds no")
     older = _status("2026.11.27", "2026.12.04").verdict()
