@@ -7,12 +7,16 @@ figure cut short reads as another figure, so tables are laid out here before ric
 - a *figure* column (numbers, also ids and dates: anything that must be read whole) is exactly
   as wide as its widest value, or its header's longest word; the header wraps above it;
 - a text column folds its words (a long name wraps onto more lines, nothing is dropped);
-- *optional* columns (ids, hashes, secondary figures) join in their order only while the table
-  still fits the width; a note names those left out, ``--wide`` shows every column (lines may
-  then run past the width, still nothing is cut) and ``--json`` every field in full.
+- *optional* columns (ids, hashes, secondary figures) join in their order only while the whole
+  table still fits the width unwrapped (an extra must not squeeze what was asked for); a note
+  names those left out, ``--wide`` shows every column (lines may then run past the width,
+  still nothing is cut) and ``--json`` every field in full.
 
-When even the required columns do not fit (a very narrow terminal), the table is printed as
-wide as it needs: a long line is better than a wrong number.
+Column widths are computed here (:func:`layout`: each column at least its longest word or
+figure, the room left shared by what each still lacks of its longest line) and handed to rich
+as fixed widths, so rich never shrinks a column by its own rules. When even the required
+columns do not fit (a very narrow terminal), the table is printed as wide as it needs: a long
+line is better than a wrong number.
 """
 
 from __future__ import annotations
@@ -59,12 +63,14 @@ class Extent:
 
 def extent(col: Col, cells: Sequence[Text]) -> Extent:
     """A figure column: its widest value (or header word), both ways. A text column: from its
-    longest word (header included) to its longest line."""
+    longest word (header included) to its longest line. In terminal cells: a Chinese name
+    takes two per character."""
+    from rich.cells import cell_len
     from rich.text import Text
 
     header = Text(col.header)
-    words = [len(w) for t in [header, *cells] for w in t.plain.split()] or [1]
-    lines = [len(line) for t in [header, *cells] for line in t.plain.splitlines()] or [1]
+    words = [cell_len(w) for t in [header, *cells] for w in t.plain.split()] or [1]
+    lines = [cell_len(line) for t in [header, *cells] for line in t.plain.splitlines()] or [1]
     if col.figure:
         widest = max(max((t.cell_len for t in cells), default=1), max(words))
         return Extent(widest, widest)

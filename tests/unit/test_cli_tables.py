@@ -97,6 +97,7 @@ def test_a_figure_column_is_as_wide_as_its_widest_value_or_header_word() -> None
     assert tables.extent(Col("area ha", figure=True), [Text("1,234,567")]) == Extent(9, 9)
     assert tables.extent(Col("conservative t", figure=True), [Text("12")]) == Extent(12, 12)
     assert tables.extent(Col("name"), [Text("Old Tampa Bay")]) == Extent(5, 13)
+    assert tables.extent(Col("name"), [Text("胶州湾 养殖区")]) == Extent(6, 13)  # two cells a character
 
 
 @pytest.mark.parametrize(
