@@ -4,6 +4,10 @@ The idempotency key of a release, and the cache key of a flow task, is the sha25
 canonical JSON document holding the sha256 of every input file, the parameters (tables by
 content hash, scalars by value) and the package version. Canonical means sorted keys, no
 whitespace and floats by ``repr``, so the same inputs give the same key on any machine.
+
+:func:`release_key` lives here, not with the pipeline steps, because ``bluecarbon status`` and
+``run --dry-run`` compute it too: importing it must not import the array libraries the steps
+need, and there must be one definition of it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluecarbon import __version__
+
+if TYPE_CHECKING:
+    from bluecarbon.params import ParameterSet
+    from bluecarbon.pipeline.study import Study
 
 
 @cache
@@ -60,3 +68,11 @@ def fingerprint(
         "package_version": package_version or code_version(),
     }
     return sha256_text(canonical_json(doc))
+
+
+def release_key(study: Study, hashes: Mapping[str, str], parameters: ParameterSet) -> str:
+    """Idempotency key of a release: inputs + parameters (every table, the study) + version."""
+    return fingerprint(
+        inputs=hashes,
+        parameters={"tables": parameters.digest, "study": study.digest},
+    )

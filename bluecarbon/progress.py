@@ -7,21 +7,32 @@ CLI decides whether that draws a bar. :func:`progress_bar` gives such a callback
 on standard error when both standard output and standard error are terminals and the user
 did not ask for ``--quiet``, otherwise a function that does nothing (and rich is not even
 imported, so scripts, pipes and tests pay nothing).
+
+Work made of a few named stages rather than countable units (a statement: read the release,
+compute, draw the map, sign; a garbage collection) takes a :data:`StageCallback` instead:
+``say(stage)`` names the stage starting now, and the module that calls it lists its stages in
+order (``STAGES``), so :func:`stage_bar` can show "2/4 drawing the parcel map".
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 #: ``progress(done, total)``: ``done`` units of ``total`` are finished (both counts, any unit).
 ProgressCallback = Callable[[int, int], None]
+#: ``say(stage)``: the named stage starts now (the previous one, if any, is finished).
+StageCallback = Callable[[str], None]
 
 
 def _ignore(done: int, total: int) -> None:
     """The callback when nobody is watching."""
+
+
+def _ignore_stage(stage: str) -> None:
+    """The stage callback when nobody is watching."""
 
 
 def interactive() -> bool:
@@ -65,3 +76,38 @@ def progress_bar(description: str, *, quiet: bool = False, unit: str = "") -> It
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def stage_bar(description: str, stages: Sequence[str], *, quiet: bool = False) -> Iterator[StageCallback]:
+    """A callback showing which of ``stages`` runs (``description: 2/4 stage``) as a rich bar
+    on standard error while the block runs; the bar is full when the block ends. A stage not
+    in ``stages`` is shown by name without moving the bar. With ``quiet`` or without a
+    terminal the callback does nothing."""
+    if quiet or not interactive():
+        yield _ignore_stage
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    order = {name: i for i, name in enumerate(stages)}
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stage]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=len(stages), stage="")
+
+        def say(stage: str) -> None:
+            done = order.get(stage)
+            if done is None:
+                bar.update(task, stage=stage)
+            else:
+                bar.update(task, completed=done, stage=stage)
+
+        yield say
+        bar.update(task, completed=len(stages), stage="done")

@@ -7,7 +7,7 @@ deployments and machines sharing a local store.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from prefect import serve
 
@@ -29,6 +29,20 @@ def cron_problem(expression: str) -> str | None:
             "e.g. '0 6 1 * *' for 06:00 on the first of every month)"
         )
     return None
+
+
+def next_cron_run(expression: str, *, after: datetime | None = None) -> datetime:
+    """When Prefect's scheduler starts the next run of the cron schedule ``expression`` at or
+    after ``after`` (default now), in UTC.
+
+    The deployment's schedule names no time zone, so Prefect reads it in UTC. The dates come
+    from the cron engine Prefect itself validates and schedules with (its vendored croniter);
+    ``CronSchedule.get_dates`` is not called because it needs the server's time-zone types.
+    """
+    from prefect._vendor.croniter import croniter
+
+    start = (after or datetime.now(UTC)).astimezone(UTC) - timedelta(seconds=1)  # "at or after"
+    return croniter(expression, start, day_or=True).get_next(datetime).astimezone(UTC)
 
 
 def monitoring_deployment(

@@ -5,6 +5,8 @@
   which refuses a table without units, source or verified on every row.
 - ``<!-- habitat-codes -->`` in any page: the habitat code table of :mod:`bluecarbon.vocab`.
 - ``<!-- store-tables -->`` in any page: the release tables of :mod:`bluecarbon.store.schema`.
+- ``cli.md``: every command's ``--help``, rendered from the CLI itself (typer's click
+  commands, at 80 columns), so the reference says what the installed command says.
 
 Registered in ``mkdocs.yml`` under ``hooks:``; MkDocs calls the ``on_*`` functions by name.
 """
@@ -19,6 +21,7 @@ from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import HABITAT_CODES, HABITAT_FILL
 
 PARAMETERS_PAGE = "parameters.md"
+CLI_PAGE = "cli.md"
 HABITAT_MARKER = "<!-- habitat-codes -->"
 TABLES_MARKER = "<!-- store-tables -->"
 
@@ -58,8 +61,8 @@ def parameter_tables_markdown() -> str:
         "",
         "Every number the pipeline uses that is not measured in the inputs lives in a CSV table",
         "in `bluecarbon/params/`, with its `units`, its `source` and a `verified` flag on every",
-        "row (`false` until the value has been checked against the primary document; METHODS",
-        'entries marked "(check)" stay `false`). A study can override any table with a file of',
+        "row (`false` until the value has been checked against the primary document; values",
+        'marked "(check)" stay `false`). A study can override any table with a file of',
         "the same name in a folder named by `[params] dir` in `bluecarbon.toml`. A run resolves",
         "every table once; the release publishes them (its `parameters` table, with their digest",
         "in the release metadata), so a changed table makes a new release and an old release",
@@ -110,11 +113,55 @@ def store_tables_markdown() -> str:
     return "\n".join(lines)
 
 
+def _help_text(command: Any, path: list[str], parent: Any) -> tuple[str, Any]:
+    """A command's ``--help`` text as an 80-column terminal shows it (click leaves two columns
+    free: 78), and its context (for its subcommands)."""
+    ctx = command.make_context(
+        path[-1], [], parent=parent, resilient_parsing=True, terminal_width=78, max_content_width=80
+    )
+    return command.get_help(ctx).rstrip(), ctx
+
+
+def cli_reference_markdown() -> str:
+    """The command-line reference: a summary table, then every command's ``--help``."""
+    import typer
+
+    from bluecarbon.cli import app
+
+    root = typer.main.get_command(app)
+    lines = [
+        "# Command-line reference",
+        "",
+        "Every `bluecarbon` command with its `--help` (`-h` works too), generated from the",
+        "command itself when the documentation is built. Options that take one of a few values",
+        "list them (`--format <json|html|pdf>`); a value outside the list is refused with the",
+        "list. Tables fit the terminal (piped: `COLUMNS`, else 80 columns) and never cut a",
+        "figure; `--wide` shows every column, `--json` every field in a stable key order.",
+        "",
+        "| command | what it does |",
+        "| --- | --- |",
+    ]
+    sections: list[str] = []
+
+    def visit(command: Any, path: list[str], parent: Any, level: int) -> None:
+        text, ctx = _help_text(command, path, parent)
+        sections.extend([f"{'#' * level} {' '.join(path)}", "", "```text", text, "```", ""])
+        for name, sub in getattr(command, "commands", {}).items():
+            words = [*path, name]
+            anchor = "-".join(words)  # the heading's id: words joined by hyphens
+            lines.append(f"| [`{' '.join(words)}`](#{anchor}) | {_cell(sub.get_short_help_str(limit=200))} |")
+            visit(sub, words, ctx, 2 if len(path) == 1 else 3)
+
+    visit(root, ["bluecarbon"], None, 2)
+    return "\n".join([*lines, "", *sections])
+
+
 def on_files(files: Any, config: Any) -> Any:
-    """Add the generated parameter tables page."""
+    """Add the generated parameter tables and command-line reference pages."""
     from mkdocs.structure.files import File
 
     files.append(File.generated(config, PARAMETERS_PAGE, content=parameter_tables_markdown()))
+    files.append(File.generated(config, CLI_PAGE, content=cli_reference_markdown()))
     return files
 
 
@@ -128,6 +175,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 __all__ = [
+    "cli_reference_markdown",
     "habitat_codes_markdown",
     "on_files",
     "on_page_markdown",

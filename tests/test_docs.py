@@ -52,7 +52,8 @@ def test_site_builds_strict_without_warnings(tmp_path: Path) -> None:
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     assert "WARNING" not in log, log
-    for page in ("getting-started", "concepts", "methods", "parameters", "invest-differences", "api/plots"):
+    pages = ("getting-started", "concepts", "methods", "parameters", "invest-differences", "api/plots")
+    for page in (*pages, "cli", "export-formats"):
         assert (site / page / "index.html").is_file(), page
     for guide in ("schedule-flows", "add-a-data-source", "dask-cluster", "s3-store"):
         assert (site / "how-to" / guide / "index.html").is_file(), guide
@@ -85,3 +86,55 @@ def test_habitat_code_table_follows_the_vocabulary() -> None:
     for habitat, code in HABITAT_CODES.items():
         assert any(line.startswith(f"| {code} | `{habitat.value}` |") for line in lines)
     assert "<!-- habitat-codes -->" in (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+
+
+def test_cli_reference_is_every_commands_own_help() -> None:
+    """The generated page holds each command's ``--help`` exactly as the command prints it
+    at 80 columns (checked in a fresh process for a few), and lists every command."""
+    import typer
+
+    from bluecarbon.cli import app
+    from tests.cli_harness import run_cli
+
+    page = _hooks().cli_reference_markdown()
+    root = typer.main.get_command(app)
+    paths = [[name] for name in root.commands]
+    paths += [[group, name] for group in ("plot", "issuer") for name in root.commands[group].commands]
+    for path in paths:
+        assert f"bluecarbon {' '.join(path)}" in page.split("\n## ")[0], path  # the summary table
+        assert f"\n## bluecarbon {' '.join(path)}\n" in page or f"\n### bluecarbon {' '.join(path)}\n" in page
+    for path in (["status"], ["parcels"], ["export"], ["plot", "series"]):
+        shown = run_cli(*path, "--help", env={"COLUMNS": "80"})
+        assert shown.code == 0, shown
+        assert f"```text\n{shown.stdout.rstrip()}\n```" in page, path
+
+
+#: Where statements, parameter tables and pipeline texts cite the documentation.
+CITING = [
+    *sorted((ROOT / "bluecarbon" / "params").glob("*.csv")),
+    *sorted((ROOT / "bluecarbon" / "report").rglob("*.py")),
+    *sorted((ROOT / "bluecarbon" / "report").rglob("*.html")),
+    *sorted((ROOT / "bluecarbon" / "pipeline").glob("*.py")),
+]
+
+
+def _anchors(page: Path) -> set[str]:
+    from markdown.extensions.toc import slugify
+
+    headings = re.findall(r"^#{1,6} (.+?)\s*$", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return {slugify(h, "-") for h in headings}
+
+
+def test_statements_and_parameters_cite_docs_pages_that_exist() -> None:
+    """Statements show parameter sources and method notes; each page and section they cite
+    must exist (they used to cite "METHODS.md section 7", which is not shipped)."""
+    cited = 0
+    for path in CITING:
+        text = path.read_text(encoding="utf-8")
+        assert "METHODS.md" not in text, path
+        for page, anchor in re.findall(r"docs/([a-z0-9/_-]+\.md)(?:#([a-z0-9-]+))?", text):
+            target = ROOT / "docs" / page
+            assert target.is_file(), (path.name, page)
+            assert not anchor or anchor in _anchors(target), (path.name, page, anchor)
+            cited += 1
+    assert cited >= 40  # the parameter tables cite methods and accounting sections throughout

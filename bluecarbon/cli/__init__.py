@@ -18,11 +18,14 @@ from bluecarbon.cli import (
     api,
     insurance,
     issuer,
+    parcels,
     pipeline,
     plot,
     register,
     releases,
+    sites,
     statements,
+    status,
     tokens,
     transitions,
 )
@@ -35,8 +38,9 @@ app = typer.Typer(
         "Monitor blue-carbon sinks (seagrass, salt marsh, shellfish aquaculture) and publish "
         "versioned, citable releases.\n\n"
         "Start with `bluecarbon run` (the monitoring pipeline on the configured study), then "
-        "`bluecarbon releases` and `bluecarbon show latest`. Configuration: bluecarbon.toml, "
-        "overridden by BLUECARBON_* variables."
+        "`bluecarbon releases`, `bluecarbon show latest` and `bluecarbon parcels`; "
+        "`bluecarbon status` says what the next run would do. Configuration: bluecarbon.toml, "
+        "overridden by BLUECARBON_* variables. Every command has -h."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -46,8 +50,11 @@ app = typer.Typer(
 
 app.command()(pipeline.run)
 app.command()(pipeline.serve)
+app.command()(status.status)
 app.command()(releases.releases)
 app.command()(releases.show)
+app.command()(parcels.parcels)
+app.command()(sites.sites)
 app.command()(releases.verify)
 app.command()(releases.withdraw)
 app.command()(releases.diff)
@@ -64,7 +71,10 @@ app.command()(transitions.transitions)
 app.command()(register.alerts)
 
 plot_app = typer.Typer(
-    help="Save figures of a release as PNG: habitat and carbon maps, time series with uncertainty bands.",
+    help=(
+        "Save figures of a release as PNG (maps, series).\n\n"
+        "Habitat and carbon maps, time series with uncertainty bands."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=CONTEXT,
@@ -107,7 +117,7 @@ def _main(
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    app(prog_name="bluecarbon")  # also under `python -m bluecarbon.cli`
 
 
 if __name__ == "__main__":  # pragma: no cover

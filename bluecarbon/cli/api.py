@@ -18,10 +18,11 @@ def api(
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default [api] port).")] = None,
 ) -> None:
-    """Serve releases, parcels and statements over a read-only HTTP API (token auth).
+    """Serve releases and statements over HTTP (tokens).
 
-    Every release is restricted unless [api] public_releases lists it; create a token with
-    `bluecarbon api-token NAME` and send it as 'Authorization: Bearer <token>'.
+    A read-only HTTP API of releases, parcels and statements. Every release is restricted
+    unless [api] public_releases lists it; create a token with `bluecarbon api-token NAME`
+    and send it as 'Authorization: Bearer <token>'.
     """
     settings = c.settings(config)
     with c.errors():

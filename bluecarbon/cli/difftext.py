@@ -22,6 +22,12 @@ WIDTH = 80
 MAX_ROWS = 12
 
 
+def wrap(text: str, indent: int = 0) -> list[str]:
+    """``text`` as lines of at most 80 characters, indented by ``indent`` (continuation lines
+    by 4 more), broken at spaces only: a number or a path is never split."""
+    return _wrap(text, indent)
+
+
 def _wrap(text: str, indent: int) -> list[str]:
     return textwrap.wrap(
         text,
@@ -76,27 +82,28 @@ def render(d: ReleaseDiff) -> list[str]:
     return lines
 
 
-def render_parameters(params: ParametersDiff) -> list[str]:
+def render_parameters(params: ParametersDiff, indent: int = 0) -> list[str]:
+    """The changed parameter tables, row by row, indented by ``indent``."""
     if not params.available:
-        return _wrap(f"parameters: not compared ({params.note})", 0)
+        return _wrap(f"parameters: not compared ({params.note})", indent)
     if not params.tables:
-        return ["parameters: no table changed"]
-    lines = [f"parameters: {len(params.tables)} table(s) changed"]
+        return _wrap("parameters: no table changed", indent)
+    lines = _wrap(f"parameters: {len(params.tables)} table(s) changed", indent)
     for t in params.tables:
         if t.status != "changed":
             where = t.origin_b if t.status == "added" else t.origin_a
-            lines += _wrap(f"{t.table}: table {t.status} ({where})", 2)
+            lines += _wrap(f"{t.table}: table {t.status} ({where})", indent + 2)
             continue
         origin = t.origin_a if t.origin_a == t.origin_b else f"{t.origin_a} -> {t.origin_b}"
-        lines += _wrap(f"{t.table} ({origin}): {len(t.rows)} row(s) changed", 2)
+        lines += _wrap(f"{t.table} ({origin}): {len(t.rows)} row(s) changed", indent + 2)
         for row in t.rows:
             key = ", ".join(f"{k}={v}" for k, v in row.key.items())
             if row.status != "changed":
-                lines += _wrap(f"{row.status}: {key}", 4)
+                lines += _wrap(f"{row.status}: {key}", indent + 4)
                 continue
-            lines += _wrap(key, 4)
+            lines += _wrap(key, indent + 4)
             for column, (a, b) in row.cells.items():
-                lines += _wrap(f"{column}: {_cell(a)} -> {_cell(b)}", 6)
+                lines += _wrap(f"{column}: {_cell(a)} -> {_cell(b)}", indent + 6)
     return lines
 
 

@@ -9,7 +9,10 @@ import typer
 from bluecarbon.cli import _common as c
 
 app = typer.Typer(
-    help="The key that signs statements: `init` creates it, `show` prints its public key.",
+    help=(
+        "The key that signs statements (init, show).\n\n"
+        "`init` creates it once; `show` prints its public key for banks."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -26,8 +29,11 @@ def _inside(path: Path, folder: Path) -> bool:
 
 @app.command("init")
 def init(config: c.ConfigOption = None) -> None:
-    """Create the issuer key pair at [issuer] key_file (mode 0600, never replaced) and print
-    the public key and its fingerprint to give to banks through a channel they trust."""
+    """Create the issuer's signing key (once).
+
+    Writes the key pair at [issuer] key_file (mode 0600, never replaced) and prints the public
+    key and its fingerprint to give to banks through a channel they trust.
+    """
     from bluecarbon.errors import ConfigError
     from bluecarbon.report.signing import create_issuer_key
 
@@ -45,7 +51,10 @@ def init(config: c.ConfigOption = None) -> None:
 
 @app.command("show")
 def show(config: c.ConfigOption = None) -> None:
-    """Print the issuer's public key and fingerprint (what banks pass to verify-statement)."""
+    """Print the issuer's public key and fingerprint.
+
+    What banks pass to `bluecarbon verify-statement --public-key`.
+    """
     from bluecarbon.report.signing import load_issuer_key
 
     settings = c.settings(config)

@@ -12,6 +12,7 @@ reported once more as the command's one-paragraph error.
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,16 +25,38 @@ if TYPE_CHECKING:
     from bluecarbon.config import Settings
 
 
-def run(config: c.ConfigOption = None, dask_address: c.DaskOption = None) -> None:
-    """Run the monitoring pipeline as a Prefect flow and publish a release.
+def run(
+    config: c.ConfigOption = None,
+    dask_address: c.DaskOption = None,
+    study: c.StudyOption = None,
+    params_dir: c.ParamsDirOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Say what the run would do (as `bluecarbon status`); run nothing."),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only warnings and errors from the pipeline steps.")
+    ] = False,
+) -> None:
+    """Run the monitoring pipeline and publish a release.
 
-    Uses the study in bluecarbon.toml ([study] file), verifies raw inputs against
+    Uses the study in bluecarbon.toml ([study] file, or --study), verifies raw inputs against
     data/raw/MANIFEST, computes habitat extent and carbon, publishes a release into the
-    store and rebuilds the STAC catalog. With nothing changed, reports the existing release.
+    store and rebuilds the STAC catalog. With nothing changed, reports the existing release
+    (`bluecarbon status` says beforehand which it will be). Each step logs one line saying
+    what it does.
     """
-    settings = c.settings(config)
+    settings = c.settings(config, study=study, params_dir=params_dir)
     with c.errors():
         check_project(settings)
+    if dry_run:
+        from bluecarbon.cli.status import print_status
+
+        print_status(settings)
+        print("dry run: nothing was computed or published")
+        return
+    if quiet:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     c.prefect_env(settings)
     c.console().print(
         f"bluecarbon {__version__}: monitoring run, study {settings.study_file.name}, "
@@ -72,11 +95,12 @@ def serve(
     ] = None,
     dask_address: c.DaskOption = None,
 ) -> None:
-    """Register the monitoring deployment with its schedule and run it with Prefect's serve.
+    """Run the monitoring pipeline on a schedule.
 
-    Without PREFECT_API_URL this uses Prefect's embedded server; to watch runs in the UI,
-    start `prefect server start --host 127.0.0.1` first and export
-    PREFECT_API_URL=http://127.0.0.1:4200/api (see the README).
+    Registers the monitoring deployment with its schedule, prints when the next run starts
+    and runs it with Prefect's serve. Without PREFECT_API_URL this uses Prefect's embedded
+    server; to watch runs in the UI, start `prefect server start --host 127.0.0.1` first and
+    export PREFECT_API_URL=http://127.0.0.1:4200/api (see the README).
     """
     settings = c.settings(config)
     if interval is not None and not interval > 0:
@@ -85,7 +109,7 @@ def serve(
     with c.errors():
         check_project(settings)
     c.prefect_env(settings)
-    from flows.serve import cron_problem, serve_monitoring
+    from flows.serve import cron_problem, next_cron_run, serve_monitoring
 
     if schedule_cron is not None and (problem := cron_problem(schedule_cron)) is not None:
         where = "--cron" if cron else f"[pipeline] schedule_cron in {settings.config_file or 'the defaults'}"
@@ -96,6 +120,8 @@ def serve(
     quiet_known_errors()
     schedule = f"every {interval:g} s" if interval else f"cron '{schedule_cron}'"
     c.console().print(f"serving bluecarbon monitoring ({schedule}); Ctrl-C stops and pauses the schedule")
+    if schedule_cron is not None:
+        c.console().print(f"next scheduled run: {next_cron_run(schedule_cron):%Y-%m-%d %H:%M} UTC")
     with c.errors():
         serve_monitoring(
             config=str(config.resolve()) if config else None,

@@ -1,9 +1,15 @@
-"""``bluecarbon plot``: figures of a release as PNG files."""
+"""``bluecarbon plot``: figures of a release as PNG files.
+
+The choices of ``--quantity``, ``--basis`` and ``--pool`` are spelled out in the option types
+(typer lists them in the help and refuses anything else before a store is opened); they are
+the names :mod:`bluecarbon.plots` accepts, which a unit test holds them to.
+"""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -11,8 +17,19 @@ from bluecarbon.cli import _common as c
 
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")]
 BasisOption = Annotated[
-    str | None, typer.Option("--basis", help="Carbon basis of the values shown: C or CO2e.")
+    Literal["C", "CO2e"] | None,
+    typer.Option("--basis", case_sensitive=False, help="Carbon basis of the values shown."),
 ]
+
+
+class Quantity(enum.StrEnum):
+    """Panels of ``plot series`` (``bluecarbon.plots.QUANTITY_NAMES``, dashes for underscores)."""
+
+    SITE_NET_FLUX = "site-net-flux"
+    AREA = "area"
+    STOCK = "stock"
+    NET_FLUX = "net-flux"
+    REMOVAL = "removal"
 
 
 def _site_names(settings: Any) -> dict[str, str]:
@@ -47,15 +64,19 @@ def plot_map(
         str | None, typer.Option("--period", help="Period of a per-period variable, e.g. 2016-2017.")
     ] = None,
     pool: Annotated[
-        str | None, typer.Option("--pool", help="Pool of carbon_stock_by_pool: biomass, soil or litter.")
+        Literal["biomass", "soil", "litter"] | None,
+        typer.Option("--pool", help="Pool of carbon_stock_by_pool."),
     ] = None,
     basis: BasisOption = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
     config: c.ConfigOption = None,
 ) -> None:
-    """Map one layer of a released product: habitat classes with their legend and areas, or
-    a carbon quantity per hectare (Mg C ha-1, or t CO2e ha-1 with --basis CO2e; per period
-    for per-period variables) with water and non-habitat masked; km ticks and a scale bar."""
+    """Map one layer of a released product.
+
+    Habitat classes with their legend and areas, or a carbon quantity per hectare (Mg C ha-1,
+    or t CO2e ha-1 with --basis CO2e; per period for per-period variables) with water and
+    non-habitat masked; km ticks and a scale bar.
+    """
     settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import map_figure
@@ -86,20 +107,20 @@ def plot_series(
         ),
     ] = None,
     quantity: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--quantity",
-            help="site-net-flux, area, stock, net-flux or removal (repeatable; default: what the site has).",
-        ),
+        list[Quantity] | None,
+        typer.Option("--quantity", help="Panel to draw (repeatable; default: what the site has)."),
     ] = None,
     basis: BasisOption = "C",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
     config: c.ConfigOption = None,
 ) -> None:
-    """Time series of a site's habitat classes from the release's class totals: area with
-    its 95 % CI (or the assumed default where the map has no accuracy assessment), stock,
-    net flux per year and harvest removal (total and tissue only) with their P5-P95 band;
-    above them the site's net flux over all classes (sink or emitter)."""
+    """Time series of a site's habitat classes, with bands.
+
+    From the release's class totals: area with its 95 % CI (or the assumed default where the
+    map has no accuracy assessment), stock, net flux per year and harvest removal (total and
+    tissue only) with their P5-P95 band; above them the site's net flux over all classes
+    (sink or emitter).
+    """
     settings = c.settings(config)
     from bluecarbon.catalog.api import Catalog
     from bluecarbon.plots import series_figure
@@ -110,7 +131,7 @@ def plot_series(
             site,
             release=release,
             habitats=habitat or None,
-            quantities=quantity or None,
+            quantities=[q.value for q in quantity] if quantity else None,
             basis=basis or "C",
             site_names=_site_names(settings),
         )

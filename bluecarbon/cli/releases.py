@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -12,74 +11,100 @@ from bluecarbon.cli import _common as c
 from bluecarbon.cli.headline import print_headline
 
 
-def releases(config: c.ConfigOption = None, as_json: c.JsonOption = False) -> None:
-    """List releases: tag, snapshot id, created, content hash, status."""
+def releases(
+    config: c.ConfigOption = None, as_json: c.JsonOption = False, wide: c.WideOption = False
+) -> None:
+    """List releases: tag, created, status, sites, stock.
+
+    Snapshot id and content hash join the table when the terminal is wide enough (--wide:
+    always); --json gives every field in full.
+    """
     settings = c.settings(config)
     with c.errors():
         items = c.store(settings).releases()
     if as_json:
-        print(json.dumps([r.as_dict() for r in items], indent=2, default=str))
+        c.print_json([r.as_dict() for r in items])
         return
-    from rich.table import Table
+    from bluecarbon.cli.tables import Col, print_table
+    from bluecarbon.formatting import fmt_number
 
-    table = Table(title=f"Releases in {settings.store_uri}", title_justify="left")
-    for column in ("tag", "snapshot id", "created (UTC)", "content hash", "status", "summary"):
-        table.add_column(column)
+    rows = []
     for r in items:
-        rows = r.summary.get("headline", [])
-        stock = sum(x.get("stock_t_co2e") or 0.0 for x in rows)
-        sites = len({x["site"] for x in rows})
+        headline = r.summary.get("headline", [])
+        stock = sum(x.get("stock_t_co2e") or 0.0 for x in headline)
         status = r.status + (f": {r.withdrawn_reason}" if r.withdrawn else "")
-        table.add_row(
-            r.tag,
-            r.snapshot_id,
-            r.created.strftime("%Y-%m-%d %H:%M"),
-            r.content_hash[:16],
-            status,
-            f"{sites} sites, blue-carbon stock {stock:,.0f} t CO2e",
+        rows.append(
+            [
+                r.tag,
+                r.snapshot_id,
+                r.created.strftime("%Y-%m-%d %H:%M"),
+                r.content_hash[:16],
+                status,
+                str(len({x["site"] for x in headline})),
+                fmt_number(stock),
+            ]
         )
-    c.console().print(table)
+    print_table(
+        [
+            Col("tag", figure=True, justify="left"),
+            Col("snapshot id", figure=True, justify="left", optional=True),
+            Col("created (UTC)", figure=True, justify="left"),
+            Col("content hash", figure=True, justify="left", optional=True),
+            Col("status"),
+            Col("sites", figure=True),
+            Col("blue-carbon stock t CO2e", figure=True),
+        ],
+        rows,
+        title=f"Releases in {settings.store_uri}",
+        wide=wide,
+    )
 
 
 def show(
     release: Annotated[str, typer.Argument(help="Release tag (YYYY.MM.DD[.N]), 'latest' or snapshot id.")],
     config: c.ConfigOption = None,
     as_json: c.JsonOption = False,
+    wide: c.WideOption = False,
 ) -> None:
-    """Show one release: provenance, products, tables, headline numbers and flags."""
+    """Show one release: provenance, tables, headline.
+
+    Provenance, products, tables with their versions, flags, the headline figures per site
+    and the licences of the raw inputs.
+    """
     settings = c.settings(config)
     with c.errors():
         info = c.store(settings).resolve(release)
     if as_json:
-        print(json.dumps(info.as_dict(full=True), indent=2, default=str))
+        c.print_json(info.as_dict(full=True))
         return
     if info.withdrawn:
         c.err().print(f"[bold red]WITHDRAWN[/] on {info.withdrawn_at}: {info.withdrawn_reason}")
-    c.console().print(
+    c.report(
         f"[bold]Release {info.tag}[/]  snapshot {info.snapshot_id}  created {info.created:%Y-%m-%d %H:%M} UTC"
     )
-    c.console().print(f"content hash {info.content_hash}")
-    c.console().print(
+    c.report(f"content hash {info.content_hash}")
+    c.report(
         f"package {info.package_version}, git {info.provenance.get('git_commit')}, "
         f"flow run {info.provenance.get('flow_run_id')}, store format {info.store_format}"
     )
-    c.console().print("products: " + ", ".join(info.products))
-    c.console().print(
+    c.report("products: " + ", ".join(info.products))
+    c.report(
         "tables: "
-        + ", ".join(f"{k} v{v['version']} ({v['rows']} rows)" for k, v in sorted(info.tables.items()))
+        + ", ".join(f"{k} v{v['version']} ({v['rows']:,} rows)" for k, v in sorted(info.tables.items()))
     )
     for flag in info.flags:
-        c.console().print(f"[yellow]flag:[/] {flag}")
+        c.report(f"[yellow]flag:[/] {flag}")
     print_headline(
         info.summary.get("headline", []),
         title="Headline (latest map year per site)",
         depth_cm=info.summary.get("soil_depth_cm"),
+        wide=wide,
     )
     inputs = info.provenance.get("inputs", [])
     licences = sorted({(i["dataset"], i["license"]) for i in inputs})
-    c.console().print(f"{len(inputs)} raw inputs (sha256 in `show --json`), licences:")
+    c.report(f"{len(inputs)} raw inputs (sha256 in `show --json`), licences:")
     for dataset, lic in licences:
-        c.console().print(f"  {lic}: {dataset}")
+        c.report(f"  {lic}: {dataset}")
 
 
 def verify(
@@ -87,7 +112,11 @@ def verify(
     config: c.ConfigOption = None,
     quiet: c.QuietOption = False,
 ) -> None:
-    """Recompute a release's content hash from the stored data and compare with the ledger."""
+    """Recompute a release's content hash and compare.
+
+    The hash is recomputed from the stored data and compared with the one the ledger
+    recorded when the release was published; every changed, added or missing object is named.
+    """
     from bluecarbon.progress import progress_bar
 
     settings = c.settings(config)
@@ -132,8 +161,11 @@ def diff(
     config: c.ConfigOption = None,
     as_json: c.JsonOption = False,
 ) -> None:
-    """Compare two releases: every changed quantity per class and per parcel, columns added
-    or removed, and every changed parameter (table by table, row by row)."""
+    """Compare two releases quantity by quantity.
+
+    Every changed quantity per class and per parcel, columns added or removed, and every
+    changed parameter (table by table, row by row). Lines fit 80 columns; --json lists all.
+    """
     settings = c.settings(config)
     from bluecarbon.cli.difftext import render
     from bluecarbon.store.diff import diff_releases
@@ -141,14 +173,17 @@ def diff(
     with c.errors():
         d = diff_releases(c.store(settings), a, b)
     if as_json:
-        print(json.dumps(d.as_json(), indent=2, ensure_ascii=False, default=str))
+        c.print_json(d.as_json())
         return
     print("\n".join(render(d)))
 
 
 def export(
     release: Annotated[str, typer.Argument(help="Release to export (tag, 'latest' or snapshot id).")],
-    fmt: Annotated[str, typer.Option("--format", help="netcdf | geotiff | geoparquet | gpkg")],
+    fmt: Annotated[
+        Literal["netcdf", "geotiff", "geoparquet", "gpkg"],
+        typer.Option("--format", help="What to write (see docs/export-formats.md)."),
+    ],
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="File (netcdf, gpkg) or folder (geotiff, geoparquet) to create."),
@@ -162,8 +197,11 @@ def export(
     config: c.ConfigOption = None,
     quiet: c.QuietOption = False,
 ) -> None:
-    """Export a release for other tools: CF NetCDF4 (gridded products as groups), Cloud
-    Optimized GeoTIFFs (one per variable and year), GeoParquet or GeoPackage (tables)."""
+    """Export a release as files other tools read.
+
+    CF NetCDF4 (gridded products as groups), Cloud Optimized GeoTIFFs (one per variable and
+    year), GeoParquet or GeoPackage (tables).
+    """
     from bluecarbon.progress import progress_bar
     from bluecarbon.store.export import export_release
 
@@ -176,7 +214,7 @@ def export(
         written = export_release(
             c.store(settings),
             release,
-            fmt=fmt,  # type: ignore[arg-type]
+            fmt=fmt,
             output=output,
             products=product or None,
             tables=table_name or None,
@@ -193,22 +231,31 @@ def gc(
         bool, typer.Option("--dry-run", help="Report what would be removed, remove nothing.")
     ] = False,
     config: c.ConfigOption = None,
+    quiet: c.QuietOption = False,
 ) -> None:
-    """Remove data left by failed publishes; never anything a release references."""
+    """Remove data left by failed publishes.
+
+    Never anything a release references: tags and the main branch are the roots.
+    """
     from datetime import timedelta
 
     settings = c.settings(config)
-    from bluecarbon.store.gc import collect_garbage
+    from bluecarbon.progress import stage_bar
+    from bluecarbon.store.gc import STAGES, collect_garbage
 
-    with c.errors():
+    verb = "counting leftovers" if dry_run else "collecting garbage"
+    with c.errors(), stage_bar(verb, STAGES, quiet=quiet) as say:
         report = collect_garbage(
-            c.store(settings), older_than=timedelta(hours=older_than_hours), dry_run=dry_run
+            c.store(settings), older_than=timedelta(hours=older_than_hours), dry_run=dry_run, progress=say
         )
     c.console().print(report.summary())
 
 
 def catalog(config: c.ConfigOption = None) -> None:
-    """Rebuild the STAC catalog from the store and validate it against the core schema."""
+    """Rebuild and validate the STAC catalog.
+
+    Built from the store's releases and validated against the STAC core schema.
+    """
     settings = c.settings(config)
     from bluecarbon.catalog.stac import build_catalog, validate_catalog
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -12,7 +12,7 @@ from bluecarbon.cli import _common as c
 
 def statement(
     parcel_id: Annotated[
-        str, typer.Argument(help="Parcel id as stored in the release (see `bluecarbon show`).")
+        str, typer.Argument(help="Parcel id as stored in the release (see `bluecarbon parcels`).")
     ],
     release: Annotated[
         str, typer.Option("--release", help="Release tag, 'latest' or snapshot id.")
@@ -23,25 +23,33 @@ def statement(
     buffer: Annotated[
         float | None, typer.Option("--buffer", help="Non-permanence buffer, percent (default: params).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="json | html | pdf")] = "json",
-    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "en",
+    fmt: Annotated[
+        Literal["json", "html", "pdf"],
+        typer.Option("--format", help="JSON (the source of truth), or its HTML or PDF rendering."),
+    ] = "json",
+    lang: Annotated[Literal["en", "zh"], typer.Option("--lang", help="Language of the texts.")] = "en",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout for json).")
     ] = None,
     config: c.ConfigOption = None,
+    quiet: c.QuietOption = False,
 ) -> None:
-    """Issue a sink statement for one parcel of a published release (conservative value,
-    uncertainty, provenance). JSON is the source of truth; HTML and PDF render from it."""
-    if fmt not in ("json", "html", "pdf"):
-        raise c.fail(f"--format {fmt!r}: expected json, html or pdf", code=2)
+    """Issue a sink statement for one parcel of a release.
+
+    Conservative value, uncertainty and provenance, computed from the release alone. JSON is
+    the source of truth; HTML and PDF render from it (and embed it).
+    """
     if fmt == "pdf" and output is None:
         raise c.fail("--format pdf needs --output FILE.pdf", code=2)
     settings = c.settings(config)
+    from bluecarbon.progress import stage_bar
     from bluecarbon.report.documents import statement_text
     from bluecarbon.report.render import render_html, render_pdf
-    from bluecarbon.report.statement import build_statement
+    from bluecarbon.report.statement import STAGES, build_statement
 
-    with c.errors():
+    rendering = f"rendering {fmt.upper()}"
+    stages = STAGES if fmt == "json" else (*STAGES, rendering)
+    with c.errors(), stage_bar(f"statement {parcel_id}", stages, quiet=quiet) as say:
         signer = _signer(settings)
         doc = build_statement(
             c.store(settings),
@@ -52,7 +60,10 @@ def statement(
             lang=lang,
             signer=signer,
             issuer=settings.issuer_name or None,
+            progress=say,
         )
+        if fmt != "json":
+            say(rendering)
         if fmt == "json":
             text = statement_text(doc)
             if output is None:
@@ -125,9 +136,12 @@ def verify_statement_cmd(
     ] = False,
     config: c.ConfigOption = None,
 ) -> None:
-    """Check a statement a bank received: the issuer's signature, that the file and its pages
-    were not edited, and every figure recomputed from its release with the release's pinned
-    parameters. Exits 1 naming every problem."""
+    """Check a statement: signature, pages and figures.
+
+    What a bank runs on a statement it received: checks the issuer's signature, that the
+    file and its pages were not edited, and every figure recomputed from its release with
+    the release's pinned parameters. Exits 1 naming every problem.
+    """
     from bluecarbon.report.documents import read_statement_file
     from bluecarbon.report.signing import parse_public_key
     from bluecarbon.report.statement import validate_statement, verify_statement
@@ -169,18 +183,19 @@ def verify_statement_cmd(
 
 def render(
     file: Annotated[Path, typer.Argument(help="A statement JSON file (from `bluecarbon statement`).")],
-    fmt: Annotated[str, typer.Option("--format", help="html | pdf")] = "html",
+    fmt: Annotated[Literal["html", "pdf"], typer.Option("--format", help="What to render.")] = "html",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
-    """Render a saved statement JSON as HTML or PDF. The page embeds the JSON and prints its
-    sha256, so the rendering verifies like the JSON itself. An edited JSON is refused."""
+    """Render a saved statement JSON as HTML or PDF.
+
+    The page embeds the JSON and prints its sha256, so the rendering verifies like the JSON
+    itself. An edited JSON is refused.
+    """
     from bluecarbon.report.documents import read_statement_file
     from bluecarbon.report.render import render_html, render_pdf
     from bluecarbon.report.signing import check_signature
     from bluecarbon.report.statement import canonical, statement_hash
 
-    if fmt not in ("html", "pdf"):
-        raise c.fail(f"--format {fmt!r}: expected html or pdf", code=2)
     output = output or file.with_suffix(f".{fmt}")
     with c.errors():
         doc = read_statement_file(file).doc

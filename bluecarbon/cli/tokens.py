@@ -21,9 +21,11 @@ def api_token(
         typer.Option("--releases", help="Release tag it may read (repeatable); default every release ('*')."),
     ] = None,
 ) -> None:
-    """Create an API token: prints the token once, and the [[api.tokens]] entry (its sha256
-    only) to paste into bluecarbon.toml. Nothing is stored: keep the token, it cannot be
-    shown again."""
+    """Create an API token and its configuration entry.
+
+    Prints the token once, and the [[api.tokens]] entry (its sha256 only) to paste into
+    bluecarbon.toml. Nothing is stored: keep the token, it cannot be shown again.
+    """
     import hashlib
     import json
     import secrets

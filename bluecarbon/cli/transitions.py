@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -60,7 +60,9 @@ def transitions(
     discount_rate: Annotated[
         float | None, typer.Option("--discount-rate", help="Discount rate, percent.")
     ] = None,
-    basis: Annotated[str, typer.Option("--basis", help="Basis of the tables: c or co2e.")] = "co2e",
+    basis: Annotated[
+        Literal["c", "co2e"], typer.Option("--basis", case_sensitive=False, help="Basis of the tables.")
+    ] = "co2e",
     years: Annotated[
         list[str] | None, typer.Option("--years", help="Extra years for stocks (repeat, or comma-separated).")
     ] = None,
@@ -96,9 +98,10 @@ def transitions(
     ] = None,
     quiet: c.QuietOption = False,
 ) -> None:
-    """Carbon stocks, accumulation, emissions, net sequestration and value from land-cover snapshots.
+    """Carbon engine on InVEST Coastal Blue Carbon inputs.
 
-    Reads the InVEST Coastal Blue Carbon inputs unchanged and writes one CF NetCDF4 file
+    Carbon stocks, accumulation, emissions, net sequestration and value from land-cover
+    snapshots. Reads the InVEST Coastal Blue Carbon inputs unchanged and writes one CF NetCDF4 file
     (per-hectare values in the tables' basis) plus a CSV of per-class and per-parcel totals in
     tonnes with P5/P50/P95 and VM0033 conservative values. Rates are in percent, as in InVEST.
     """
@@ -146,19 +149,25 @@ def transitions(
         f"pixels: {report.valid:,} valid, {report.nodata_all:,} nodata in every snapshot, "
         f"{report.nodata_some:,} nodata in some snapshot ({report.policy})"
     )
-    from rich.table import Table
+    from bluecarbon.cli.tables import Col, print_table
 
-    table = Table(title="Whole map", title_justify="left")
-    for column in ("year", f"stock t {b.upper()}", f"conservative t {b.upper()}"):
-        table.add_column(column, justify="right")
     stocks = totals[(totals["scope"] == "class") & (totals["kind"] == "stock")]
-    for year, rows in stocks.groupby("year"):
-        table.add_row(
-            str(year),
-            fmt_number(float(rows[f"stock_t_{b}"].sum())),
-            fmt_number(float(rows[f"stock_conservative_t_{b}"].sum())),
-        )
-    c.console().print(table)
+    print_table(
+        [
+            Col("year", figure=True),
+            Col(f"stock t {b.upper()}", figure=True),
+            Col(f"conservative t {b.upper()}", figure=True),
+        ],
+        [
+            [
+                str(year),
+                fmt_number(float(rows[f"stock_t_{b}"].sum())),
+                fmt_number(float(rows[f"stock_conservative_t_{b}"].sum())),
+            ]
+            for year, rows in stocks.groupby("year")
+        ],
+        title="Whole map",
+    )
     flows = totals[(totals["scope"] == "class") & (totals["kind"] == "flow")]
     c.console().print(
         f"total net sequestration: {fmt_number(float(flows[f'net_sequestration_t_{b}'].sum()))} t {b.upper()}"

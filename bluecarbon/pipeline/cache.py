@@ -30,7 +30,6 @@ from typing import Any
 
 from bluecarbon.fingerprint import canonical_json, fingerprint, sha256_text
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline.study import Study
 
 
 @dataclass(frozen=True)
@@ -95,11 +94,3 @@ def finish(out: Path, result: StepResult, parameters: ParameterSet) -> StepResul
     done = replace(result, parameters_read=parameters.reads)
     (out / "result.json").write_text(done.to_json())
     return done
-
-
-def release_key(study: Study, hashes: Mapping[str, str], parameters: ParameterSet) -> str:
-    """Idempotency key of a release: inputs + parameters (every table, the study) + version."""
-    return fingerprint(
-        inputs=hashes,
-        parameters={"tables": parameters.digest, "study": study.digest},
-    )

@@ -7,7 +7,7 @@ buffer, language, generation time). That is what makes it verifiable: ``verify_s
 recomputes it from the named release and compares every field, and the ``integrity`` hash
 (sha256 of the canonical JSON without that block) exposes any edit of the file itself.
 
-It keeps apart the four quantities a lender reads (METHODS.md section 8, docs/accounting.md):
+It keeps apart the four quantities a lender reads (docs/accounting.md):
 
 * ``stock``: carbon held now to the accounting depth, with P5/P95 and the conservative stock
   (never above P5), exactly the release's ``parcel_totals`` value; a stock is not a credit;
@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
+from bluecarbon.progress import StageCallback
 from bluecarbon.register.book import register_section
 from bluecarbon.report.i18n import FLAG_TEXT, LANGS
 from bluecarbon.report.maps import parcel_map
@@ -49,6 +50,15 @@ from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import HABITAT_NAMES, POOL_NAMES, Habitat
 
 STATEMENT_VERSION = 2
+#: The stages :func:`build_statement` reports to its ``progress`` callback, in order.
+STAGES = (
+    "reading the parcel and its tables",
+    "computing the figures",
+    "reading the parcel's habitat map",
+    "hashing and signing",
+)
+#: Parcel ids an unknown-parcel error lists (the rest: ``bluecarbon parcels``).
+KNOWN_PARCELS_SHOWN = 20
 SCHEMA_ID = "https://bluecarbon.invalid/schemas/statement-v2.json"
 POOLS = ("biomass", "soil", "litter")
 
@@ -122,6 +132,7 @@ def build_statement(
     signer: IssuerKey | None = None,
     issuer: str | None = None,
     signed: bool | None = None,
+    progress: StageCallback | None = None,
 ) -> dict[str, Any]:
     """The sink statement of ``parcel_id`` in ``release`` (JSON-serialisable dict).
 
@@ -134,10 +145,14 @@ def build_statement(
     pinned parameter tables (``price`` in CNY per t CO2e and ``buffer_pct`` (0-100) default
     to the release's ``carbon_prices`` default row and ``buffer_fraction``). Local parameter
     files play no part, so an old release's statement never changes.
+
+    ``progress(stage)`` is called as each of :data:`STAGES` starts (see :mod:`bluecarbon.progress`).
     """
+    say = progress or (lambda _stage: None)
     if lang not in LANGS:
         raise InputError(f"language {lang!r}", expected=" or ".join(LANGS))
     check_parcel_id(parcel_id)
+    say(STAGES[0])
     info = store.resolve(release)  # tags, latest or release snapshot ids only
     generated = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat()
     if "parcels" not in info.tables:
@@ -145,7 +160,7 @@ def build_statement(
     parcels = store.read_table("parcels", info)
     match = parcels[parcels["parcel_id"] == parcel_id]
     if match.empty:
-        raise ReleaseNotFound(f"parcel {parcel_id!r} is not in release {info.tag}")
+        raise ReleaseNotFound(unknown_parcel_message(parcel_id, info.tag, parcels["parcel_id"]))
     parcel = match.iloc[0]
     parameters = store.parameters(info)  # the release's pinned tables, never local files
     site = str(parcel["site"])
@@ -161,6 +176,7 @@ def build_statement(
     soil = table("soil_density")
     accuracy = table("accuracy")
 
+    say(STAGES[1])
     buffer_param = _parameter(parameters, "buffer_fraction")
     buffer = float(buffer_pct) / 100.0 if buffer_pct is not None else float(buffer_param["value"])
     if not 0.0 <= buffer <= 1.0:
@@ -215,6 +231,10 @@ def build_statement(
         parameters=parameters,
         map_year=map_year,
     )
+    say(STAGES[2])
+    map_data = parcel_map(
+        store, info, habitat_product if habitat_product in info.products else None, match, map_year
+    )
     doc: dict[str, Any] = {
         "$schema": SCHEMA_ID,
         "statement_version": STATEMENT_VERSION,
@@ -248,9 +268,7 @@ def build_statement(
             "withdrawn_at": info.withdrawn_at.isoformat() if info.withdrawn_at else None,
         },
         "map_year": map_year,
-        "map": parcel_map(
-            store, info, habitat_product if habitat_product in info.products else None, match, map_year
-        ),
+        "map": map_data,
         "habitats": habitats,
         "stock": stock,
         "flux": flux,
@@ -283,8 +301,22 @@ def build_statement(
             ],
         },
     }
+    say(STAGES[3])
     doc["integrity"] = integrity_block(doc, signer, issuer=issuer)
     return doc
+
+
+def unknown_parcel_message(parcel_id: str, tag: str, known: Iterable[Any]) -> str:
+    """What to say when ``parcel_id`` is not in release ``tag``: the ids it does hold (the
+    first :data:`KNOWN_PARCELS_SHOWN`, sorted), as an unknown product lists the known ones."""
+    ids = sorted({str(k) for k in known})
+    shown = ", ".join(ids[:KNOWN_PARCELS_SHOWN])
+    more = (
+        f" and {len(ids) - KNOWN_PARCELS_SHOWN} more (`bluecarbon parcels`)"
+        if len(ids) > KNOWN_PARCELS_SHOWN
+        else ""
+    )
+    return f"parcel {parcel_id!r} is not in release {tag} (has: {shown or 'none'}{more})"
 
 
 def integrity_block(

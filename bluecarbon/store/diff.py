@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -367,7 +368,16 @@ def compare_parameters(store: Store, a: ReleaseInfo, b: ReleaseInfo) -> Paramete
     pa, pb = sets
     if pa.digest == pb.digest:
         return ParametersDiff(available=True)
-    oa, ob = _origins(store, a), _origins(store, b)
+    return compare_parameter_sets(pa, pb, parameter_origins(store, a), parameter_origins(store, b))
+
+
+def compare_parameter_sets(
+    pa: ParameterSet, pb: ParameterSet, oa: Mapping[str, str], ob: Mapping[str, str]
+) -> ParametersDiff:
+    """Every table that differs between two parameter sets, row by row; ``oa`` and ``ob``
+    say where each table came from (``shipped``, ``override NAME.csv``) when known."""
+    if pa.digest == pb.digest:
+        return ParametersDiff(available=True)
     ha, hb = pa.hashes(), pb.hashes()
     tables = []
     for name in sorted(set(ha) | set(hb)):
@@ -385,7 +395,7 @@ def compare_parameters(store: Store, a: ReleaseInfo, b: ReleaseInfo) -> Paramete
     return ParametersDiff(available=True, tables=tables)
 
 
-def _origins(store: Store, info: ReleaseInfo) -> dict[str, str]:
+def parameter_origins(store: Store, info: ReleaseInfo) -> dict[str, str]:
     """Where each pinned table came from when the release was made (shipped, or a file)."""
     frame = store.read_table(PARAMETERS_TABLE, info)
     if "origin" not in frame.columns:

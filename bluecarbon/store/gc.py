@@ -27,9 +27,17 @@ from urllib.parse import urlparse
 import pyarrow.fs as pafs
 from deltalake import DeltaTable
 
+from bluecarbon.progress import StageCallback
 from bluecarbon.store.release import MAIN, Store
 
 STAGING_PREFIX = "staging-"
+#: The stages :func:`collect_garbage` reports to its ``progress`` callback, in order.
+STAGES = (
+    "stale staging branches",
+    "unreachable Icechunk objects",
+    "Delta files releases pin",
+    "unpinned Delta files",
+)
 
 
 @dataclass
@@ -126,12 +134,20 @@ def _pinned_files(store: Store) -> dict[str, set[str]]:
 
 
 def collect_garbage(
-    store: Store, *, older_than: timedelta = timedelta(hours=1), dry_run: bool = False
+    store: Store,
+    *,
+    older_than: timedelta = timedelta(hours=1),
+    dry_run: bool = False,
+    progress: StageCallback | None = None,
 ) -> GcReport:
-    """Remove data of failed publishes older than ``older_than``; see the module docstring."""
+    """Remove data of failed publishes older than ``older_than``; see the module docstring.
+
+    ``progress(stage)`` is called as each of :data:`STAGES` starts (see :mod:`bluecarbon.progress`)."""
+    say = progress or (lambda _stage: None)
     cutoff = datetime.now(UTC) - older_than
     report = GcReport(cutoff=cutoff, dry_run=dry_run)
     with store.writer_lock(600.0):
+        say(STAGES[0])
         if not dry_run:
             store.reconcile()
         kept: set[str] | None = None
@@ -145,6 +161,7 @@ def collect_garbage(
             kept = _kept_snapshots(store) if kept is None else kept
             if store.repo.lookup_branch(branch) not in kept:
                 report.unsized_branches.append(branch)
+        say(STAGES[1])
         summary = store.repo.garbage_collect(cutoff, dry_run=dry_run)
         report.icechunk_objects_deleted = int(
             summary.chunks_deleted
@@ -154,7 +171,9 @@ def collect_garbage(
             + summary.attributes_deleted
         )
         report.icechunk_bytes_deleted = int(summary.bytes_deleted)
+        say(STAGES[2])
         pinned = _pinned_files(store)
+        say(STAGES[3])
         fs, tables_root = _filesystem(store)
         try:
             table_dirs = fs.get_file_info(pafs.FileSelector(tables_root, allow_not_found=True))

@@ -64,10 +64,8 @@ def test_read_commands_in_fresh_processes(project: Path, tmp_path: Path) -> None
     assert "would remove" in assert_ok(run_cli("gc", "--dry-run", "-c", config)).stdout
     statement = tmp_path / "tbep-1.json"
     assert_ok(run_cli("statement", "tbep-1", "-o", statement, "-c", config))
-    assert (
-        "OK, every figure recomputed"
-        in assert_ok(run_cli("verify-statement", statement, "--shallow", "-c", config)).stdout
-    )
+    verified = assert_ok(run_cli("verify-statement", statement, "--shallow", "-c", config)).stdout
+    assert ": OK, NOT SIGNED; every figure recomputed" in verified  # no issuer key in this project
     png = tmp_path / "habitat.png"
     assert_ok(run_cli("plot", "map", "old_tampa_bay/habitat", "--year", "2022", "-o", png, "-c", config))
     assert_ok(run_cli("plot", "series", "old_tampa_bay", "-o", tmp_path / "series.png", "-c", config))
@@ -269,6 +267,15 @@ def test_sigkill_of_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", port))  # the port is free again
 
 
+def _shipped_value(table: str, parameter: str) -> str:
+    import csv
+
+    from bluecarbon.params import shipped_folder
+
+    with (shipped_folder() / f"{table}.csv").open(newline="", encoding="utf-8") as fh:
+        return next(r["value"] for r in csv.DictReader(fh) if r["parameter"] == parameter)
+
+
 def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path) -> None:
     """After a parameter change the text diff used to print "0 changed input(s)" and "no
     changes per class": it compared stock_t_c only, and no parameter at all."""
@@ -280,7 +287,8 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
     text = result.stdout
     assert "1 changed parameter table(s)" in text
     assert "soil_defaults" in text and "parameter=min_cores_for_site_estimate" in text
-    assert "value: 3 -> 10" in text
+    shipped = _shipped_value("soil_defaults", "min_cores_for_site_estimate")
+    assert f"value: {shipped} -> 10" in text
     quantities = text[text.index("changed quantities") : text.index("changed rows")]
     for name in ("area_ha", "stock_t_c", "stock_conservative_t_c", "sequestration_t_co2e_yr"):
         assert re.search(rf"^\s+{name}\s", quantities, flags=re.MULTILINE) or name == "area_ha", name
@@ -300,7 +308,7 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
             "key": {"parameter": "min_cores_for_site_estimate"},
             "status": "changed",
             "changes": {
-                "value": {"a": "3", "b": "10"},
+                "value": {"a": shipped, "b": "10"},
                 "source": {
                     "a": table["rows"][0]["changes"]["source"]["a"],
                     "b": "analyst revision: a regional estimate needs at least 10 cores reaching 1 m",
