@@ -95,6 +95,17 @@ HABITAT_SYNONYMS: dict[str, Habitat] = {h.value: h for h in Habitat} | {
     "盐沼": Habitat.SALT_MARSH,
     "红树林": Habitat.MANGROVE,
     "潮滩": Habitat.TIDAL_FLAT,
+    # Chinese species and cover names of Shandong surveys (data/studies/qingdao_names.csv):
+    # Suaeda salsa, Spartina alterniflora and Phragmites australis marsh; Zostera marina
+    # (鳗草, also 大叶藻) and Z. japonica (日本鳗草) meadows; bare flat
+    "盐地碱蓬": Habitat.SALT_MARSH,
+    "碱蓬": Habitat.SALT_MARSH,
+    "互花米草": Habitat.SALT_MARSH,
+    "芦苇": Habitat.SALT_MARSH,
+    "鳗草": Habitat.SEAGRASS,
+    "大叶藻": Habitat.SEAGRASS,
+    "日本鳗草": Habitat.SEAGRASS,
+    "光滩": Habitat.TIDAL_FLAT,
     "贝类养殖": Habitat.SHELLFISH_AQUACULTURE,
     "藻类养殖": Habitat.SEAWEED_AQUACULTURE,
     "水体": Habitat.WATER,

@@ -290,6 +290,7 @@ SITE_COMMON_KEYS: dict[str, Check] = {
     "accuracy_note": STR,
     "setting": _one_of("carbonate", "siliciclastic"),
     "climate_zone": STR,
+    "region": STR,
     "reference_point": _point,
 }
 #: Keys per site ``source``: those ``bluecarbon.pipeline.steps`` reads.
