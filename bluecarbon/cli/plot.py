@@ -15,16 +15,23 @@ BasisOption = Annotated[
 ]
 
 
-def _site_names(settings: Any) -> dict[str, str]:
+LangOption = Annotated[
+    str,
+    typer.Option("--lang", help="Language of the labels: en or zh (Chinese, with the sites' Chinese names)."),
+]
+
+
+def _site_names(settings: Any, lang: str = "en") -> dict[str, str]:
     """Site id -> name from the configured study, for figure titles (labels only: an
-    unreadable study leaves the ids in words)."""
+    unreadable study leaves the ids in words); in Chinese a site's ``name_zh`` where given."""
     from bluecarbon.errors import InputError
     from bluecarbon.pipeline.study import load_study
 
     try:
-        return {site.id: site.name for site in load_study(settings.study_file).sites}
+        sites = load_study(settings.study_file).sites
     except InputError:
         return {}
+    return {site.id: str(site.options.get(f"name_{lang}") or site.name) for site in sites}
 
 
 def _saved(fig: Any, output: Path, dpi: int) -> None:
@@ -51,6 +58,7 @@ def plot_map(
     ] = None,
     basis: BasisOption = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    lang: LangOption = "en",
     config: c.ConfigOption = None,
 ) -> None:
     """Map one layer of a released product: habitat classes with their legend and areas, or
@@ -70,7 +78,8 @@ def plot_map(
             period=period,
             pool=pool,
             basis=basis,
-            site_names=_site_names(settings),
+            site_names=_site_names(settings, lang),
+            lang=lang,
         )
         _saved(fig, output, dpi)
 
@@ -94,6 +103,7 @@ def plot_series(
     ] = None,
     basis: BasisOption = "C",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    lang: LangOption = "en",
     config: c.ConfigOption = None,
 ) -> None:
     """Time series of a site's habitat classes from the release's class totals: area with
@@ -112,6 +122,7 @@ def plot_series(
             habitats=habitat or None,
             quantities=quantity or None,
             basis=basis or "C",
-            site_names=_site_names(settings),
+            site_names=_site_names(settings, lang),
+            lang=lang,
         )
         _saved(fig, output, dpi)

@@ -23,7 +23,7 @@ from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.field import field_tables
 from bluecarbon.pipeline.report import headline
 from bluecarbon.pipeline.steps import StepResult
-from bluecarbon.pipeline.study import Study
+from bluecarbon.pipeline.study import Site, Study
 from bluecarbon.store import ReleaseBundle
 
 METHOD = {
@@ -148,7 +148,12 @@ def assemble_bundle(
     if accuracy:
         tables["accuracy"] = pd.concat(accuracy, ignore_index=True)
     provenance = {
-        "study": {"name": study.name, "file": study.path.name, "sha256_canonical": study.digest},
+        "study": {
+            "name": study.name,
+            "file": study.path.name,
+            "sha256_canonical": study.digest,
+            "sites": [_site_names(site) for site in study.sites],
+        },
         "inputs": [entries[k].as_dict() for k in sorted(entries)],
         "parameters": parameters.provenance(),
         "parameters_sha256": parameters.digest,
@@ -169,6 +174,15 @@ def assemble_bundle(
     return ReleaseBundle(
         products=products, tables=tables, idempotency_key=key, provenance=provenance, summary=summary
     )
+
+
+def _site_names(site: Site) -> dict[str, str]:
+    """Id and names of a study site (``name_zh`` when the study gives one): figure titles and
+    statements name sites by them."""
+    names = {"id": site.id, "name": site.name}
+    if site.options.get("name_zh"):
+        names["name_zh"] = str(site.options["name_zh"])
+    return names
 
 
 def _all_steps(

@@ -101,6 +101,7 @@ class ParcelSource:
     id_prefix: str = ""
     illustrative: bool = False
     repair: bool = False
+    name_zh_column: str | None = None
 
 
 #: Biomass plot formats the pipeline reads (see bluecarbon.ingest.biomass).
@@ -278,6 +279,7 @@ PARCEL_KEYS: dict[str, Check] = {
     "id_prefix": STR,
     "illustrative": BOOL,
     "repair": BOOL,
+    "name_zh_column": STR,
 }
 PLOT_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "ccn_dir": STR}
 HARVEST_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "countries": STRS, "illustrative": BOOL}
@@ -285,6 +287,7 @@ HARVEST_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "countries": STRS, "
 SITE_COMMON_KEYS: dict[str, Check] = {
     "id": STR,
     "name": STR,
+    "name_zh": STR,
     "source": _one_of("polygons", "imagery"),
     "soil_cores": TABLE_OF_TABLES,
     "accuracy_note": STR,
@@ -438,6 +441,7 @@ def load_study(path: str | Path) -> Study:
             id_prefix=p.get("id_prefix", ""),
             illustrative=bool(p.get("illustrative", False)),
             repair=bool(p.get("repair", False)),
+            name_zh_column=p.get("name_zh_column"),
         )
         for p in data.get("parcels", [])
     )

@@ -143,7 +143,51 @@ TEXT: dict[str, dict[str, str]] = {
     "annual_removal": {"en": "Annual harvest removal", "zh": "年收获移出量"},
     "national_standard": {"en": "national standard", "zh": "国家标准"},
     "none": {"en": "none", "zh": "无"},
+    "parcel_id": {"en": "id", "zh": "地块编号"},
+    "site": {"en": "site", "zh": "站点"},
+    "density_col": {"en": "Mg C/ha", "zh": "密度（吨碳/公顷）"},
+    "se_col": {"en": "SE", "zh": "标准误"},
+    "n_col": {"en": "n", "zh": "岩芯数"},
+    "km_col": {"en": "km", "zh": "距离中位数（公里）"},
+    "reference": {"en": "published for the region", "zh": "该区域已发表数值"},
+    "within": {"en": "within", "zh": "在范围内"},
+    "below": {"en": "below", "zh": "低于范围"},
+    "above": {"en": "above", "zh": "高于范围"},
 }
+
+#: Chinese of the fixed explanatory sentences a statement carries in English (its ``rule`` and
+#: ``note`` fields): shown instead of the English in a Chinese statement when the recorded text
+#: is exactly this one, else the English as recorded.
+STOCK_RULE = (
+    "conservative stock = min(P5, central) less stocks at risk, never below 0; P5 from one Monte "
+    "Carlo of area, density and core representativeness; no VM0033 deduction or buffer: a stock is not a "
+    "credit"
+)
+FLUX_NOTE = (
+    "removals positive; every class of the parcel counts, so habitat lost to tidal flat, water or "
+    "other emits here while the habitat that remains accumulates; the period starts at the latest map and "
+    "losses seen between two maps are dated half way between them"
+)
+CREDIT_RULE = (
+    "net removals against a no-change baseline over the crediting period, less NR x max(U - A, 0) "
+    "(VM0033 v2.1 eq. 92) and the non-permanence buffer on what remains; zero when net removals are not "
+    "positive"
+)
+NOTE_ZH: dict[str, str] = {
+    STOCK_RULE: "保守储量 = min(P5, 中心值) 减去风险储量，不低于 0；P5 来自面积、密度与岩芯代表性的同一次蒙特卡洛"
+    "模拟；储量不扣除 VM0033 不确定性或缓冲：储量不是碳信用",
+    FLUX_NOTE: "清除为正；地块所有类别均计入，丧失为潮滩、水体或"
+    "其他类别的生境在此计为排放，保留的生境继续累积；时段始于最新一期生境图，两期图之间发现的丧失定在两者中点",
+    CREDIT_RULE: "计入期内相对无变化基线的净清除量，减去 NR x max(U - A, 0)（VM0033 v2.1 式 92）及剩余部分的非永久性"
+    "缓冲；净清除量不为正时为零",
+}
+
+
+def note(text: str | None, lang: str) -> str:
+    """A statement's recorded explanatory ``text`` in ``lang`` (:data:`NOTE_ZH`)."""
+    if text is None:
+        return ""
+    return NOTE_ZH.get(text, text) if lang == "zh" else text
 
 
 #: Statement flags: code -> (English, Chinese) messages, formatted with the flag's values.
@@ -202,6 +246,11 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
         "creditable removals include shell carbon (HY/T 0305-2021 basis), which international methodologies "
         "do not credit",
         "可签发量包含贝壳碳（HY/T 0305-2021 口径），国际方法学不予认可",
+    ),
+    "density_outside_reference": (
+        "{habitat}: the soil density ({density} Mg C/ha to 1 m) lies outside the published values for the site's "
+        "region ({low}-{high})",
+        "{habitat}土壤碳密度（{density} 吨碳/公顷，0-1 米）超出该区域已发表数值范围（{low}-{high}）",
     ),
     "unsigned": (
         "the statement is not signed: its issuer cannot be proven",
@@ -291,3 +340,58 @@ def method_entries(methods: Mapping[str, str], lang: str) -> list[tuple[str, str
 def t(key: str, lang: str) -> str:
     """The label ``key`` in ``lang``."""
     return TEXT[key][lang]
+
+
+#: Figure labels in Chinese (:func:`bluecarbon.plots.localise_figure`): (regular expression of
+#: the English text, Chinese replacement), tried in order on every text of a figure, so the
+#: figure functions stay in one language and the translation lives here with the statement's.
+#: Longer phrases come before the words they contain.
+PLOT_ZH: tuple[tuple[str, str], ...] = (
+    (r"Site net flux, all classes", "站点各类别合计净通量"),
+    (r"Net flux, all classes", "各类别合计净通量"),
+    (r"Sink or emitter\?", "碳汇还是排放源？"),
+    (r"after the last map", "最后一期生境图之后"),
+    (r"sink \(net removal\)", "碳汇（净清除）"),
+    (r"emitter \(net emission\)", "排放源（净排放）"),
+    (r"assumed (±\S+ %) \(no accuracy assessment\)", r"假定 \1（未经精度评估）"),
+    (r"95 % CI", "95% 置信区间"),
+    (r"Habitat \(code\): mapped area", "生境（代码）：制图面积"),
+    (r"Subclass \(code\): mapped area", "亚类（代码）：制图面积"),
+    (r"No subclass \(continuous cover\)", "无亚类（连续覆盖）"),
+    (r"No data \(outside the mapped area\)", "无数据（制图范围外）"),
+    (r"Not habitat \(no carbon\)", "非生境（无碳）"),
+    (r"Patchy cover", "斑块状覆盖"),
+    (r"Spartina stands", "互花米草群落"),
+    (r"Suaeda stands", "碱蓬群落"),
+    (r"Phragmites stands", "芦苇群落"),
+    (
+        r"drawn with one pixel in (\d+) along each axis; areas from the full grid",
+        r"每轴每 \1 个像元绘制一个；面积按全分辨率计算",
+    ),
+    (r"drawn as means of (\d+) x (\d+) pixels", r"按 \1 x \2 像元均值绘制"),
+    (r"\(release ([\w.]+)\)", r"（数据版本 \1）"),
+    (r"\brelease ([\w.]+)", r"数据版本 \1"),
+    (r"Carbon buried below the accounting depth", "埋藏至核算深度以下的碳"),
+    (r"Carbon accumulation", "碳累积"),
+    (r"Carbon emissions", "碳排放"),
+    (r"Net sequestration", "净固碳"),
+    (r"Carbon stock", "碳储量"),
+    (r"Habitat area", "生境面积"),
+    (r"Harvest removal", "收获移出"),
+    (r"tissue only", "仅软组织"),
+    (r"Net flux", "净通量"),
+    (r"Habitat subclass", "生境亚类"),
+    (r"\bHabitat\b", "生境"),
+    (r"Other / not mapped as habitat", "其他/未识别为生境"),
+    (r"Shellfish aquaculture", "贝类养殖"),
+    (r"Seaweed aquaculture", "藻类养殖"),
+    (r"Seagrass", "海草床"),
+    (r"Salt marsh", "盐沼"),
+    (r"Mangrove", "红树林"),
+    (r"Tidal flat", "潮滩"),
+    (r"Water", "水体"),
+    (r"easting \(km\)", "东向坐标（公里）"),
+    (r"northing \(km\)", "北向坐标（公里）"),
+    (r"^year$", "年份"),
+    (r"^Release$", "数据版本"),
+)
