@@ -33,7 +33,8 @@ METHOD = {
     "site regressions, ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; per site and "
     "habitat, the mean of the cores measured to 100 cm within 400 km in a compatible sediment setting "
     "(carbonate or siliciclastic) when at least 5 exist, with a representativeness term (between-site "
-    "spread) in its uncertainty; else the IPCC 2013 Wetlands Supplement Tier 1 default, flagged",
+    "spread) in its uncertainty; else the IPCC 2013 Wetlands Supplement Tier 1 default, flagged; where the "
+    "study names a region, the region's published soil stocks are a check beside the density, never an input",
     "shellfish": "HY/T 0305-2021 harvest removal: production x dry/wet x (shell share x C shell + tissue "
     "share x C tissue), class coefficients of Sun et al. 2020; FAO seaweed live weight converted with the "
     "yearbook dry/live ratio; removal is an annual flow, tissue and shell shown apart; credits count "
@@ -42,7 +43,8 @@ METHOD = {
     "by pool per pixel and year carried over between maps (mapping noise cannot create carbon), soil "
     "burial a flux below the fixed accounting depth, changes dated half way between maps, accumulation at "
     "IPCC Tier 1 rates, disturbance emissions with closed-form half-life decay; mangrove biomass from IPCC "
-    "Tier 1 by climate zone; patchy cover weights per-hectare stocks; one seeded Monte Carlo (area, "
+    "Tier 1 by climate zone; living biomass from the region's surveys where the study names a region "
+    "(regional_parameters, applied rows); patchy cover weights per-hectare stocks; one seeded Monte Carlo (area, "
     "density and representativeness) per site, summed draw by draw per habitat, parcel and site",
     "conservative": "conservative stock = min(P5, central) less stocks at risk (Spartina alterniflora), "
     "never above P5; creditable = net removals against a no-change baseline over a crediting period, less "
