@@ -44,8 +44,8 @@ METHOD = {
     "burial a flux below the fixed accounting depth, changes dated half way between maps, accumulation at "
     "IPCC Tier 1 rates, disturbance emissions with closed-form half-life decay; mangrove biomass from IPCC "
     "Tier 1 by climate zone; living biomass from the region's surveys where the study names a region "
-    "(regional_parameters, applied rows); patchy cover weights per-hectare stocks; one seeded Monte Carlo (area, "
-    "density and representativeness) per site, summed draw by draw per habitat, parcel and site",
+    "(regional_parameters, applied rows); patchy cover weights per-hectare stocks; one seeded Monte Carlo "
+    "(area, density and representativeness) per site, summed draw by draw per habitat, parcel and site",
     "conservative": "conservative stock = min(P5, central) less stocks at risk (Spartina alterniflora), "
     "never above P5; creditable = net removals against a no-change baseline over a crediting period, less "
     "the VM0033 uncertainty deduction (eq. 92) and the non-permanence buffer, zero when not positive",

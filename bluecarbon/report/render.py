@@ -214,7 +214,7 @@ def _pdf_blocks(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
     for h in doc["habitats"]:
         line(
             f"  {HABITAT_NAMES[h['habitat']][lang]}: {_fmt(h['area_ha'], 1)} ha "
-            f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {h['accuracy']}"
+            f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {t.get(h['accuracy'], h['accuracy'])}"
         )
     line(f"{t['stock']} (0-{_fmt(stock['depth_cm'])} cm)", 12)
     for s in stock["by_pool"]:

@@ -502,9 +502,9 @@ def _removal(
         )
         names = _scientific_names(parameters)
         for row in mine.sort_values(["year", "species"]).itertuples():
-            scientific = (
-                row.scientific_name if isinstance(row.scientific_name, str) and row.scientific_name else None
-            )
+            # survey-template harvests carry no scientific_name column (FAO rows do)
+            given = getattr(row, "scientific_name", None)
+            scientific = given if isinstance(given, str) and given else None
             out["records"].append(
                 {
                     "year": int(row.year),
