@@ -97,7 +97,7 @@ HABITAT_SYNONYMS: dict[str, Habitat] = {h.value: h for h in Habitat} | {
     "潮滩": Habitat.TIDAL_FLAT,
     # Chinese species and cover names of Shandong surveys (data/studies/qingdao_names.csv):
     # Suaeda salsa, Spartina alterniflora and Phragmites australis marsh; Zostera marina
-    # (鳗草, also 大叶藻) and Z. japonica (日本鳗草) meadows; bare flat
+    # (鳗草, also 大叶藻) and Z. japonica (日本鳗草, also 矮大叶藻) meadows; bare flat
     "盐地碱蓬": Habitat.SALT_MARSH,
     "碱蓬": Habitat.SALT_MARSH,
     "互花米草": Habitat.SALT_MARSH,
@@ -105,6 +105,7 @@ HABITAT_SYNONYMS: dict[str, Habitat] = {h.value: h for h in Habitat} | {
     "鳗草": Habitat.SEAGRASS,
     "大叶藻": Habitat.SEAGRASS,
     "日本鳗草": Habitat.SEAGRASS,
+    "矮大叶藻": Habitat.SEAGRASS,
     "光滩": Habitat.TIDAL_FLAT,
     "贝类养殖": Habitat.SHELLFISH_AQUACULTURE,
     "藻类养殖": Habitat.SEAWEED_AQUACULTURE,
