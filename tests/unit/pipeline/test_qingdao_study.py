@@ -75,3 +75,14 @@ def test_a_misspelt_site_key_names_the_nearest_one(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_study(bad)
     assert "did you mean 'region'" in str(info.value)
+
+
+def test_the_demo_publishes_the_same_jiaozhou_bay_as_the_qingdao_study() -> None:
+    """`make demo` publishes Jiaozhou Bay too, from a copy of the site in demo.toml: the copy
+    must not drift from data/studies/qingdao.toml."""
+    demo = load_study(ROOT / "data" / "studies" / "demo.toml")
+    qingdao = load_study(STUDY)
+    (site,) = qingdao.sites
+    assert next(s for s in demo.sites if s.id == site.id) == site
+    assert [p for p in demo.parcels if p.site == site.id] == list(qingdao.parcels)
+    assert [h for h in demo.harvests if h.kind == "template"] == list(qingdao.harvests)
