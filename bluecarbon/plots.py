@@ -21,6 +21,12 @@ Shaped for three callers at once (notebooks, ``bluecarbon plot`` and tests):
   map's aspect ratio, so there is no empty band above or beside a map.
 - :func:`map_figure` and :func:`series_figure` are the thin glue from a catalog and a few
   names to a figure; :func:`save_png` writes it. That is all the CLI needs.
+- Language is applied once a figure is built, before its layout is fixed
+  (:func:`localise_figure`): the figure functions write English, a Chinese figure replaces
+  its texts from :data:`bluecarbon.vocab.PLOT_ZH` (``lang="zh"`` of the glue functions,
+  or :func:`plot_language`), and any text with Chinese characters (a site's Chinese name in an
+  English figure too) gets a CJK font as fallback behind DejaVu Sans, so no glyph is drawn as a
+  box. A long title is wrapped to the figure's width instead of running off its edge.
 
 Maps are computed only at display resolution: large grids are thinned (categorical maps by
 taking every k-th pixel, continuous maps by block means) to at most ``max_size`` pixels a
@@ -34,7 +40,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,12 +55,21 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter, MaxNLocator, StrMethodFormatter
 
 from bluecarbon import palette
 from bluecarbon.errors import InputError
 from bluecarbon.units import M2_PER_HA, canonical_units, to_basis
-from bluecarbon.vocab import BLUE_CARBON_HABITATS, HABITAT_NAMES, POOL_NAMES, CarbonBasis, Habitat, flag_attrs
+from bluecarbon.vocab import (
+    BLUE_CARBON_HABITATS,
+    HABITAT_NAMES,
+    PLOT_ZH,
+    POOL_NAMES,
+    CarbonBasis,
+    Habitat,
+    flag_attrs,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -150,7 +168,7 @@ def id_label(identifier: str) -> str:
     sequestration", ``salt_marsh`` -> "Salt marsh", ``soil`` -> "Soil organic carbon (to 1 m)".
 
     Variables, habitats and pools have their own names (:data:`VARIABLE_LABELS`,
-    :data:`bluecarbon.report.i18n.HABITAT_NAMES`, ``POOL_NAMES``); anything else has its
+    :data:`bluecarbon.vocab.HABITAT_NAMES`, ``POOL_NAMES``); anything else has its
     underscores turned into spaces and its first letter capitalised.
     """
     key = str(identifier)
@@ -176,15 +194,20 @@ def site_label(site: str, names: Mapping[str, str] | None = None) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[_\-\s]+", site) if w)
 
 
-def release_site_names(info: ReleaseInfo) -> dict[str, str]:
+def release_site_names(info: ReleaseInfo, lang: str = "en") -> dict[str, str]:
     """Site id -> name as the release's provenance records them (``study.sites``, as a
-    mapping or a list of ``{"id", "name"}``); empty when the release does not."""
+    mapping or a list of ``{"id", "name", "name_zh"}``; in Chinese the ``name_zh`` where a site
+    has one); empty when the release does not."""
     study = (info.provenance or {}).get("study") or {}
     sites = study.get("sites") if isinstance(study, Mapping) else None
     if isinstance(sites, Mapping):
         return {str(k): str(v) for k, v in sites.items() if v}
     if isinstance(sites, list):
-        return {str(s["id"]): str(s["name"]) for s in sites if isinstance(s, Mapping) and s.get("name")}
+        return {
+            str(s["id"]): str(s.get(f"name_{lang}") or s["name"])
+            for s in sites
+            if isinstance(s, Mapping) and s.get("name")
+        }
     return {}
 
 
@@ -434,6 +457,7 @@ def _fit_to_map(m: _MapAxes) -> None:
     may have room at its sides.
     """
     fig, ax = m.fig, m.ax
+    localise_figure(fig)
     ax.set_aspect("auto")  # imshow made it equal
     for _ in range(8):
         fig.draw_without_rendering()
@@ -441,6 +465,8 @@ def _fit_to_map(m: _MapAxes) -> None:
         width, height = fig.get_size_inches()
         short_w, short_h = m.width - box.width * width, m.height - box.height * height
         legends = [legend.get_window_extent().width / fig.dpi + 0.3 for legend in fig.legends]
+        if (title := _suptitle(fig)) is not None:  # never narrower than its (wrapped) title
+            legends.append(title.get_window_extent().width / fig.dpi + 0.3)
         new_w = max(width + short_w, 4.0, *legends)
         if abs(new_w - width) < 0.005 and abs(short_h) < 0.005:
             break
@@ -448,6 +474,93 @@ def _fit_to_map(m: _MapAxes) -> None:
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
     ax.set_aspect("equal")
+
+
+#: Language of the figures being built (``en`` or ``zh``): set by :func:`plot_language`.
+_LANG: ContextVar[str] = ContextVar("bluecarbon_plot_lang", default="en")
+PLOT_LANGS = ("en", "zh")
+
+
+@contextmanager
+def plot_language(lang: str) -> Iterator[None]:
+    """Build figures in ``lang`` (``en`` or ``zh``) inside the block."""
+    if lang not in PLOT_LANGS:
+        raise InputError(f"language {lang!r}", column="lang", expected=" or ".join(PLOT_LANGS))
+    token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds a character drawn double width (Chinese, full-width punctuation)."""
+    return any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text)
+
+
+def translate_label(text: str, lang: str) -> str:
+    """``text`` in ``lang``: the Chinese phrases of :data:`PLOT_ZH` replaced in order."""
+    if lang != "zh":
+        return text
+    for pattern, replacement in PLOT_ZH:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def wrap_label(text: str, width: float) -> str:
+    """``text`` broken into lines of at most ``width`` columns (a Chinese character is two
+    columns), at spaces, or between Chinese characters where a line has none."""
+    lines: list[str] = []
+    line, size = "", 0.0
+    tokens = re.findall(r"\s+|[^\s]", text.replace("\n", " "))
+    words: list[str] = []
+    for token in tokens:  # words of Latin letters, single wide characters, spaces
+        if token.isspace():
+            words.append(" ")
+        elif has_cjk(token) or not words or words[-1] == " " or has_cjk(words[-1][-1]):
+            words.append(token)
+        else:
+            words[-1] += token
+    for word in words:
+        cols = sum(2 if has_cjk(ch) else 1 for ch in word)
+        if size + cols > width and line.strip():
+            lines.append(line.rstrip())
+            line, size = ("", 0.0) if word == " " else (word, cols)
+            continue
+        line, size = line + word, size + cols
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _suptitle(fig: Figure) -> Text | None:
+    """The figure's title artist (matplotlib keeps it in a private attribute)."""
+    title = getattr(fig, "_suptitle", None)
+    return title if isinstance(title, Text) else None
+
+
+def localise_figure(fig: Figure, lang: str | None = None) -> Figure:
+    """Every text of ``fig`` in ``lang`` (default: the :func:`plot_language` in force), with a
+    CJK fallback font where a text holds Chinese characters, and the title wrapped to the
+    figure's width. Call it before the layout is fixed (the map and series functions do)."""
+    lang = lang or _LANG.get()
+    family: list[str] | None = None
+    for text in fig.findobj(Text):
+        new = translate_label(text.get_text(), lang)
+        if new != text.get_text():
+            text.set_text(new)
+        if has_cjk(new):
+            if family is None:
+                from bluecarbon.report.maps import cjk_font_family
+
+                cjk = cjk_font_family()
+                family = ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
+            text.set_fontfamily(family)
+    title = _suptitle(fig)
+    if title is not None and title.get_text():
+        columns = fig.get_figwidth() * 72.0 / (0.6 * float(title.get_fontsize())) - 4
+        title.set_text(wrap_label(title.get_text(), max(columns, 20.0)))
+    return fig
 
 
 def _titles(fig: Figure, ax: Axes, title: str, note: str | None) -> None:
@@ -1194,7 +1307,7 @@ def class_series(
         _year_axis(ax)
     axes[-1].set_xlabel("year")
     fig.suptitle(title or f"{site_label(site)}: " + ", ".join(id_label(n).lower() for n in names))
-    return fig
+    return localise_figure(fig)
 
 
 def release_series(
@@ -1224,7 +1337,7 @@ def release_series(
     _year_axis(ax)
     _legend_right(ax, handles, title="Release")
     ax.set_title(title or f"{site_label(site)}, {id_label(habitat).lower()}: {q.label.lower()} by release")
-    return fig
+    return localise_figure(fig)
 
 
 # --------------------------------------------------------------------- catalog -> figure
@@ -1304,20 +1417,52 @@ def map_figure(
     basis: str | None = None,
     max_size: int = 1000,
     site_names: Mapping[str, str] | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Map of one layer of a released product (``site/kind``): habitat classes (with the
     subclass layer hatched over them) for a habitat product, else the carbon stock (or
     ``variable``) with water and other non-habitat masked.
 
     The title names the site by its study name (``site_names``, else the release's
-    provenance, else its id in words), the variable in words and the year or period.
+    provenance, else its id in words), the variable in words and the year or period; with
+    ``lang="zh"`` every label is Chinese and the site takes its Chinese name where it has one.
     """
+    with plot_language(lang):
+        return _map_figure_in(
+            catalog,
+            product,
+            release=release,
+            variable=variable,
+            year=year,
+            period=period,
+            pool=pool,
+            basis=basis,
+            max_size=max_size,
+            site_names=site_names,
+            lang=lang,
+        )
+
+
+def _map_figure_in(
+    catalog: Catalog,
+    product: str,
+    *,
+    release: str,
+    variable: str | None,
+    year: int | None,
+    period: str | None,
+    pool: str | None,
+    basis: str | None,
+    max_size: int,
+    site_names: Mapping[str, str] | None,
+    lang: str,
+) -> Figure:
     info = catalog.release(release)
     ds = catalog.open(product, release=info.tag)
     site = product.split("/")[0]
     name = variable or ("habitat" if "habitat" in ds.data_vars else "carbon_stock")
     da = select_layer(ds, name, year=year, period=period, pool=pool)
-    names = {**release_site_names(info), **(site_names or {})}
+    names = {**release_site_names(info, lang), **(site_names or {})}
     what = id_label(name)
     if "pool" in da.coords and da.coords["pool"].size == 1:
         what = f"{what}, {id_label(str(da.coords['pool'].item())).lower()}"
@@ -1354,26 +1499,29 @@ def series_figure(
     quantities: Sequence[str] | None = None,
     basis: str = "C",
     site_names: Mapping[str, str] | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Time series with uncertainty bands of a site's classes in a release, with the site
     panel (net flux over all classes: sink or emitter?) when the release has a
-    ``site_balance`` table, and the area band labelled from its ``accuracy`` table."""
-    info = catalog.release(release)
-    tables = set(catalog.tables(info.tag))
-    totals = catalog.table("class_totals", release=info.tag)
-    accuracy = catalog.table("accuracy", release=info.tag) if "accuracy" in tables else None
-    balance = catalog.table("site_balance", release=info.tag) if "site_balance" in tables else None
-    names = {**release_site_names(info), **(site_names or {})}
-    return class_series(
-        totals,
-        site=site,
-        habitats=habitats,
-        quantities=quantities,
-        basis=basis,
-        title=f"{site_label(site, names)} (release {info.tag})",
-        accuracy=accuracy,
-        balance=balance,
-    )
+    ``site_balance`` table, and the area band labelled from its ``accuracy`` table; labels
+    in ``lang`` (see :func:`map_figure`)."""
+    with plot_language(lang):
+        info = catalog.release(release)
+        tables = set(catalog.tables(info.tag))
+        totals = catalog.table("class_totals", release=info.tag)
+        accuracy = catalog.table("accuracy", release=info.tag) if "accuracy" in tables else None
+        balance = catalog.table("site_balance", release=info.tag) if "site_balance" in tables else None
+        names = {**release_site_names(info, lang), **(site_names or {})}
+        return class_series(
+            totals,
+            site=site,
+            habitats=habitats,
+            quantities=quantities,
+            basis=basis,
+            title=f"{site_label(site, names)} (release {info.tag})",
+            accuracy=accuracy,
+            balance=balance,
+        )
 
 
 def save_png(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
@@ -1400,8 +1548,10 @@ __all__ = [
     "habitat_classes",
     "habitat_map",
     "id_label",
+    "localise_figure",
     "map_figure",
     "nice_length",
+    "plot_language",
     "quantity_map",
     "release_series",
     "release_site_names",
@@ -1411,5 +1561,7 @@ __all__ = [
     "series_table",
     "site_balance_table",
     "site_label",
+    "translate_label",
     "units_label",
+    "wrap_label",
 ]

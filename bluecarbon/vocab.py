@@ -95,6 +95,18 @@ HABITAT_SYNONYMS: dict[str, Habitat] = {h.value: h for h in Habitat} | {
     "盐沼": Habitat.SALT_MARSH,
     "红树林": Habitat.MANGROVE,
     "潮滩": Habitat.TIDAL_FLAT,
+    # Chinese species and cover names of Shandong surveys (data/studies/qingdao_names.csv):
+    # Suaeda salsa, Spartina alterniflora and Phragmites australis marsh; Zostera marina
+    # (鳗草, also 大叶藻) and Z. japonica (日本鳗草, also 矮大叶藻) meadows; bare flat
+    "盐地碱蓬": Habitat.SALT_MARSH,
+    "碱蓬": Habitat.SALT_MARSH,
+    "互花米草": Habitat.SALT_MARSH,
+    "芦苇": Habitat.SALT_MARSH,
+    "鳗草": Habitat.SEAGRASS,
+    "大叶藻": Habitat.SEAGRASS,
+    "日本鳗草": Habitat.SEAGRASS,
+    "矮大叶藻": Habitat.SEAGRASS,
+    "光滩": Habitat.TIDAL_FLAT,
     "贝类养殖": Habitat.SHELLFISH_AQUACULTURE,
     "藻类养殖": Habitat.SEAWEED_AQUACULTURE,
     "水体": Habitat.WATER,
@@ -227,3 +239,58 @@ POOL_NAMES: dict[str, dict[str, str]] = {
     "litter": {"en": "litter", "zh": "凋落物碳库"},
     "shellfish": {"en": "shellfish harvest removal", "zh": "贝类收获移出碳"},
 }
+
+
+#: Figure labels in Chinese (:func:`bluecarbon.plots.localise_figure`): (regular expression of
+#: the English text, Chinese replacement), tried in order on every text of a figure, so the
+#: figure functions stay in one language and the translation lives here with the statement's.
+#: Longer phrases come before the words they contain.
+PLOT_ZH: tuple[tuple[str, str], ...] = (
+    (r"Site net flux, all classes", "站点各类别合计净通量"),
+    (r"Net flux, all classes", "各类别合计净通量"),
+    (r"Sink or emitter\?", "碳汇还是排放源？"),
+    (r"after the last map", "最后一期生境图之后"),
+    (r"sink \(net removal\)", "碳汇（净清除）"),
+    (r"emitter \(net emission\)", "排放源（净排放）"),
+    (r"assumed (±\S+ %) \(no accuracy assessment\)", r"假定 \1（未经精度评估）"),
+    (r"95 % CI", "95% 置信区间"),
+    (r"Habitat \(code\): mapped area", "生境（代码）：制图面积"),
+    (r"Subclass \(code\): mapped area", "亚类（代码）：制图面积"),
+    (r"No subclass \(continuous cover\)", "无亚类（连续覆盖）"),
+    (r"No data \(outside the mapped area\)", "无数据（制图范围外）"),
+    (r"Not habitat \(no carbon\)", "非生境（无碳）"),
+    (r"Patchy cover", "斑块状覆盖"),
+    (r"Spartina stands", "互花米草群落"),
+    (r"Suaeda stands", "碱蓬群落"),
+    (r"Phragmites stands", "芦苇群落"),
+    (
+        r"drawn with one pixel in (\d+) along each axis; areas from the full grid",
+        r"每轴每 \1 个像元绘制一个；面积按全分辨率计算",
+    ),
+    (r"drawn as means of (\d+) x (\d+) pixels", r"按 \1 x \2 像元均值绘制"),
+    (r"\(release ([\w.]+)\)", r"（数据版本 \1）"),
+    (r"\brelease ([\w.]+)", r"数据版本 \1"),
+    (r"Carbon buried below the accounting depth", "埋藏至核算深度以下的碳"),
+    (r"Carbon accumulation", "碳累积"),
+    (r"Carbon emissions", "碳排放"),
+    (r"Net sequestration", "净固碳"),
+    (r"Carbon stock", "碳储量"),
+    (r"Habitat area", "生境面积"),
+    (r"Harvest removal", "收获移出"),
+    (r"tissue only", "仅软组织"),
+    (r"Net flux", "净通量"),
+    (r"Habitat subclass", "生境亚类"),
+    (r"\bHabitat\b", "生境"),
+    (r"Other / not mapped as habitat", "其他/未识别为生境"),
+    (r"Shellfish aquaculture", "贝类养殖"),
+    (r"Seaweed aquaculture", "藻类养殖"),
+    (r"Seagrass", "海草床"),
+    (r"Salt marsh", "盐沼"),
+    (r"Mangrove", "红树林"),
+    (r"Tidal flat", "潮滩"),
+    (r"Water", "水体"),
+    (r"easting \(km\)", "东向坐标（公里）"),
+    (r"northing \(km\)", "北向坐标（公里）"),
+    (r"^year$", "年份"),
+    (r"^Release$", "数据版本"),
+)

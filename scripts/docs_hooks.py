@@ -33,10 +33,10 @@ PURPOSE: dict[str, str] = {
     "habitat_rules": "Rule sets that classify composites into habitats (index thresholds).",
     "intertidal": "Water-index threshold and tide fractions for intertidal composites.",
     "ipcc_tier1": "IPCC 2013 Wetlands Supplement chapter 4 Tier 1 defaults.",
-    "jiaozhou_bay_accumulation": "Soil carbon accumulation rates, Bohai and Yellow Sea coasts.",
-    "jiaozhou_bay_biomass": "Living biomass of eelgrass (Zostera marina, Z. japonica), Shandong coast.",
-    "jiaozhou_bay_soil": "Salt-marsh soil carbon stocks to 1 m, Jiaozhou Bay and region.",
     "loi_to_oc": "Loss on ignition (organic matter) to organic carbon, by habitat.",
+    "regional_parameters": "Published values per region (a study's `region`): `applied` rows replace a "
+    "global default (survey biomass), `reference` rows are checked against the release's own figure "
+    "(soil stocks, accumulation); see docs/qingdao.md.",
     "sensor_bands": "Band names, common names and centre wavelengths of the sensors read.",
     "sensor_scaling": "Digital numbers to surface reflectance, by product and date.",
     "sentinel2_scl": "Sentinel-2 scene classification classes kept or masked.",

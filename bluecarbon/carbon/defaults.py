@@ -8,9 +8,11 @@ parameters only, so the pipeline runs the very engine that is checked against In
 
 * soil stock: the ``soil_density`` table (``soil_mg_c_ha`` with ``soil_se_mg_c_ha``);
 * soil accumulation: IPCC 2013 Wetlands Supplement table 4.12 (range -> standard error);
-* biomass stock: ``transition_defaults`` where a sourced value exists (seagrass, from plots),
-  IPCC Tier 1 by climate zone for mangrove, else 0 (Tier 1 treats marsh and seagrass biomass
-  as steady state, so only its stock matters);
+* biomass stock: the site's region's applied survey rows where the study names a region
+  (``regional_parameters``, :mod:`bluecarbon.carbon.regional`), else ``transition_defaults``
+  where a sourced value exists (seagrass, from plots), IPCC Tier 1 by climate zone for
+  mangrove, else 0 (Tier 1 treats marsh and seagrass biomass as steady state, so only its
+  stock matters);
 * subclasses (a patchy meadow, a Spartina stand): the habitat's values scaled by the
   subclass's ``stock_weight``, sharing the habitat's Monte Carlo draws;
 * half-lives and disturbed fractions: the InVEST user's guide table 1 (``transition_defaults``);
@@ -36,6 +38,7 @@ from bluecarbon.carbon.cbc_tables import (
     TransitionMatrix,
     transition_matrix_by_rule,
 )
+from bluecarbon.carbon.regional import regional_biomass_carbon
 from bluecarbon.carbon.uncertainty import se_from_range
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
@@ -51,6 +54,7 @@ def habitat_class_table(
     parameters: ParameterSet,
     classes: Sequence[tuple[Habitat, Subclass | None]] | None = None,
     climate_zone: str | None = None,
+    region: str | None = None,
 ) -> ClassTable:
     """Biophysical table (carbon basis, Mg C ha-1) for engine classes, from sourced parameters.
 
@@ -60,10 +64,12 @@ def habitat_class_table(
     carbon) and shares the habitat's Monte Carlo draws. ``soil_density`` has ``habitat``,
     ``soil_mg_c_ha`` and ``soil_se_mg_c_ha``; habitats without one hold no soil carbon.
 
-    Biomass: the ``transition_defaults`` stock where one is given (seagrass, from plots), else
-    for mangrove the IPCC Tier 1 default of the site's ``climate_zone`` (ipcc_tier1:
-    aboveground biomass x (1 + root:shoot ratio) x carbon fraction); marsh biomass is steady
-    state at Tier 1 and 0 without a sourced value.
+    Biomass: the mean of the applied survey rows of the site's ``region``
+    (:func:`~bluecarbon.carbon.regional.regional_biomass_carbon`) where there are any, else the
+    ``transition_defaults`` stock where one is given (seagrass, from plots), else for mangrove
+    the IPCC Tier 1 default of the site's ``climate_zone`` (ipcc_tier1: aboveground biomass x
+    (1 + root:shoot ratio) x carbon fraction); marsh biomass is steady state at Tier 1 and 0
+    without a sourced value.
     """
     chosen = list(classes or [(h, None) for h in sorted(Habitat, key=lambda h: h.code)])
     density = soil_density.set_index("habitat") if not soil_density.empty else pd.DataFrame()
@@ -82,7 +88,9 @@ def habitat_class_table(
             values["soil-yearly-accumulation"][i] = acc.value * weight
             if acc.low is not None and acc.high is not None:
                 errors["soil-yearly-accumulation"][i] = float(se_from_range(acc.low, acc.high)) * weight
-        biomass, biomass_se = biomass_carbon_stock(habitat, parameters=parameters, climate_zone=climate_zone)
+        biomass, biomass_se = biomass_carbon_stock(
+            habitat, parameters=parameters, climate_zone=climate_zone, region=region
+        )
         values["biomass-initial"][i] = biomass * weight
         errors["biomass-initial"][i] = biomass_se * weight
         for pool in ("biomass", "soil"):
@@ -130,17 +138,23 @@ MANGROVE_CLIMATE_ZONES = ("tropical_wet", "tropical_dry", "subtropical")
 
 
 def biomass_carbon_stock(
-    habitat: Habitat, *, parameters: ParameterSet, climate_zone: str | None = None
+    habitat: Habitat, *, parameters: ParameterSet, climate_zone: str | None = None, region: str | None = None
 ) -> tuple[float, float]:
     """Living biomass carbon (Mg C ha-1) and its SE for a habitat without site plots.
 
     Notes
     -----
+    A ``region`` with applied survey rows for the habitat (``regional_parameters``) gives the
+    mean of its surveys times the carbon fraction (:mod:`bluecarbon.carbon.regional`).
     Mangrove (IPCC 2013 Wetlands Supplement, ch. 4 tables 4.2, 4.3, 4.5):
     ``C = AGB x (1 + R) x CF``, with the relative SE ``tier1_representativeness_relative_se``
     (no range is transcribed). Other habitats: the ``transition_defaults`` biomass stock and
     its range, else 0 (no sourced value: the pool carries no carbon).
     """
+    if region is not None:
+        regional = regional_biomass_carbon(habitat, region, parameters=parameters)
+        if regional is not None:
+            return regional
     given = parameters.optional("transition_defaults", "biomass_carbon_stock", habitat.value)
     if given is not None:
         se = (

@@ -158,6 +158,7 @@ def habitat_carbon_run(
     parameters: ParameterSet,
     subclass_maps: xr.DataArray | None = None,
     climate_zone: str | None = None,
+    region: str | None = None,
     nodata_policy: NodataPolicy | str = NodataPolicy.FILL,
     zones: xr.DataArray | None = None,
     zone_ids: tuple[str, ...] = (),
@@ -173,7 +174,7 @@ def habitat_carbon_run(
     years = [int(y) for y in habitat_maps["year"].values]
     codes, present = engine_classes(habitat_maps, subclass_maps)
     classes = habitat_class_table(
-        soil_density, parameters=parameters, classes=present, climate_zone=climate_zone
+        soil_density, parameters=parameters, classes=present, climate_zone=climate_zone, region=region
     )
     matrix = habitat_transition_matrix(classes, parameters=parameters)
     spec = ModelSpec(

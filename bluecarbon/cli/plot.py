@@ -32,16 +32,23 @@ class Quantity(enum.StrEnum):
     REMOVAL = "removal"
 
 
-def _site_names(settings: Any) -> dict[str, str]:
+LangOption = Annotated[
+    Literal["en", "zh"],
+    typer.Option("--lang", help="Language of the labels: en or zh (Chinese, with the sites' Chinese names)."),
+]
+
+
+def _site_names(settings: Any, lang: str = "en") -> dict[str, str]:
     """Site id -> name from the configured study, for figure titles (labels only: an
-    unreadable study leaves the ids in words)."""
+    unreadable study leaves the ids in words); in Chinese a site's ``name_zh`` where given."""
     from bluecarbon.errors import InputError
     from bluecarbon.pipeline.study import load_study
 
     try:
-        return {site.id: site.name for site in load_study(settings.study_file).sites}
+        sites = load_study(settings.study_file).sites
     except InputError:
         return {}
+    return {site.id: (site.name_zh or site.name) if lang == "zh" else site.name for site in sites}
 
 
 def _saved(fig: Any, output: Path, dpi: int) -> None:
@@ -69,6 +76,7 @@ def plot_map(
     ] = None,
     basis: BasisOption = None,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    lang: LangOption = "en",
     config: c.ConfigOption = None,
 ) -> None:
     """Map one layer of a released product.
@@ -91,7 +99,8 @@ def plot_map(
             period=period,
             pool=pool,
             basis=basis,
-            site_names=_site_names(settings),
+            site_names=_site_names(settings, lang),
+            lang=lang,
         )
         _saved(fig, output, dpi)
 
@@ -112,6 +121,7 @@ def plot_series(
     ] = None,
     basis: BasisOption = "C",
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG.")] = 120,
+    lang: LangOption = "en",
     config: c.ConfigOption = None,
 ) -> None:
     """Time series of a site's habitat classes, with bands.
@@ -133,6 +143,7 @@ def plot_series(
             habitats=habitat or None,
             quantities=[q.value for q in quantity] if quantity else None,
             basis=basis or "C",
-            site_names=_site_names(settings),
+            site_names=_site_names(settings, lang),
+            lang=lang,
         )
         _saved(fig, output, dpi)

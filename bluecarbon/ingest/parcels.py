@@ -43,6 +43,7 @@ class ParcelSpec:
     illustrative: bool = False
     layer: str | None = None
     repair: bool = False
+    name_zh_column: str | None = None
 
 
 def check_parcel_id(value: str) -> str:
@@ -75,7 +76,8 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
 
     Returns columns ``parcel_id``, ``name``, ``kind``, ``site``, ``illustrative``,
     ``source_file``, ``geometry_repaired``, ``area_ha`` (on EPSG:6933) and geometry in
-    EPSG:4326.
+    EPSG:4326; with ``name_zh_column`` also ``name_zh``, the parcel's Chinese name (a
+    statement in Chinese shows it; empty cells stay missing).
     """
     path = Path(spec.file)
     if spec.kind not in PARCEL_KINDS:
@@ -83,13 +85,14 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
             f"parcel kind {spec.kind!r}", file=path, expected="one of " + ", ".join(PARCEL_KINDS)
         )
     gdf = _read(spec)
-    for column in (spec.id_column, spec.name_column):
+    wanted = [spec.id_column, spec.name_column, *([spec.name_zh_column] if spec.name_zh_column else [])]
+    for column in wanted:
         if column not in gdf.columns:
             raise InputError(
                 "missing column",
                 file=path,
                 column=column,
-                expected=f"columns {spec.id_column}, {spec.name_column}",
+                expected="columns " + ", ".join(wanted),
             )
     if gdf.crs is None:
         raise InputError("parcels have no CRS", file=path, expected="a CRS such as EPSG:4326")
@@ -158,6 +161,10 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
         geometry=geometry.to_numpy(),
         crs=gdf.crs,
     )
+    if spec.name_zh_column:
+        names = gdf[spec.name_zh_column]
+        given = names.notna() & (names.astype(str).str.strip() != "")
+        out.insert(2, "name_zh", names.where(given).to_numpy())
     return out.to_crs(PARCEL_CRS)
 
 

@@ -23,7 +23,7 @@ from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.cache import StepResult
 from bluecarbon.pipeline.field import field_tables
 from bluecarbon.pipeline.report import headline
-from bluecarbon.pipeline.study import Study
+from bluecarbon.pipeline.study import Site, Study
 from bluecarbon.store import ReleaseBundle
 
 METHOD = {
@@ -33,7 +33,8 @@ METHOD = {
     "site regressions, ideal-mixing DBD gap-fill, Fourqurean carbonate trap), no extrapolation; per site and "
     "habitat, the mean of the cores measured to 100 cm within 400 km in a compatible sediment setting "
     "(carbonate or siliciclastic) when at least 5 exist, with a representativeness term (between-site "
-    "spread) in its uncertainty; else the IPCC 2013 Wetlands Supplement Tier 1 default, flagged",
+    "spread) in its uncertainty; else the IPCC 2013 Wetlands Supplement Tier 1 default, flagged; where the "
+    "study names a region, the region's published soil stocks are a check beside the density, never an input",
     "shellfish": "HY/T 0305-2021 harvest removal: production x dry/wet x (shell share x C shell + tissue "
     "share x C tissue), class coefficients of Sun et al. 2020; FAO seaweed live weight converted with the "
     "yearbook dry/live ratio; removal is an annual flow, tissue and shell shown apart; credits count "
@@ -42,8 +43,9 @@ METHOD = {
     "by pool per pixel and year carried over between maps (mapping noise cannot create carbon), soil "
     "burial a flux below the fixed accounting depth, changes dated half way between maps, accumulation at "
     "IPCC Tier 1 rates, disturbance emissions with closed-form half-life decay; mangrove biomass from IPCC "
-    "Tier 1 by climate zone; patchy cover weights per-hectare stocks; one seeded Monte Carlo (area, "
-    "density and representativeness) per site, summed draw by draw per habitat, parcel and site",
+    "Tier 1 by climate zone; living biomass from the region's surveys where the study names a region "
+    "(regional_parameters, applied rows); patchy cover weights per-hectare stocks; one seeded Monte Carlo "
+    "(area, density and representativeness) per site, summed draw by draw per habitat, parcel and site",
     "conservative": "conservative stock = min(P5, central) less stocks at risk (Spartina alterniflora), "
     "never above P5; creditable = net removals against a no-change baseline over a crediting period, less "
     "the VM0033 uncertainty deduction (eq. 92) and the non-permanence buffer, zero when not positive",
@@ -148,7 +150,12 @@ def assemble_bundle(
     if accuracy:
         tables["accuracy"] = pd.concat(accuracy, ignore_index=True)
     provenance = {
-        "study": {"name": study.name, "file": study.path.name, "sha256_canonical": study.digest},
+        "study": {
+            "name": study.name,
+            "file": study.path.name,
+            "sha256_canonical": study.digest,
+            "sites": [_site_names(site) for site in study.sites],
+        },
         "inputs": [entries[k].as_dict() for k in sorted(entries)],
         "parameters": parameters.provenance(),
         "parameters_sha256": parameters.digest,
@@ -169,6 +176,15 @@ def assemble_bundle(
     return ReleaseBundle(
         products=products, tables=tables, idempotency_key=key, provenance=provenance, summary=summary
     )
+
+
+def _site_names(site: Site) -> dict[str, str]:
+    """Id and names of a study site (``name_zh`` when the study gives one): figure titles and
+    statements name sites by them."""
+    names = {"id": site.id, "name": site.name}
+    if site.name_zh:
+        names["name_zh"] = site.name_zh
+    return names
 
 
 def _all_steps(

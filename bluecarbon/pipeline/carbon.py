@@ -17,6 +17,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from bluecarbon.carbon.engine import nodata_report
+from bluecarbon.carbon.regional import rate_references, with_soil_references
 from bluecarbon.carbon.representative import representative_soil_density
 from bluecarbon.carbon.stocks import habitat_carbon_run, site_totals
 from bluecarbon.carbon.uncertainty import UncertaintySettings
@@ -48,7 +49,9 @@ def site_carbon(
     inputs = {"habitat": habitat.identity, "soil": soil.identity} | (
         {"parcels": parcels.identity} if parcels else {}
     )
-    chosen = {k: site.options.get(k) for k in ("soil_cores", "setting", "climate_zone", "reference_point")}
+    chosen = {
+        k: site.options.get(k) for k in ("soil_cores", "setting", "climate_zone", "reference_point", "region")
+    }
     options = {"site": site.id, "engine": CARBON_ENGINE, **chosen}
     key = step_key("site_carbon", inputs, options)
     if (hit := cached_result(work_dir, "site_carbon", key, parameters)) is not None:
@@ -70,6 +73,8 @@ def site_carbon(
         parameters=parameters,
         selections=site.soil_cores or None,
     )
+    if site.region is not None:  # published regional stocks beside the density (a check, not an input)
+        density = with_soil_references(density, site.region, parameters=parameters)
     area = pd.read_parquet(habitat.uris["area"])
     zones: xr.DataArray | None = None
     zone_ids: tuple[str, ...] = ()
@@ -83,6 +88,7 @@ def site_carbon(
         density,
         subclass_maps=subclasses,
         climate_zone=site.climate_zone,
+        region=site.region,
         zones=zones,
         zone_ids=zone_ids,
         parameters=parameters,
@@ -117,7 +123,38 @@ def site_carbon(
         "soil_density_sources": {r.habitat: r.density_source for r in density.itertuples()},
         **report.as_attrs(),
     }
+    if site.region is not None:
+        info["region"] = site.region
+        info["reference_checks"] = _reference_checks(density, site.region, parameters)
     return finish(out, StepResult("site_carbon", key, uris, info), parameters)
+
+
+def _reference_checks(
+    density: pd.DataFrame, region: str, parameters: ParameterSet
+) -> list[dict[str, object]]:
+    """The region's published values beside the release's (run summary): soil stocks against
+    the densities, accumulation against the IPCC Tier 1 rates the engine applies, biomass
+    surveys against the applied regional mean."""
+    soil = [
+        {
+            "parameter": "soil_carbon_stock_1m",
+            "habitat": str(r.habitat),
+            "used": round(float(r.soil_mg_c_ha), 2),
+            "reference_low": r.reference_low_mg_c_ha,
+            "reference_high": r.reference_high_mg_c_ha,
+            "verified": r.reference_verified,
+            "check": r.reference_check,
+        }
+        for r in density.itertuples()
+        if r.reference_check != "not_compared"
+    ]
+    habitats = [Habitat.SEAGRASS, Habitat.SALT_MARSH, Habitat.MANGROVE]
+    rates = {
+        h.value: p.value
+        for h in habitats
+        if (p := parameters.optional("ipcc_tier1", "soil_carbon_accumulation", h.value)) is not None
+    }
+    return soil + rate_references(rates, region, parameters=parameters, habitats=habitats)
 
 
 def reference_point(maps: xr.DataArray) -> tuple[float, float]:

@@ -39,6 +39,7 @@ def parcels(
                 id_prefix=s.id_prefix,
                 illustrative=s.illustrative,
                 repair=s.repair,
+                name_zh_column=s.name_zh_column,
             )
         )
         for s in sources

@@ -76,10 +76,15 @@ class Site:
     id: str
     name: str
     mapping: PolygonMapping | ImageryMapping
+    #: Chinese name, shown in zh statements and figures when given.
+    name_zh: str | None = None
     #: Sediment setting (``carbonate`` or ``siliciclastic``): which cores represent the site.
     setting: str | None = None
     #: IPCC climate zone selecting Tier 1 rows (e.g. ``tropical``), when it matters.
     climate_zone: str | None = None
+    #: Region of the ``regional_parameters`` table (e.g. ``shandong``): regional rows applied
+    #: or shown as references beside the site's figures.
+    region: str | None = None
     #: (longitude, latitude) the core search is centred on; default: the grid's centre.
     reference_point: tuple[float, float] | None = None
     #: Per-habitat core selections (see bluecarbon.carbon.representative).
@@ -118,6 +123,7 @@ class ParcelSource:
     id_prefix: str = ""
     illustrative: bool = False
     repair: bool = False
+    name_zh_column: str | None = None
 
 
 #: Biomass plot formats the pipeline reads (see bluecarbon.ingest.biomass).
@@ -295,6 +301,7 @@ PARCEL_KEYS: dict[str, Check] = {
     "id_prefix": STR,
     "illustrative": BOOL,
     "repair": BOOL,
+    "name_zh_column": STR,
 }
 PLOT_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "ccn_dir": STR}
 HARVEST_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "countries": STRS, "illustrative": BOOL}
@@ -302,11 +309,13 @@ HARVEST_KEYS: dict[str, Check] = {"kind": STR, "file": STR, "countries": STRS, "
 SITE_COMMON_KEYS: dict[str, Check] = {
     "id": STR,
     "name": STR,
+    "name_zh": STR,
     "source": _one_of("polygons", "imagery"),
     "soil_cores": TABLE_OF_TABLES,
     "accuracy_note": STR,
     "setting": _one_of("carbonate", "siliciclastic"),
     "climate_zone": STR,
+    "region": STR,
     "reference_point": _point,
 }
 #: Keys per site ``source``: the fields of its mapping (bluecarbon.habitat.specs).
@@ -446,9 +455,11 @@ def load_study(path: str | Path) -> Study:
             Site(
                 id=site_id,
                 name=s.get("name", site_id),
+                name_zh=s.get("name_zh"),
                 mapping=polygon_mapping(options) if source == "polygons" else imagery_mapping(options),
                 setting=s.get("setting"),
                 climate_zone=s.get("climate_zone"),
+                region=s.get("region"),
                 reference_point=(float(point[0]), float(point[1])) if point else None,
                 soil_cores=dict(s.get("soil_cores", {})),
                 accuracy_note=s.get("accuracy_note"),
@@ -467,6 +478,7 @@ def load_study(path: str | Path) -> Study:
             id_prefix=p.get("id_prefix", ""),
             illustrative=bool(p.get("illustrative", False)),
             repair=bool(p.get("repair", False)),
+            name_zh_column=p.get("name_zh_column"),
         )
         for p in data.get("parcels", [])
     )

@@ -139,7 +139,51 @@ TEXT: dict[str, dict[str, str]] = {
     "annual_removal": {"en": "Annual harvest removal", "zh": "年收获移出量"},
     "national_standard": {"en": "national standard", "zh": "国家标准"},
     "none": {"en": "none", "zh": "无"},
+    "parcel_id": {"en": "id", "zh": "地块编号"},
+    "site": {"en": "site", "zh": "站点"},
+    "density_col": {"en": "Mg C/ha", "zh": "密度（吨碳/公顷）"},
+    "se_col": {"en": "SE", "zh": "标准误"},
+    "n_col": {"en": "n", "zh": "岩芯数"},
+    "km_col": {"en": "km", "zh": "距离中位数（公里）"},
+    "reference": {"en": "published for the region", "zh": "该区域已发表数值"},
+    "within": {"en": "within", "zh": "在范围内"},
+    "below": {"en": "below", "zh": "低于范围"},
+    "above": {"en": "above", "zh": "高于范围"},
 }
+
+#: Chinese of the fixed explanatory sentences a statement carries in English (its ``rule`` and
+#: ``note`` fields): shown instead of the English in a Chinese statement when the recorded text
+#: is exactly this one, else the English as recorded.
+STOCK_RULE = (
+    "conservative stock = min(P5, central) less stocks at risk, never below 0; P5 from one Monte "
+    "Carlo of area, density and core representativeness; no VM0033 deduction or buffer: a stock is not a "
+    "credit"
+)
+FLUX_NOTE = (
+    "removals positive; every class of the parcel counts, so habitat lost to tidal flat, water or "
+    "other emits here while the habitat that remains accumulates; the period starts at the latest map and "
+    "losses seen between two maps are dated half way between them"
+)
+CREDIT_RULE = (
+    "net removals against a no-change baseline over the crediting period, less NR x max(U - A, 0) "
+    "(VM0033 v2.1 eq. 92) and the non-permanence buffer on what remains; zero when net removals are not "
+    "positive"
+)
+NOTE_ZH: dict[str, str] = {
+    STOCK_RULE: "保守储量 = min(P5, 中心值) 减去风险储量，不低于 0；P5 来自面积、密度与岩芯代表性的同一次蒙特卡洛"
+    "模拟；储量不扣除 VM0033 不确定性或缓冲：储量不是碳信用",
+    FLUX_NOTE: "清除为正；地块所有类别均计入，丧失为潮滩、水体或"
+    "其他类别的生境在此计为排放，保留的生境继续累积；时段始于最新一期生境图，两期图之间发现的丧失定在两者中点",
+    CREDIT_RULE: "计入期内相对无变化基线的净清除量，减去 NR x max(U - A, 0)（VM0033 v2.1 式 92）及剩余部分的非永久性"
+    "缓冲；净清除量不为正时为零",
+}
+
+
+def note(text: str | None, lang: str) -> str:
+    """A statement's recorded explanatory ``text`` in ``lang`` (:data:`NOTE_ZH`)."""
+    if text is None:
+        return ""
+    return NOTE_ZH.get(text, text) if lang == "zh" else text
 
 
 #: Statement flags: code -> (English, Chinese) messages, formatted with the flag's values.
@@ -199,6 +243,11 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
         "do not credit",
         "可签发量包含贝壳碳（HY/T 0305-2021 口径），国际方法学不予认可",
     ),
+    "density_outside_reference": (
+        "{habitat}: the soil density ({density} Mg C/ha to 1 m) lies outside the published values for the site's "
+        "region ({low}-{high})",
+        "{habitat}土壤碳密度（{density} 吨碳/公顷，0-1 米）超出该区域已发表数值范围（{low}-{high}）",
+    ),
     "unsigned": (
         "the statement is not signed: its issuer cannot be proven",
         "本报告未经签名：无法证明其签发者",
@@ -228,11 +277,12 @@ METHOD_ZH: dict[str, tuple[str, str]] = {
         "岩芯、样方与收获记录经校验（pandera 模式与关联规则）；无效行被隔离并列入隔离表，或按配置终止运行",
     ),
     "soil": (
-        "6050eb44872b",
+        "6061d84be3c7",
         "岩芯碳储量计至 100 厘米核算深度（Howard 等, 2014；CCN 分层、烧失量方程或站点回归、理想混合法补全"
         "干容重、Fourqurean 碳酸盐校正），不外推；各站点各生境取 400 公里内、沉积环境相符（碳酸盐或硅质碎屑）"
         "且实测达 100 厘米的岩芯均值（至少 5 根），其不确定性含代表性项（站点间离散度）；否则采用 IPCC 2013 "
-        "湿地增补指南 Tier 1 默认值并予以提示",
+        "湿地增补指南 Tier 1 默认值并予以提示；研究文件指定区域时，该区域已发表的土壤碳储量仅作为与密度对照的核查，"
+        "从不作为输入",
     ),
     "shellfish": (
         "d4242fbd4cd1",
@@ -241,11 +291,12 @@ METHOD_ZH: dict[str, tuple[str, str]] = {
         "分列；除非计入表另有规定，碳信用仅计软组织碳",
     ),
     "carbon": (
-        "98531d601b12",
+        "9c23c4022763",
         "转移引擎（bluecarbon.carbon.engine，默认模式，见 docs/accounting.md）：逐像元、逐年计算各碳库储量，"
         "储量在两期图之间延续（制图噪声不会凭空产生碳），土壤埋藏作为核算深度以下的通量，两期图之间的变化"
         "定在中点，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减；红树林生物量按气候带取 IPCC Tier 1 "
-        "默认值；斑块状覆盖按权重折算单位面积储量；每个站点一次固定种子的蒙特卡洛模拟（面积、密度与代表性），"
+        "默认值；研究文件指定区域时，活体生物量采用该区域的调查数据（regional_parameters 中的 applied 行）；"
+        "斑块状覆盖按权重折算单位面积储量；每个站点一次固定种子的蒙特卡洛模拟（面积、密度与代表性），"
         "按生境、地块与站点逐次抽样加总",
     ),
     "conservative": (

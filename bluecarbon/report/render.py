@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
 from bluecarbon.report.documents import attach_statement, html_embedding, statement_file_sha256
-from bluecarbon.report.i18n import TEXT, method_entries
+from bluecarbon.report.i18n import TEXT, method_entries, note
 from bluecarbon.report.maps import cjk_font_file, render_map_png
 from bluecarbon.vocab import HABITAT_NAMES, POOL_NAMES
 
@@ -67,24 +67,38 @@ def _env() -> Environment:
     return env
 
 
+def parcel_name(doc: Mapping[str, Any]) -> str:
+    """The parcel's name in the statement's language (its Chinese name in a Chinese
+    statement, where the release holds one)."""
+    parcel = doc["parcel"]
+    return str(parcel.get("name_zh") or parcel["name"]) if doc["lang"] == "zh" else str(parcel["name"])
+
+
+def site_name(doc: Mapping[str, Any]) -> str:
+    """The site's name in the statement's language, else its name, else its id."""
+    parcel = doc["parcel"]
+    preferred = parcel.get("site_name_zh") if doc["lang"] == "zh" else None
+    return str(preferred or parcel.get("site_name") or parcel["site"])
+
+
 def render_html(doc: Mapping[str, Any]) -> str:
     """The statement as one self-contained HTML page in its language."""
     lang = doc["lang"]
     png = render_map_png(doc["map"], lang)
-    return (
-        _env()
-        .get_template("statement.html.j2")
-        .render(
-            doc=doc,
-            lang=lang,
-            t={k: v[lang] for k, v in TEXT.items()},
-            habitat_name={k: v[lang] for k, v in HABITAT_NAMES.items()},
-            pool_name={k: v[lang] for k, v in POOL_NAMES.items()},
-            methods=method_entries(doc["methods"], lang),
-            map_png=base64.b64encode(png).decode("ascii"),
-            json_sha256=statement_file_sha256(doc),
-            embedded=html_embedding(doc),
-        )
+    env = _env()
+    env.filters["note"] = lambda text: note(text, lang)
+    return env.get_template("statement.html.j2").render(
+        doc=doc,
+        lang=lang,
+        parcel_name=parcel_name(doc),
+        site_name=site_name(doc),
+        t={k: v[lang] for k, v in TEXT.items()},
+        habitat_name={k: v[lang] for k, v in HABITAT_NAMES.items()},
+        pool_name={k: v[lang] for k, v in POOL_NAMES.items()},
+        methods=method_entries(doc["methods"], lang),
+        map_png=base64.b64encode(png).decode("ascii"),
+        json_sha256=statement_file_sha256(doc),
+        embedded=html_embedding(doc),
     )
 
 
@@ -189,7 +203,8 @@ def _pdf_blocks(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
         line(f"{t['withdrawn']}: {release['withdrawn_reason']}", 11)
     if parcel["illustrative"]:
         line(t["illustrative"], 10)
-    line(f"{t['parcel']}: {parcel['name']} ({parcel['parcel_id']}), {_fmt(parcel['area_ha'], 1)} ha")
+    line(f"{t['parcel']}: {parcel_name(doc)} ({parcel['parcel_id']}), {_fmt(parcel['area_ha'], 1)} ha")
+    line(f"{t['site']}: {site_name(doc)} ({parcel['site']})")
     line(f"{t['release']}: {release['tag']} / {release['snapshot_id']} / {release['content_hash']}")
     if doc["flags"]:
         line(t["flags"], 12)
@@ -200,7 +215,7 @@ def _pdf_blocks(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
     for h in doc["habitats"]:
         line(
             f"  {HABITAT_NAMES[h['habitat']][lang]}: {_fmt(h['area_ha'], 1)} ha "
-            f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {h['accuracy']}"
+            f"(+/- {_fmt(h['area_ci95_ha'], 1)}), {t.get(h['accuracy'], h['accuracy'])}"
         )
     line(f"{t['stock']} (0-{_fmt(stock['depth_cm'])} cm)", 12)
     for s in stock["by_pool"]:

@@ -41,7 +41,7 @@ from bluecarbon.ingest.parcels import check_parcel_id
 from bluecarbon.params import ParameterSet
 from bluecarbon.progress import StageCallback
 from bluecarbon.register.book import register_section
-from bluecarbon.report.i18n import FLAG_TEXT, LANGS
+from bluecarbon.report.i18n import CREDIT_RULE, FLAG_TEXT, FLUX_NOTE, LANGS, STOCK_RULE
 from bluecarbon.report.maps import parcel_map
 from bluecarbon.report.signing import IssuerKey, check_signature, signature_block
 from bluecarbon.store import Store
@@ -256,6 +256,7 @@ def build_statement(
             "illustrative": bool(parcel.get("illustrative", False)),
             "geometry_repaired": bool(parcel.get("geometry_repaired", False)),
             "bbox_wgs84": [_num(v, 6) for v in match.total_bounds],
+            **_names(parcel, info, site),
         },
         "release": {
             "tag": info.tag,
@@ -336,6 +337,37 @@ def integrity_block(
 
 
 # ---------------------------------------------------------------------------- sections
+def _names(parcel: pd.Series, info: ReleaseInfo, site: str) -> dict[str, str]:
+    """The parcel's Chinese name and its site's names, where the release holds them (keys
+    are left out otherwise, so statements of older releases keep their exact shape)."""
+    out: dict[str, str] = {}
+    name_zh = parcel.get("name_zh")
+    if isinstance(name_zh, str) and name_zh.strip():
+        out["name_zh"] = name_zh
+    sites = (info.provenance.get("study") or {}).get("sites") or []
+    for entry in sites:
+        if isinstance(entry, Mapping) and entry.get("id") == site:
+            if entry.get("name"):
+                out["site_name"] = str(entry["name"])
+            if entry.get("name_zh"):
+                out["site_name_zh"] = str(entry["name_zh"])
+    return out
+
+
+def _reference(d: Any) -> dict[str, Any]:
+    """Published regional stocks beside a density row, where the release compared them."""
+    check = getattr(d, "reference_check", None)
+    if not isinstance(check, str) or check == "not_compared":
+        return {}
+    return {
+        "reference_low_mg_c_ha": _num(d.reference_low_mg_c_ha, 1),
+        "reference_high_mg_c_ha": _num(d.reference_high_mg_c_ha, 1),
+        "reference_source": str(d.reference_source),
+        "reference_verified": bool(d.reference_verified),
+        "reference_check": check,
+    }
+
+
 def _co2e_t(value: Any) -> float | None:
     """A t C figure as t CO2e (rounded), None when missing."""
     v = _num(value, 9)
@@ -423,6 +455,7 @@ def _stock(
                     "density_source": d.density_source,
                     "rule": getattr(d, "rule", None),
                     "source": d.source,
+                    **_reference(d),
                 }
             )
     return {
@@ -437,9 +470,7 @@ def _stock(
         "by_pool": pools,
         "soil_density": density,
         "extrapolation": "none",
-        "rule": "conservative stock = min(P5, central) less stocks at risk, never below 0; P5 from one Monte "
-        "Carlo of area, density and core representativeness; no VM0033 deduction or buffer: a stock is not a "
-        "credit",
+        "rule": STOCK_RULE,
         "note": f"carbon in the living biomass, litter and soil to {depth:g} cm of the parcel's blue-carbon "
         "habitats in the map year; carbon still held in the soils of habitat lost earlier is shown apart and "
         "is not collateral",
@@ -476,9 +507,7 @@ def _flux(at_year: pd.DataFrame, level: pd.Series, map_year: int | None) -> dict
             {"habitat": str(h.habitat), "net_t_co2e_per_yr": _co2e_t(h.net_flux_t_c_yr)}
             for h in flows[lv == "habitat"].sort_values("habitat").itertuples()
         ],
-        "note": "removals positive; every class of the parcel counts, so habitat lost to tidal flat, water or "
-        "other emits here while the habitat that remains accumulates; the period starts at the latest map and "
-        "losses seen between two maps are dated half way between them",
+        "note": FLUX_NOTE,
     }
 
 
@@ -499,9 +528,9 @@ def _removal(
         )
         names = _scientific_names(parameters)
         for row in mine.sort_values(["year", "species"]).itertuples():
-            scientific = (
-                row.scientific_name if isinstance(row.scientific_name, str) and row.scientific_name else None
-            )
+            # survey-template harvests carry no scientific_name column (FAO rows do)
+            given = getattr(row, "scientific_name", None)
+            scientific = given if isinstance(given, str) and given else None
             out["records"].append(
                 {
                     "year": int(row.year),
@@ -583,9 +612,7 @@ def _creditable(
         "buffer_fraction": buffer,
         "buffer_t_co2e": _num(total("buffer_t_co2e")),
         "creditable_t_co2e": _num(total("creditable_t_co2e")),
-        "rule": "net removals against a no-change baseline over the crediting period, less NR x max(U - A, 0) "
-        "(VM0033 v2.1 eq. 92) and the non-permanence buffer on what remains; zero when net removals are not "
-        "positive",
+        "rule": CREDIT_RULE,
     }
 
 
@@ -646,6 +673,14 @@ def _flags(
             flag("tier1_density", habitat=d.habitat)
         if "distant_cores" in str(getattr(d, "flags", "") or ""):
             flag("distant_cores", habitat=d.habitat, km=f"{float(d.median_distance_km):,.0f}")
+        if getattr(d, "reference_check", None) in ("below", "above"):
+            flag(
+                "density_outside_reference",
+                habitat=d.habitat,
+                density=f"{float(d.soil_mg_c_ha):,.0f}",
+                low=f"{float(d.reference_low_mg_c_ha):,.0f}",
+                high=f"{float(d.reference_high_mg_c_ha):,.0f}",
+            )
     if present:
         flag("tier1_rates")
     for h in habitats:

@@ -18,7 +18,7 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     assert list(releases["tag"]) == [outcome["release"]["tag"]]
     assert set(cat.products()) == {
         f"{site}/{kind}"
-        for site in ("old_tampa_bay", "rufiji_delta", "aberystwyth_coast")
+        for site in ("old_tampa_bay", "rufiji_delta", "aberystwyth_coast", "jiaozhou_bay")
         for kind in ("habitat", "carbon")
     }
     habitat = cat.open("old_tampa_bay/habitat")["habitat"]
@@ -61,8 +61,9 @@ def test_demo_publishes_a_release_with_products_and_tables(demo_project) -> None
     assert {"carbon_stock_by_pool", "net_sequestration"} <= set(cat.open("old_tampa_bay/carbon").data_vars)
     assert row["stock_t_co2e"] == pytest.approx(row["stock_t_c"] * 44.0095 / 12.0107)
     parcels = cat.table("parcels")
-    assert len(parcels) == 8 and parcels.crs.to_epsg() == 4326  # 7 TBEP bay segments + 1 illustrative farm
-    assert parcels.loc[parcels["parcel_id"] == "qd-jzb-oyster-01", "illustrative"].item()
+    # 7 TBEP bay segments + 3 illustrative Jiaozhou Bay parcels (marsh, eelgrass meadow, farm)
+    assert len(parcels) == 10 and parcels.crs.to_epsg() == 4326
+    assert parcels.loc[parcels["site"] == "jiaozhou_bay", "illustrative"].all()
     info = cat.release()
     assert info.provenance["flow_run_id"]
     paths = {i["path"] for i in info.provenance["inputs"]}
@@ -166,7 +167,7 @@ def test_the_books_balance_and_no_conservative_value_exceeds_p5(demo_project) ->
     folder, _, _ = demo_project
     cat = open_catalog(str(folder / "store"))
     balance = cat.table("site_balance")
-    assert set(balance["site"]) == {"old_tampa_bay", "rufiji_delta", "aberystwyth_coast"}
+    assert set(balance["site"]) == {"old_tampa_bay", "rufiji_delta", "aberystwyth_coast", "jiaozhou_bay"}
     lhs = balance["stock_end_t_c"] - balance["stock_start_t_c"]
     rhs = balance["accumulation_t_c"] - balance["emissions_t_c"] + balance["reclassification_t_c"]
     scale = np.maximum(balance[["stock_start_t_c", "stock_end_t_c"]].abs().max(axis=1), 1.0)

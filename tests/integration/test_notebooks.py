@@ -3,7 +3,9 @@
 Each notebook runs in its own Jupyter kernel (nbclient; ipykernel comes from the
 ``notebooks`` extra, never from the runtime dependencies) with the project passed in
 ``BLUECARBON_PROJECT``. The kernel talks to this session's Prefect test server
-(``PREFECT_API_URL``), so notebook 4's monitoring run does not start a server of its own.
+(``PREFECT_API_URL``), so the monitoring runs of notebooks 4 (a new study area) and 5 (the
+Qingdao study, into ``BLUECARBON_QINGDAO_DIR``, reusing the project's step cache) do not start
+a server of their own.
 A cell that raises fails the test with the cell and its traceback.
 """
 
@@ -27,6 +29,7 @@ def _kernel_env(project: Path, scratch: Path) -> dict[str, str]:
     return env | {
         "BLUECARBON_PROJECT": str(project),
         "BLUECARBON_BYO_DIR": str(scratch),
+        "BLUECARBON_QINGDAO_DIR": str(scratch.parent / "qingdao"),
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
@@ -38,6 +41,7 @@ def test_the_notebooks_are_there() -> None:
         "02_soil_cores.ipynb",
         "03_shellfish.ipynb",
         "04_bring_your_own_area.ipynb",
+        "05_jiaozhou_bay.ipynb",
     ]
 
 
@@ -66,3 +70,7 @@ def test_notebook_runs(path: Path, notebook_project: Path, tmp_path: Path) -> No
         assert "parameter tables changed: ['soil_defaults']" in text, "the two releases were compared"
     if path.stem == "04_bring_your_own_area":
         assert "published: True" in text and (tmp_path / "my-area" / "store").is_dir()
+    if path.stem == "05_jiaozhou_bay":
+        assert "salt marsh 81.3 Mg C/ha from 15 cores (same as the release)" in text
+        assert "大沽河口盐沼单元01（示意）" in text and "statement verified: True" in text
+        assert (tmp_path / "qingdao" / "qd-jzb-marsh-01.zh.html").is_file()

@@ -87,7 +87,10 @@ def test_farm_statement_keeps_shell_and_tissue_apart(store: Store) -> None:
     doc = build_statement(store, FARM, lang="zh", price=200.0, buffer_pct=20.0)
     assert validate_statement(doc) == []
     codes = {f["code"] for f in doc["flags"]}
-    assert doc["parcel"]["illustrative"] and {"illustrative_data", "no_habitat_map"} <= codes
+    assert doc["parcel"]["illustrative"] and "illustrative_data" in codes
+    # the farm lies on the mapped Jiaozhou Bay site (water between its rafts)
+    assert "no_habitat_map" not in codes and doc["map_year"] == 2023
+    assert doc["parcel"]["name_zh"] == "胶州湾筏式养殖场01（示意）"
     records = doc["removal"]["records"]
     assert {(r["year"], r["species"]) for r in records} >= {(2023, "长牡蛎"), (2023, "栉孔扇贝")}
     oyster = next(r for r in records if r["year"] == 2021)
@@ -100,10 +103,12 @@ def test_farm_statement_keeps_shell_and_tissue_apart(store: Store) -> None:
     )
     assert latest["shell_t_co2e_per_yr"] > 3 * latest["tissue_t_co2e_per_yr"]  # shell ~80 %
     # credits count tissue carbon only (the crediting table's default), buffer 20 % as asked
-    (stream,) = doc["creditable"]["streams"]
-    assert stream["stream"] == "harvest" and stream["net_removals_t_co2e"] == pytest.approx(
-        latest["tissue_t_co2e_per_yr"], rel=1e-4
+    # the farm's mapped water holds no carbon: its ecosystem stream credits nothing
+    assert all(
+        s["creditable_t_co2e"] == 0.0 for s in doc["creditable"]["streams"] if s["stream"] == "ecosystem"
     )
+    (stream,) = [s for s in doc["creditable"]["streams"] if s["stream"] == "harvest"]
+    assert stream["net_removals_t_co2e"] == pytest.approx(latest["tissue_t_co2e_per_yr"], rel=1e-4)
     assert doc["creditable"]["creditable_t_co2e"] == pytest.approx(
         stream["net_removals_t_co2e"] * 0.8, rel=1e-3
     )

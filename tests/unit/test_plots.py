@@ -561,3 +561,62 @@ def test_release_series_draws_one_line_per_release() -> None:
     assert ax.get_lines()[1].get_ydata()[0] == 1500.0
     assert ax.get_legend().get_title().get_text() == "Release"
     _check_series_layout(fig)
+
+
+# ------------------------------------------------------------------ language and glyphs
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("Old Tampa Bay: Habitat, 2022", 40, "Old Tampa Bay: Habitat, 2022"),
+        (
+            "Jiaozhou Bay, Qingdao, Shandong (illustrative habitat): Habitat, 2023",
+            30,
+            "Jiaozhou Bay, Qingdao,\nShandong (illustrative\nhabitat): Habitat, 2023",
+        ),
+        ("山东青岛胶州湾（示意生境）：生境, 2023", 16, "山东青岛胶州湾（\n示意生境）：生境\n, 2023"),
+    ],
+)
+def test_wrap_label_counts_a_chinese_character_as_two_columns(text: str, width: int, expected: str) -> None:
+    wrapped = plots.wrap_label(text, width)
+    assert wrapped == expected
+    for line in wrapped.splitlines():
+        assert sum(2 if plots.has_cjk(c) else 1 for c in line) <= width or " " not in line
+
+
+def test_translate_label_replaces_phrases_before_their_words() -> None:
+    zh = plots.translate_label
+    assert zh("Salt marsh (2): 156 ha", "zh") == "盐沼 (2): 156 ha"
+    assert zh("Site net flux, all classes\n(t C yr-1)", "zh") == "站点各类别合计净通量\n(t C yr-1)"
+    assert zh("Net flux, all classes", "zh") == "各类别合计净通量"
+    assert (
+        zh("Salt marsh:\nassumed ±10 % (no accuracy assessment)", "zh") == "盐沼:\n假定 ±10 %（未经精度评估）"
+    )
+    assert zh("Bay (release 2026.12.04)", "zh") == "Bay （数据版本 2026.12.04）"
+    assert zh("year", "zh") == "年份" and zh("yearly", "zh") == "yearly"
+    assert zh("Salt marsh", "en") == "Salt marsh"
+
+
+def test_a_chinese_figure_says_everything_in_chinese_and_an_english_one_keeps_its_words() -> None:
+    with plots.plot_language("zh"):
+        fig = plots.habitat_map(_habitat(), title="胶州湾：Habitat, 2023")
+    texts = [t.get_text() for t in fig.findobj(plots.Text) if t.get_text()]
+    assert "海草床 (1): 3.0 ha" in texts and "无数据（制图范围外）" in texts
+    assert fig.get_suptitle() == "胶州湾：生境, 2023"
+    assert fig.axes[0].get_ylabel() == "北向坐标（公里）"
+    english = plots.habitat_map(_habitat(), title="Test bay")
+    assert _legend_texts(english.legends[0])[0] == "Seagrass (1): 3.0 ha"
+    with pytest.raises(InputError), plots.plot_language("fr"):
+        pass
+
+
+def test_chinese_text_gets_a_cjk_fallback_font_and_latin_text_keeps_dejavu() -> None:
+    from bluecarbon.report.maps import cjk_font_family
+
+    fig = plots.habitat_map(_habitat(), title="山东青岛胶州湾 Jiaozhou Bay")
+    title = fig.findobj(lambda a: isinstance(a, plots.Text) and a.get_text().startswith("山东"))[0]
+    legend_text = fig.legends[0].get_texts()[0]
+    assert "DejaVu Sans" in title.get_fontfamily()[0:1]
+    if cjk_font_family() is None:
+        pytest.skip("no CJK font installed (Debian: apt install fonts-noto-cjk): no fallback to check")
+    assert cjk_font_family() in title.get_fontfamily()
+    assert cjk_font_family() not in legend_text.get_fontfamily()

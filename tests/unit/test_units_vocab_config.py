@@ -127,3 +127,21 @@ def test_secrets_never_print_and_shipped_config_is_closed(repo_root: Path, tmp_p
     assert "hunter2" not in str(caught.value)
     shipped = load_settings(repo_root / "bluecarbon.toml", env={})
     assert shipped.api_public_releases == () and shipped.api_tokens == ()
+
+
+@pytest.mark.parametrize(
+    ("word", "habitat"),
+    [
+        ("盐地碱蓬", Habitat.SALT_MARSH),
+        ("碱蓬", Habitat.SALT_MARSH),
+        ("互花米草", Habitat.SALT_MARSH),
+        ("芦苇", Habitat.SALT_MARSH),
+        ("鳗草", Habitat.SEAGRASS),
+        ("大叶藻", Habitat.SEAGRASS),
+        ("日本鳗草", Habitat.SEAGRASS),
+        ("光滩", Habitat.TIDAL_FLAT),
+    ],
+)
+def test_chinese_species_and_cover_names_of_shandong_surveys(word: str, habitat: Habitat) -> None:
+    assert Habitat.parse(word) is habitat
+    assert Habitat.parse(f" {word} ") is habitat

@@ -104,3 +104,18 @@ def test_a_coordinate_that_is_not_a_number_names_file_row_and_parcel(tmp_path: P
         InputError, match=r"farms.geojson, row 2, column 'geometry': parcel 'B' has a coordinate"
     ):
         read_parcels(_spec(path, repair=repair))
+
+
+def test_a_chinese_name_column_is_read_and_checked(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"fid_": ["a", "b"], "name": ["Marsh A", "Marsh B"], "name_zh": ["盐沼甲", None]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    path = _write(tmp_path, gdf, "p.geojson")
+    out = read_parcels(_spec(path, name_zh_column="name_zh"))
+    assert out["name_zh"].tolist()[0] == "盐沼甲" and out["name_zh"].isna().tolist() == [False, True]
+    assert "name_zh" not in read_parcels(_spec(path)).columns  # only when the study names the column
+    with pytest.raises(InputError) as info:
+        read_parcels(_spec(path, name_zh_column="name_cn"))
+    assert info.value.location.column == "name_cn" and "name_cn" in (info.value.expected or "")

@@ -57,7 +57,7 @@ def test_demo_has_habitat_extent_for_several_dates(results: dict) -> None:
         k: xr.open_zarr(r.uris["habitat"], consolidated=False)["year"].size
         for k, r in results["results"].items()
     }
-    assert years == {"old_tampa_bay": 17, "rufiji_delta": 4, "aberystwyth_coast": 1}
+    assert years == {"old_tampa_bay": 17, "rufiji_delta": 4, "aberystwyth_coast": 1, "jiaozhou_bay": 2}
 
 
 def test_unassessed_sites_say_so_with_default_ci(results: dict) -> None:
