@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bluecarbon.canonical import SIGNED, canonical_json
 from bluecarbon.carbon.conservative import creditable_removals
 from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
@@ -53,8 +54,9 @@ POOLS = ("biomass", "soil", "litter")
 
 
 def canonical(doc: Mapping[str, Any]) -> str:
-    """Canonical JSON text: sorted keys, compact separators, UTF-8 characters kept."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Canonical JSON text of a statement (sorted keys, compact separators, UTF-8 characters
+    kept): :data:`bluecarbon.canonical.SIGNED`, the bytes its hash and signature cover."""
+    return canonical_json(doc, SIGNED)
 
 
 def statement_hash(doc: Mapping[str, Any]) -> str:
