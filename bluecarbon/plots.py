@@ -50,8 +50,9 @@ from matplotlib.ticker import Formatter, MaxNLocator, StrMethodFormatter
 
 from bluecarbon import palette
 from bluecarbon.errors import InputError
+from bluecarbon.geo import pixel_area_ha
 from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES
-from bluecarbon.units import M2_PER_HA, canonical_units, to_basis
+from bluecarbon.units import mass_and_rest, to_basis
 from bluecarbon.vocab import BLUE_CARBON_HABITATS, CarbonBasis, Habitat, flag_attrs
 
 if TYPE_CHECKING:
@@ -196,11 +197,9 @@ def units_label(units: str, *, basis: str | None) -> str:
     """
     if basis is None:
         return units
-    canonical = canonical_units(units)
-    if not canonical.startswith("Mg"):
-        raise InputError(f"units {units!r} are not a mass", column="units", expected="Mg ... (t ...)")
+    _, per = mass_and_rest(units, column="units")
     mass = "Mg C" if _basis(basis) is CarbonBasis.C else "t CO2e"
-    return mass + canonical[2:]
+    return f"{mass} {per}".strip()
 
 
 def _basis(basis: str) -> CarbonBasis:
@@ -291,11 +290,10 @@ def _extent(
 
 
 def _pixel_area_ha(da: xr.DataArray, metres: float | None) -> float | None:
+    """Pixel area for legend areas; None (no areas shown) off a projected CRS in metres."""
     if metres is None or da.sizes["x"] < 2 or da.sizes["y"] < 2:
         return None
-    dx = abs(float(da["x"][1] - da["x"][0])) * metres
-    dy = abs(float(da["y"][1] - da["y"][0])) * metres
-    return dx * dy / M2_PER_HA
+    return pixel_area_ha(da)
 
 
 def nice_length(span: float) -> float:
@@ -962,7 +960,7 @@ def _axis_units(q: SeriesQuantity, basis: str) -> str:
     if not q.carbon:
         return q.units
     mass = "t C" if _basis(basis) is CarbonBasis.C else "t CO2e"
-    return mass + canonical_units(q.units)[2:]
+    return f"{mass} {mass_and_rest(q.units)[1]}".strip()
 
 
 def _percent(value: float) -> str:

@@ -23,6 +23,7 @@ import shapely
 from shapely.validation import explain_validity
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import polygon_area_ha
 
 #: Parcel ids appear in URLs, file names and statements: keep them to a safe alphabet.
 PARCEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -74,7 +75,8 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
     """Read and validate one parcel file.
 
     Returns columns ``parcel_id``, ``name``, ``kind``, ``site``, ``illustrative``,
-    ``source_file``, ``geometry_repaired``, ``area_ha`` (on EPSG:6933) and geometry in
+    ``source_file``, ``geometry_repaired``, ``area_ha`` (:func:`bluecarbon.geo.polygon_area_ha`,
+    on EPSG:6933) and geometry in
     EPSG:4326.
     """
     path = Path(spec.file)
@@ -153,7 +155,7 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
             "illustrative": bool(spec.illustrative),
             "source_file": path.name,
             "geometry_repaired": repaired.to_numpy(),
-            "area_ha": geometry.to_crs("EPSG:6933").area.to_numpy() / 10_000.0,
+            "area_ha": polygon_area_ha(geometry),
         },
         geometry=geometry.to_numpy(),
         crs=gdf.crs,
