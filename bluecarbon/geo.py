@@ -14,9 +14,8 @@ EPSG:6933 and 10,000. Every hectare in a release now comes from here:
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import geopandas as gpd
 import numpy as np
 import rioxarray
 import rioxarray.exceptions
@@ -24,6 +23,9 @@ import xarray as xr
 
 from bluecarbon.errors import InputError
 from bluecarbon.units import M2_PER_HA
+
+if TYPE_CHECKING:  # geopandas costs about a second to import; raster callers never need it
+    import geopandas as gpd
 
 #: The equal-area CRS on which polygon areas are measured (NSIDC EASE-Grid 2.0 global).
 EQUAL_AREA_CRS: Final[str] = "EPSG:6933"

@@ -25,7 +25,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bluecarbon.carbon.cbc_tables import ClassTable
+from bluecarbon.carbon.transitions.tables import ClassTable
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 

@@ -29,10 +29,10 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from bluecarbon.carbon.cores import interval_carbon, stocks_from_intervals
-from bluecarbon.carbon.engine import nodata_report
 from bluecarbon.carbon.representative import core_settings, representative_soil_density
 from bluecarbon.carbon.stocks import habitat_carbon_run, site_totals, soil_density_by_habitat
 from bluecarbon.carbon.strata import core_strata
+from bluecarbon.carbon.transitions import nodata_report
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError, Issue

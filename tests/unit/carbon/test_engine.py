@@ -13,11 +13,21 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bluecarbon.carbon import engine
-from bluecarbon.carbon.cbc_tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
-from bluecarbon.carbon.engine import NodataPolicy, compute_histogram, run_transitions
-from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline, resolve_parameters, unit_outputs
-from bluecarbon.carbon.valuation import Valuation
+from bluecarbon.carbon.transitions import (
+    Mode,
+    ModelSpec,
+    NodataPolicy,
+    Timeline,
+    compute_histogram,
+    nodata_report,
+    resolve_parameters,
+    run_transitions,
+    unit_outputs,
+    write_netcdf,
+)
+from bluecarbon.carbon.transitions import run as engine_run
+from bluecarbon.carbon.transitions.tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
+from bluecarbon.carbon.transitions.valuation import Valuation
 from bluecarbon.errors import InputError
 from tests.unit.carbon.cbc_helpers import class_table
 
@@ -102,7 +112,7 @@ def _spec(s: dict, *, valued: bool = True) -> ModelSpec:
 @given(s=scenarios())
 def test_numpy_and_dask_give_identical_results(s: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     if not s["dense"]:
-        monkeypatch.setattr(engine, "DENSE_LIMIT", 0)
+        monkeypatch.setattr(engine_run, "DENSE_LIMIT", 0)
     classes, matrix = random_world(s["seed"], s["n_classes"])
     spec = _spec(s)
     maps = _maps(s["seed"], classes, s["n_snap"], s["shape"], s["nodata_share"])
@@ -212,7 +222,7 @@ def test_nodata_policies_and_report(tmp_path) -> None:
         fill.dataset["carbon_stock"].values[:, 0, 1], fill.dataset["carbon_stock"].values[:, 0, 0]
     )
     assert np.isnan(fill.dataset["carbon_stock"].values[:, 0, 2]).all()
-    report = engine.nodata_report(compute_histogram(fill), fill)
+    report = nodata_report(compute_histogram(fill), fill)
     assert (report.valid, report.nodata_all, report.nodata_some) == (1, 1, 1)
 
 
@@ -227,7 +237,7 @@ def test_netcdf_writer_stores_exactly_the_dataset(tmp_path, chunks) -> None:
     maps = _maps(11, classes, 2, (700, 530), 0.0)
     maps[:, :520, :] = 255  # the first HDF5 chunk row is all nodata -> not stored
     run = run_transitions(grid(maps, [2000, 2007], chunks=chunks), classes, matrix, spec)
-    histogram = engine.write_netcdf(run, tmp_path / "out.nc", window=512, workers=2)
+    histogram = write_netcdf(run, tmp_path / "out.nc", window=512, workers=2)
     back = xr.open_dataset(tmp_path / "out.nc", engine="netcdf4")
     expected = run.dataset.compute()
     for name in expected.data_vars:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bluecarbon.carbon.workflow import invest_transition_analysis
+from bluecarbon.carbon.transitions.workflow import invest_transition_analysis
 from bluecarbon.cli import app
 from bluecarbon.params import ParameterSet
 

@@ -20,7 +20,7 @@ import pytest
 import xarray as xr
 
 from bluecarbon.carbon.transitions import Mode
-from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+from bluecarbon.carbon.transitions.workflow import invest_transition_analysis, valuation_settings
 from bluecarbon.params import ParameterSet
 
 SHIPPED = ParameterSet.shipped()
