@@ -96,7 +96,15 @@ _CURRENCY = re.compile(r"^(?:[A-Z]{3}|currency)$")
 @cache
 def registry() -> pint.UnitRegistry:
     """The unit registry: cf-xarray's (CF/UDUNITS spellings) plus the Chinese mu."""
-    import cf_xarray.units
+    import logging
+
+    pint_log = logging.getLogger("pint.util")
+    level = pint_log.level
+    pint_log.setLevel(logging.ERROR)  # cf-xarray redefines a few units on purpose; not news to a user
+    try:
+        import cf_xarray.units
+    finally:
+        pint_log.setLevel(level)
 
     reg = cf_xarray.units.units
     if "chinese_mu" not in reg:

@@ -28,7 +28,7 @@ from bluecarbon.carbon.transitions import (
 from bluecarbon.carbon.transitions import run as engine_run
 from bluecarbon.carbon.transitions.tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.transitions.valuation import Valuation
-from bluecarbon.errors import InputError
+from bluecarbon.errors import InputError, UnitError
 from tests.unit.carbon.cbc_helpers import class_table
 
 
@@ -244,3 +244,37 @@ def test_netcdf_writer_stores_exactly_the_dataset(tmp_path, chunks) -> None:
         np.testing.assert_array_equal(back[name].values, expected[name].values, err_msg=name)
     assert back.attrs["pixels_nodata_all_snapshots"] == 520 * 530
     assert int(histogram["count"].sum()) == 700 * 530
+
+
+def test_parameter_raster_units_are_checked_against_its_column() -> None:
+    classes, matrix = random_world(3, 2)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2010]), mode=Mode.DEFAULT)
+    maps = np.full((2, 2, 2), classes.lucodes[0], dtype=np.uint8)
+    soil = xr.DataArray(np.full((2, 2), 100.0), dims=("y", "x"), attrs={"units": "t/ha"})
+    same = run_transitions(
+        grid(maps, [2000, 2010], chunks=None), classes, matrix, spec, parameter_rasters={"soil-initial": soil}
+    )
+    np.testing.assert_allclose(same.dataset["carbon_stock_by_pool"].sel(pool="soil", year=2000).values, 100.0)
+    in_kg = soil.assign_attrs(units="kg ha-1", source_file="soil.tif")
+    with pytest.raises(
+        UnitError, match=r"soil.tif, column 'soil-initial': variable 'soil-initial' is in 'kg ha-1'"
+    ):
+        run_transitions(
+            grid(maps, [2000, 2010], chunks=None),
+            classes,
+            matrix,
+            spec,
+            parameter_rasters={"soil-initial": in_kg},
+        )
+
+
+def test_totals_refuse_a_run_whose_stocks_are_not_per_hectare_in_tonnes() -> None:
+    from bluecarbon.carbon.totals import summarise
+
+    classes, matrix = random_world(3, 2)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2010]), mode=Mode.DEFAULT)
+    maps = np.full((2, 2, 2), classes.lucodes[0], dtype=np.uint8)
+    run = run_transitions(grid(maps, [2000, 2010], chunks=None), classes, matrix, spec)
+    run.dataset["carbon_stock"].attrs["units"] = "g m-2"
+    with pytest.raises(UnitError, match="'carbon_stock' is in 'g m-2'"):
+        summarise(run, compute_histogram(run))
