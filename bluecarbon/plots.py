@@ -335,12 +335,12 @@ def add_scale_bar(
         sep=3,
         frameon=not outside,
         size_vertical=abs(y1 - y0) / 120,
-        color="black",
+        color=palette.INK,
         fontproperties=FontProperties(size=fontsize),
     )
     if not outside:
         bar.patch.set_alpha(0.85)
-        bar.patch.set_edgecolor("#999999")
+        bar.patch.set_edgecolor(palette.FRAME_EDGE)
     bar.set_gid("scale bar")
     ax.add_artist(bar)
     return bar
@@ -453,7 +453,7 @@ def _titles(fig: Figure, ax: Axes, title: str, note: str | None) -> None:
     """Title above the figure; a note on the release and how the map was drawn, in grey."""
     fig.suptitle(title, fontsize=11)
     if note:
-        ax.set_title(note, fontsize=8, color="#555555")
+        ax.set_title(note, fontsize=8, color=palette.NOTE_TEXT)
 
 
 def _legend_below(fig: Figure, handles: Sequence[Any], *, title: str | None, ncols: int) -> Any:
@@ -797,7 +797,7 @@ def quantity_map(
             ha="center",
             va="center",
             fontsize=10,
-            bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9},
+            bbox={"facecolor": palette.PAPER, "edgecolor": palette.FRAME_EDGE, "alpha": 0.9},
         )
     if handles:
         _legend_below(fig, handles, title=None, ncols=len(handles))
@@ -1065,7 +1065,13 @@ def _draw_site_balance(ax: Axes, table: pd.DataFrame) -> list[Any]:
     x, held = _steps(table)
     value = held["value"]
     band = ax.fill_between(
-        x, held["low"], held["high"], where=np.isfinite(held["low"]), color="#8c8c8c", alpha=0.3, linewidth=0
+        x,
+        held["low"],
+        held["high"],
+        where=np.isfinite(held["low"]),
+        color=palette.BAND_FILL,
+        alpha=0.3,
+        linewidth=0,
     )
     band.set_label("P5-P95")
     handles: list[Any] = []
@@ -1075,7 +1081,7 @@ def _draw_site_balance(ax: Axes, table: pd.DataFrame) -> list[Any]:
     ):
         if not part.empty:
             px, ph = _steps(part)
-            (line,) = ax.plot(px, ph["value"], color="black", linewidth=1.6, linestyle=style, zorder=3)
+            (line,) = ax.plot(px, ph["value"], color=palette.INK, linewidth=1.6, linestyle=style, zorder=3)
             line.set_label(label)
             handles.append(line)
     handles.append(band)
@@ -1087,7 +1093,7 @@ def _draw_site_balance(ax: Axes, table: pd.DataFrame) -> list[Any]:
             fill = ax.fill_between(x, 0, value, where=sign, color=colour, linewidth=0, zorder=2)
             fill.set_label(label)
             handles.append(fill)
-    ax.axhline(0.0, color="#444444", linewidth=0.8, zorder=2.5)
+    ax.axhline(0.0, color=palette.ZERO_LINE, linewidth=0.8, zorder=2.5)
     return handles
 
 
@@ -1185,7 +1191,7 @@ def class_series(
                     companion_label=q.companion_label,
                 )
             if q.per_period or q.name == "removal":
-                ax.axhline(0.0, color="#444444", linewidth=0.8, zorder=1)
+                ax.axhline(0.0, color=palette.ZERO_LINE, linewidth=0.8, zorder=1)
             ax.set_ylabel(f"{q.label}\n({_axis_units(q, basis)})", fontsize=9)
             _legend_right(ax, handles)
         ax.yaxis.set_major_formatter(GroupedFormatter())
@@ -1381,7 +1387,7 @@ def save_png(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     if out.suffix.lower() != ".png":
         raise InputError("the output must be a .png file", file=out, expected="a path ending in .png")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi, format="png", facecolor="white")
+    fig.savefig(out, dpi=dpi, format="png", facecolor=palette.PAPER)
     return out
 
 

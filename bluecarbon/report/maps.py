@@ -277,7 +277,7 @@ def parcel_map_figure(data: dict[str, Any], lang: str, *, dpi: int = 110) -> Fig
             xy=(1.07, 1.0),
             xytext=(1.07, 0.86),
             xycoords="axes fraction",
-            arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.6, "mutation_scale": 16},
+            arrowprops={"arrowstyle": "-|>", "color": palette.INK, "linewidth": 1.6, "mutation_scale": 16},
         )
         ax.text(1.03, 0.84, t("north", lang), transform=ax.transAxes, ha="left", va="top", fontsize=9.5)
         legend = ax.legend(
@@ -303,5 +303,5 @@ def render_map_png(data: dict[str, Any], lang: str, *, dpi: int = 110) -> bytes:
     family = map_font_family(lang)
     buffer = io.BytesIO()
     with rc_context({"font.family": [family, "DejaVu Sans"]} if family else {}):
-        fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.08, facecolor="white")
+        fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.08, facecolor=palette.PAPER)
     return buffer.getvalue()

@@ -36,6 +36,7 @@ import pandas as pd
 
 from bluecarbon.canonical import SIGNED, canonical_json
 from bluecarbon.carbon.conservative import creditable_removals
+from bluecarbon.carbon.uncertainty import allowable_uncertainty_parameter
 from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
@@ -170,7 +171,10 @@ def build_statement(
     price_value = float(price) if price is not None else price_row["value"]
     if price_value < 0:
         raise InputError(f"price {price_value}", expected="a price >= 0 CNY per t CO2e")
-    allowable = _parameter(parameters, "allowable_uncertainty_ci90")
+    # A at the release's confidence level: the level its credits table was computed at
+    allowable = _parameter(
+        parameters, allowable_uncertainty_parameter(parameters.value("uncertainty", "ci_level"))
+    )
     depth = parameters.value("soil_defaults", "soil_accounting_depth_cm")
 
     site_maps = class_totals[(class_totals["site"] == site) & class_totals["stock_t_c"].notna()]
