@@ -33,9 +33,11 @@ PARCEL_CRS = "EPSG:4326"
 
 @dataclass(frozen=True)
 class ParcelSpec:
-    """How to read one parcel file."""
+    """How to read one parcel file: the one type for a parcel source, from a study's
+    ``[[parcels]]`` table (``file`` relative to the raw folder, resolved by the pipeline) to
+    :func:`read_parcels`."""
 
-    file: Path
+    file: str | Path
     id_column: str
     name_column: str
     kind: str

@@ -70,7 +70,7 @@ from bluecarbon.ingest.survey import read_survey
 from bluecarbon.ingest.validation import Mode, issues_frame, write_quarantine_report
 from bluecarbon.manifest import ManifestEntry, verify_manifest
 from bluecarbon.params import ParameterSet
-from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, ParcelSource, Site, Study
+from bluecarbon.pipeline.study import SURVEY_CORE_TABLES, CoreSource, Site, Study
 from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat, Subclass
 
@@ -674,7 +674,7 @@ def reference_point(maps: xr.DataArray) -> tuple[float, float]:
 # ---------------------------------------------------------------------------- parcels
 def parcels(
     raw_dir: Path,
-    sources: tuple[ParcelSource, ...],
+    sources: tuple[ParcelSpec, ...],
     work_dir: Path,
     hashes: Mapping[str, str],
     *,
@@ -682,27 +682,15 @@ def parcels(
 ) -> StepResult:
     """Validated parcels from vector files (see :mod:`bluecarbon.ingest.parcels`)."""
     key = step_key(
-        "parcels", {s.file: hashes[s.file] for s in sources}, {"sources": [asdict(s) for s in sources]}
+        "parcels",
+        {str(s.file): hashes[str(s.file)] for s in sources},
+        {"sources": [asdict(s) for s in sources]},
     )
     if (hit := cached_result(work_dir, "parcels", key, parameters)) is not None:
         return hit
     out = _out_dir(work_dir, "parcels", key)
     parameters = parameters.tracked()
-    frames = [
-        read_parcels(
-            ParcelSpec(
-                file=raw_dir / s.file,
-                id_column=s.id_column,
-                name_column=s.name_column,
-                kind=s.kind,
-                site=s.site,
-                id_prefix=s.id_prefix,
-                illustrative=s.illustrative,
-                repair=s.repair,
-            )
-        )
-        for s in sources
-    ]
+    frames = [read_parcels(replace(s, file=raw_dir / s.file)) for s in sources]
     merged = combine_parcels(frames)
     uri = str(out / "parcels.parquet")
     merged.to_parquet(uri, index=False)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
+from bluecarbon.ingest.parcels import ParcelSpec
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
 
@@ -91,18 +92,6 @@ class Site:
         return found
 
 
-@dataclass(frozen=True)
-class ParcelSource:
-    file: str
-    id_column: str
-    name_column: str
-    kind: str
-    site: str
-    id_prefix: str = ""
-    illustrative: bool = False
-    repair: bool = False
-
-
 #: Biomass plot formats the pipeline reads (see bluecarbon.ingest.biomass).
 PLOT_KINDS = ("template", "fourqurean2012", "lumcon")
 #: Harvest formats: FAO FishStat exports or the survey template's harvests table.
@@ -141,7 +130,7 @@ class Study:
     path: Path
     cores: CoreSource
     sites: tuple[Site, ...]
-    parcels: tuple[ParcelSource, ...]
+    parcels: tuple[ParcelSpec, ...]
     digest: str
     plots: tuple[PlotSource, ...] = ()
     harvests: tuple[HarvestSource, ...] = ()
@@ -150,7 +139,7 @@ class Study:
         files = self.cores.all_files(raw_dir)
         for site in self.sites:
             files += site.files(raw_dir)
-        files += [p.file for p in self.parcels]
+        files += [str(p.file) for p in self.parcels]
         for plot in self.plots:
             files += plot.files
         files += [h.file for h in self.harvests]
@@ -428,7 +417,7 @@ def load_study(path: str | Path) -> Study:
     if len({s.id for s in sites}) != len(sites):
         raise InputError("duplicate site ids", file=path, column="id")
     parcels = tuple(
-        ParcelSource(
+        ParcelSpec(
             file=need(p, "file", "[[parcels]]"),
             id_column=need(p, "id_column", "[[parcels]]"),
             name_column=need(p, "name_column", "[[parcels]]"),

@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
-from bluecarbon.report.documents import attach_statement, html_embedding, statement_file_sha256
+from bluecarbon.report.embedding import attach_statement, html_embedding, statement_file_sha256
 from bluecarbon.report.i18n import HABITAT_NAMES, POOL_NAMES, TEXT, method_entries
 from bluecarbon.report.maps import cjk_font_file, render_map_png
 
