@@ -37,7 +37,7 @@ def statement(
     if fmt == "pdf" and output is None:
         raise c.fail("--format pdf needs --output FILE.pdf", code=2)
     settings = c.settings(config)
-    from bluecarbon.report.documents import statement_text
+    from bluecarbon.report.embedding import statement_text
     from bluecarbon.report.render import render_html, render_pdf
     from bluecarbon.report.statement import build_statement
 

@@ -182,7 +182,8 @@ def _read_pdf(raw: bytes, path: Path) -> tuple[dict[str, Any], str, str]:
     try:
         reader = PdfReader(io.BytesIO(raw))
         attachments = reader.attachments
-        engine = str((reader.metadata or {}).get(PDF_ENGINE_KEY, ""))
+        metadata = reader.metadata
+        engine = str(metadata.get(PDF_ENGINE_KEY, "")) if metadata else ""
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise StatementFileError(f"{path}: not a readable PDF ({exc})") from None

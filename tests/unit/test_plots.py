@@ -561,3 +561,22 @@ def test_release_series_draws_one_line_per_release() -> None:
     assert ax.get_lines()[1].get_ydata()[0] == 1500.0
     assert ax.get_legend().get_title().get_text() == "Release"
     _check_series_layout(fig)
+
+
+def test_no_figure_module_spells_a_colour() -> None:
+    """Colours are decided in bluecarbon/palette.py only (research plots and statement maps)."""
+    import re
+
+    import bluecarbon
+
+    root = Path(bluecarbon.__file__).parent
+    modules = [*sorted((root / "plots").glob("*.py")), root / "report" / "maps.py"]
+    spelled = re.compile(r"""["'](#[0-9a-fA-F]{3,8}|black|white|gr[ae]y|red|green|blue)["']""")
+    found = {
+        f"{p.relative_to(root)}:{n}": m.group(1)
+        for p in modules
+        for n, line in enumerate(p.read_text().splitlines(), start=1)
+        if (m := spelled.search(line))
+    }
+    assert found == {}
+    assert len(modules) == 7
