@@ -20,6 +20,12 @@ The Monte Carlo keeps its draws per row (:class:`Summary`), so that any grouping
 engine classes of one habitat, the blue-carbon habitats of a parcel, every class of a site) is
 summed draw by draw (:func:`rollup`): the percentiles of a total are those of the total, never
 sums of percentiles.
+
+Size (about 600 lines): the row building, the central totals, the Monte Carlo and the rollup
+share one private row structure (``_Rows``: which trajectory counts weigh into which row) and
+must agree on it row for row; split apart, that structure would become a public contract for
+no caller but these functions. The unit check at the boundary: the run's mass variables are
+``Mg ha-1`` (:func:`bluecarbon.units.check_units`), so every total is in tonnes.
 """
 
 from __future__ import annotations

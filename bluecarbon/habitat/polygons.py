@@ -1,8 +1,8 @@
 """Habitat extent from survey polygons (e.g. photo-interpreted seagrass maps).
 
 Polygons are the most accurate habitat source where agencies map them; we keep them as
-vectors for areas (exact, on an equal-area CRS) and rasterise them only for gridded
-products. Invalid geometries are repaired with ``make_valid`` and reported, never dropped
+vectors for areas (exact, on the equal-area CRS of :mod:`bluecarbon.geo`) and rasterise them
+only for gridded products. Invalid geometries are repaired with ``make_valid`` and reported, never dropped
 silently; overlaps within one year and class are dissolved so no area is counted twice.
 """
 

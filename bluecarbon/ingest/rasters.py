@@ -14,7 +14,9 @@ run's :class:`~bluecarbon.params.ParameterSet`, passed in as ``parameters``.
 Three sources share one set of rules: GeoTIFF/COG (:func:`open_raster`,
 :func:`open_time_series`), NetCDF (:func:`open_netcdf`) and STAC items
 (:mod:`bluecarbon.ingest.stac`, built on :func:`open_rasterio_lazy`). Every failure names the
-file (and band) and says what was expected.
+file (and band) and says what was expected. :func:`open_rasterio_lazy` and
+:class:`RasterHeader` are the package's one way to open a raster file: the transition engine
+reads its snapshots and parameter rasters through them too.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ PNG data URI). PDF is printed from that HTML by headless Chromium when it is ins
 (best typesetting, Chinese included); otherwise fpdf2 writes a plainer PDF from the same
 JSON, with a CJK font found on the system for Chinese (and a clear error naming the Debian
 package to install when there is none).
+
+The renderer needs only the saved statement text and how a rendering carries it
+(:mod:`bluecarbon.report.embedding`); the reader that checks renderings
+(:mod:`bluecarbon.report.documents`) imports the renderer, so the imports run one way.
 """
 
 from __future__ import annotations

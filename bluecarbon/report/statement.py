@@ -19,6 +19,13 @@ It keeps apart the four quantities a lender reads (METHODS.md section 8, docs/ac
 
 ``flags`` say, in English and Chinese, what a lender must know before relying on the figures
 (a net emitter, Tier 1 densities, distant cores, an unassessed map, illustrative data ...).
+
+Size (about 760 lines): one module because the section builders are the statement's schema in
+code (each section a private function next to the others it must agree with: figures,
+flags, creditable removals) and verification rebuilds a statement with the very same
+functions; the arithmetic lives elsewhere (VM0033 in :mod:`bluecarbon.carbon.conservative`,
+the allowable uncertainty in :mod:`bluecarbon.carbon.uncertainty`, canonical bytes in
+:mod:`bluecarbon.canonical`).
 """
 
 from __future__ import annotations
