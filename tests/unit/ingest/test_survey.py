@@ -156,3 +156,33 @@ def test_case_of_units_matters(tmp_path) -> None:
     [issue] = read.issues
     assert (issue.row, issue.column, issue.value) == (2, "depth_min", "CM")
     assert "unknown units 'CM'" in issue.rule
+
+
+def test_every_unit_example_in_the_documentation_converts_with_its_factor() -> None:
+    import re
+    from fractions import Fraction
+
+    from bluecarbon.units import conversion_factor
+
+    doc = (Path(__file__).parents[3] / "docs" / "survey-template.md").read_text(encoding="utf-8")
+    section = doc[doc.index("| canonical | examples") : doc.index("A units cell the registry")]
+    checked = 0
+    for row in section.splitlines()[2:]:
+        if not row.startswith("| `"):
+            continue
+        _, canonical_cell, examples, _ = row.split("|")
+        canonical = re.match(r"\s*`([^`]+)`", canonical_cell).group(1)
+        for group in examples.split(";"):
+            factor = 1.0
+            if m := re.search(r"\((x|/) ([0-9.]+)\)", group):
+                value = float(Fraction(m.group(2)))
+                factor = value if m.group(1) == "x" else 1.0 / value
+                group = group[: m.start()]
+            group = re.sub(r"\([^)]*\)", "", group)
+            for spelling in (s.strip() for s in group.split(",")):
+                if spelling:
+                    assert conversion_factor(spelling, canonical) == pytest.approx(factor, rel=1e-12), (
+                        spelling
+                    )
+                    checked += 1
+    assert checked >= 50  # the table was read (59 spellings when written)
