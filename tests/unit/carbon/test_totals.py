@@ -16,8 +16,8 @@ from bluecarbon.carbon.transitions.workflow import invest_transition_analysis
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import parcel_totals, read_parcels
 from bluecarbon.params import ParameterSet
-from tests.unit.carbon.cbc_helpers import write_snapshots, write_tables
-from tests.unit.carbon.test_transitions_kernel import DEVELOPED, MARSH
+from tests.unit.carbon.transitions.cbc_helpers import write_snapshots, write_tables
+from tests.unit.carbon.transitions.test_transitions_kernel import DEVELOPED, MARSH
 
 SHIPPED = ParameterSet.shipped()
 
@@ -130,7 +130,7 @@ def test_rollup_sums_draws_so_percentiles_are_those_of_the_total(tiny: Path) -> 
         open_snapshots,
         run_transitions,
     )
-    from tests.unit.carbon.cbc_helpers import class_table
+    from tests.unit.carbon.transitions.cbc_helpers import class_table
 
     marsh = dict(MARSH, **{"lucode": 1})
     classes = class_table([marsh, DEVELOPED])
@@ -172,7 +172,7 @@ def test_linear_monte_carlo_equals_brute_force(tmp_path: Path) -> None:
         run_transitions,
     )
     from bluecarbon.carbon.uncertainty import draw_class_table
-    from tests.unit.carbon.test_engine import random_world
+    from tests.unit.carbon.transitions.test_engine import random_world
 
     classes, matrix = random_world(4, 3)
     se = {

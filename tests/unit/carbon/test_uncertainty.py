@@ -18,7 +18,7 @@ from bluecarbon.carbon.uncertainty import (
 )
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
-from tests.unit.carbon.cbc_helpers import class_table
+from tests.unit.carbon.transitions.cbc_helpers import class_table
 
 SHIPPED = ParameterSet.shipped()
 

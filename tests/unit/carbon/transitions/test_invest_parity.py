@@ -25,7 +25,7 @@ from bluecarbon.params import ParameterSet
 
 SHIPPED = ParameterSet.shipped()
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "fixtures" / "invest_parity"
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 RTOL = 1e-4

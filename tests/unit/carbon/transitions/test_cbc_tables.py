@@ -27,7 +27,7 @@ from bluecarbon.vocab import CarbonBasis
 
 SHIPPED = ParameterSet.shipped()
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 
 

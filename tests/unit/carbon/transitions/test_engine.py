@@ -29,7 +29,7 @@ from bluecarbon.carbon.transitions import run as engine_run
 from bluecarbon.carbon.transitions.tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.transitions.valuation import Valuation
 from bluecarbon.errors import InputError, UnitError
-from tests.unit.carbon.cbc_helpers import class_table
+from tests.unit.carbon.transitions.cbc_helpers import class_table
 
 
 def random_world(seed: int, n_classes: int) -> tuple[ClassTable, TransitionMatrix]:

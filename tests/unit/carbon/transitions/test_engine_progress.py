@@ -10,7 +10,7 @@ from bluecarbon.carbon.transitions.workflow import invest_transition_analysis
 from bluecarbon.cli import app
 from bluecarbon.params import ParameterSet
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 
 
