@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--mode", default="default", choices=["default", "invest_compat"])
     ns = parser.parse_args()
     start = time.perf_counter()
-    from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+    from bluecarbon.carbon.transitions.workflow import invest_transition_analysis, valuation_settings
     from bluecarbon.params import ParameterSet
 
     imported = time.perf_counter()

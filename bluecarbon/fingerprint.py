@@ -3,7 +3,8 @@
 The idempotency key of a release, and the cache key of a flow task, is the sha256 of a
 canonical JSON document holding the sha256 of every input file, the parameters (tables by
 content hash, scalars by value) and the package version. Canonical means sorted keys, no
-whitespace and floats by ``repr``, so the same inputs give the same key on any machine.
+whitespace and floats by ``repr`` (the ``FINGERPRINT`` profile of :mod:`bluecarbon.canonical`,
+the one JSON encoder for hashing), so the same inputs give the same key on any machine.
 
 :func:`release_key` lives here, not with the pipeline steps, because ``bluecarbon status`` and
 ``run --dry-run`` compute it too: importing it must not import the array libraries the steps
@@ -13,13 +14,14 @@ need, and there must be one definition of it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluecarbon import __version__
+from bluecarbon.canonical import FINGERPRINT
+from bluecarbon.canonical import canonical_json as _encode
 
 if TYPE_CHECKING:
     from bluecarbon.params import ParameterSet
@@ -47,8 +49,8 @@ def code_version() -> str:
 
 
 def canonical_json(value: Any) -> str:
-    """Deterministic JSON text (sorted keys, compact separators, no NaN)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, default=str)
+    """Deterministic JSON text of a fingerprint: :data:`bluecarbon.canonical.FINGERPRINT`."""
+    return _encode(value, FINGERPRINT)
 
 
 def sha256_text(text: str) -> str:

@@ -13,7 +13,9 @@ place and a test can compare the two renderings against it. The rules:
   non-habitat pale grey (:data:`NON_HABITAT_BACKGROUND`); neither colour occurs in the
   sequential (:data:`SEQUENTIAL_CMAP`) or diverging (:data:`DIVERGING_CMAP`) scales;
 - subclasses (cover, salt-marsh species) and lines that are not classes (releases) have their
-  own lists.
+  own lists;
+- the figure's chrome (ink, paper, frames, notes, zero lines, bands of totals) is named here
+  too, so no figure module spells a colour.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ PARCEL_OUTLINE = "#c00000"
 #: Edge of legend patches.
 PATCH_EDGE = "#333333"
 
+#: Figure chrome (not data): ink of lines, arrows and scale bars, the paper behind a figure,
+#: frames of boxes drawn over a map, notes under a title, zero lines and the band of a total.
+INK = "black"
+PAPER = "white"
+FRAME_EDGE = "#999999"
+NOTE_TEXT = "#555555"
+ZERO_LINE = "#444444"
+BAND_FILL = "#8c8c8c"
+
 
 def habitat_colour(name: str) -> str | None:
     """The colour of a habitat class by name (canonical or synonym), None if not a habitat."""
@@ -109,14 +120,19 @@ def series_colour(index: int) -> str:
 
 
 __all__ = [
+    "BAND_FILL",
     "DIVERGING_CMAP",
     "EMITTER_FILL",
+    "FRAME_EDGE",
     "HABITAT_COLOURS",
+    "INK",
     "NODATA_EDGE",
     "NODATA_FACE",
     "NODATA_HATCH",
     "NON_HABITAT_BACKGROUND",
+    "NOTE_TEXT",
     "NO_SUBCLASS_COLOUR",
+    "PAPER",
     "PARCEL_OUTLINE",
     "PATCH_EDGE",
     "SEQUENTIAL_CMAP",
@@ -125,6 +141,7 @@ __all__ = [
     "SUBCLASS_COLOURS",
     "SUBCLASS_HATCHES",
     "WATER_BACKGROUND",
+    "ZERO_LINE",
     "habitat_colour",
     "series_colour",
     "subclass_colour",

@@ -39,7 +39,7 @@ from bluecarbon.errors import (
     ReleaseNotFound,
 )
 from bluecarbon.ingest.parcels import check_parcel_id
-from bluecarbon.report.documents import statement_text
+from bluecarbon.report.embedding import statement_text
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
 

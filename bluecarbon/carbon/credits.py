@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bluecarbon.carbon.conservative import creditable_removals
+from bluecarbon.carbon.uncertainty import allowable_uncertainty_parameter
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C
@@ -56,10 +57,7 @@ def parcel_credits(parcel_totals: pd.DataFrame, *, parameters: ParameterSet) -> 
     if parcel_totals.empty:
         return pd.DataFrame(columns=list(CREDIT_COLUMNS))
     ci_level = parameters.value("uncertainty", "ci_level")
-    allowable = parameters.value(
-        "uncertainty",
-        "allowable_uncertainty_ci90" if np.isclose(ci_level, 0.90) else "allowable_uncertainty_ci95",
-    )
+    allowable = parameters.value("uncertainty", allowable_uncertainty_parameter(ci_level))
     buffer_fraction = parameters.value("uncertainty", "buffer_fraction")
     basis = str(parameters.table("crediting").set_index("parameter").loc["harvest_credit_basis", "value"])
     if basis not in HARVEST_BASES:

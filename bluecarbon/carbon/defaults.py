@@ -2,8 +2,8 @@
 
 Why: the monitoring pipeline maps habitats with the shared vocabulary (``Habitat`` codes 1..8)
 and has site soil densities (cores or IPCC Tier 1); it has no InVEST tables. This module builds
-the same :class:`~bluecarbon.carbon.cbc_tables.ClassTable` and
-:class:`~bluecarbon.carbon.cbc_tables.TransitionMatrix` the CLI reads from CSV, from sourced
+the same :class:`~bluecarbon.carbon.transitions.tables.ClassTable` and
+:class:`~bluecarbon.carbon.transitions.tables.TransitionMatrix` the CLI reads from CSV, from sourced
 parameters only, so the pipeline runs the very engine that is checked against InVEST:
 
 * soil stock: the ``soil_density`` table (``soil_mg_c_ha`` with ``soil_se_mg_c_ha``);
@@ -30,7 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bluecarbon.carbon.cbc_tables import (
+from bluecarbon.carbon.regional import regional_biomass_carbon
+from bluecarbon.carbon.transitions.tables import (
     BIOPHYSICAL_COLUMNS,
     IMPACT_LEVELS,
     Action,
@@ -38,7 +39,6 @@ from bluecarbon.carbon.cbc_tables import (
     TransitionMatrix,
     transition_matrix_by_rule,
 )
-from bluecarbon.carbon.regional import regional_biomass_carbon
 from bluecarbon.carbon.uncertainty import se_from_range
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet

@@ -35,10 +35,9 @@ import pandas as pd
 import xarray as xr
 
 from bluecarbon.carbon.defaults import at_risk_subclasses, habitat_class_table, habitat_transition_matrix
-from bluecarbon.carbon.engine import NodataPolicy, TransitionRun, run_transitions
 from bluecarbon.carbon.strata import stratum_summary
 from bluecarbon.carbon.totals import Summary, rollup, summarise
-from bluecarbon.carbon.transitions import ModelSpec, Timeline
+from bluecarbon.carbon.transitions import ModelSpec, NodataPolicy, Timeline, TransitionRun, run_transitions
 from bluecarbon.carbon.uncertainty import UncertaintySettings, area_relative_se, se_from_range
 from bluecarbon.params import ParameterSet
 from bluecarbon.units import CO2E_PER_C

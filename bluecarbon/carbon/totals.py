@@ -20,6 +20,12 @@ The Monte Carlo keeps its draws per row (:class:`Summary`), so that any grouping
 engine classes of one habitat, the blue-carbon habitats of a parcel, every class of a site) is
 summed draw by draw (:func:`rollup`): the percentiles of a total are those of the total, never
 sums of percentiles.
+
+Size (about 600 lines): the row building, the central totals, the Monte Carlo and the rollup
+share one private row structure (``_Rows``: which trajectory counts weigh into which row) and
+must agree on it row for row; split apart, that structure would become a public contract for
+no caller but these functions. The unit check at the boundary: the run's mass variables are
+``Mg ha-1`` (:func:`bluecarbon.units.check_units`), so every total is in tonnes.
 """
 
 from __future__ import annotations
@@ -32,10 +38,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from bluecarbon.carbon.cbc_tables import POOLS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.conservative import conservative_stock
-from bluecarbon.carbon.engine import TRAJECTORY_PREFIX, TransitionRun
-from bluecarbon.carbon.transitions import Mode, ModelSpec, resolve_parameters, unit_outputs
+from bluecarbon.carbon.transitions import (
+    TRAJECTORY_PREFIX,
+    Mode,
+    ModelSpec,
+    TransitionRun,
+    resolve_parameters,
+    unit_outputs,
+)
+from bluecarbon.carbon.transitions.tables import POOLS, ClassTable, TransitionMatrix
 from bluecarbon.carbon.uncertainty import (
     UncertaintySettings,
     draw_area_factors,
@@ -44,6 +56,7 @@ from bluecarbon.carbon.uncertainty import (
     relative_uncertainty,
 )
 from bluecarbon.errors import InputError
+from bluecarbon.units import check_units
 from bluecarbon.vocab import CarbonBasis
 
 #: Draws evaluated at once in the Monte Carlo (bounds memory: draws x trajectories x periods).
@@ -202,7 +215,12 @@ def summarise(
     maps the class to (e.g. the habitat of ``seagrass/patchy``: classes of one key share one
     area error); ``uncertainty`` turns on the Monte Carlo (P5/P50/P95, the uncertainty U and
     the conservative stock) for stocks and net sequestration.
+
+    Totals are per-hectare values times hectares: every mass variable of the run must be in
+    ``Mg ha-1`` (checked here; :class:`~bluecarbon.errors.UnitError` otherwise), so the totals
+    are in tonnes.
     """
+    _check_per_hectare(run)
     spec, classes = run.spec, run.classes
     tl = spec.timeline
     n_snap = len(tl.snapshot_years)
@@ -311,6 +329,14 @@ def summarise(
         flow_samples=samples.get("net_sequestration"),
         settings=uncertainty,
     )
+
+
+def _check_per_hectare(run: TransitionRun) -> None:
+    """The run's mass variables are per hectare in tonnes (``Mg ha-1``): totals multiply them
+    by hectares."""
+    for name, var in run.dataset.data_vars.items():
+        if name != "net_present_value":
+            check_units(var, "Mg ha-1", name=str(name))
 
 
 def _scope_sums(sums: np.ndarray) -> np.ndarray:

@@ -25,13 +25,24 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bluecarbon.carbon.cbc_tables import ClassTable
+from bluecarbon.carbon.transitions.tables import ClassTable
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 
 _FRACTION_COLUMNS: Final[tuple[str, ...]] = tuple(
     f"{pool}-{level}-impact-disturb" for pool in ("biomass", "soil") for level in ("low", "med", "high")
 )
+
+
+def allowable_uncertainty_parameter(ci_level: float) -> str:
+    """Name of the ``uncertainty`` parameter holding VM0033's allowable uncertainty ``A`` at a
+    confidence level (section 8.5: 20 % at 90 %, 30 % at 95 %); the one place the level picks
+    it, for the credits table, the settings and the statements alike."""
+    if np.isclose(ci_level, 0.90):
+        return "allowable_uncertainty_ci90"
+    if np.isclose(ci_level, 0.95):
+        return "allowable_uncertainty_ci95"
+    raise InputError(f"CI level {ci_level}", column="ci_level", expected="0.90 or 0.95 (VM0033)")
 
 
 @dataclass(frozen=True)
@@ -51,12 +62,7 @@ class UncertaintySettings:
     ) -> UncertaintySettings:
         """Settings from the ``uncertainty`` table (CI 90 % unless ``ci_level`` is 0.95)."""
         level = float(ci_level if ci_level is not None else parameters.value("uncertainty", "ci_level"))
-        if np.isclose(level, 0.90):
-            allowable = parameters.value("uncertainty", "allowable_uncertainty_ci90")
-        elif np.isclose(level, 0.95):
-            allowable = parameters.value("uncertainty", "allowable_uncertainty_ci95")
-        else:
-            raise InputError(f"CI level {level}", column="ci_level", expected="0.90 or 0.95 (VM0033)")
+        allowable = parameters.value("uncertainty", allowable_uncertainty_parameter(level))
         draws = int(parameters.value("uncertainty", "mc_draws"))
         if draws < 1000:
             raise InputError(f"{draws} Monte Carlo draws", column="mc_draws", expected=">= 1000 (VM0033)")

@@ -21,6 +21,8 @@ import xarray as xr
 from affine import Affine
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import pixel_area_ha as grid_pixel_area
+from bluecarbon.units import per_area_total_units
 
 if TYPE_CHECKING:  # geopandas costs ~1 s to import; only parcel runs need it
     import geopandas as gpd
@@ -120,16 +122,19 @@ def parcel_totals(
     One row per parcel and per leading coordinate (``year``, ``period``, ``pool``) of each
     variable: ``parcel_id``, the coordinates, ``variable``, ``area_ha`` (pixels with a finite
     value), ``total`` (value x pixel area summed; tonnes for ``Mg ha-1`` variables), ``units``
-    of the total and ``carbon_basis``.
+    of the total and ``carbon_basis``. Every variable must be per hectare (its ``units``
+    attribute, e.g. ``Mg ha-1``; :class:`~bluecarbon.errors.UnitError` otherwise): a sum of
+    anything else over pixels times their area means nothing.
     """
-    from bluecarbon.carbon.engine import pixel_area_ha as grid_pixel_area
-
     gridded = [str(v) for v in product.data_vars if {"y", "x"} <= set(product[v].dims)]
     names = [str(v) for v in variables] if variables else gridded
     if not names:
         raise InputError("the product has no (y, x) variables to total")
     first = product[names[0]]
     ha = pixel_area_ha if pixel_area_ha is not None else grid_pixel_area(first)
+    total_units = {
+        name: per_area_total_units(str(product[name].attrs.get("units", "")), column=name) for name in names
+    }
     zones, ids = zone_raster(parcels, first)
     frames = []
     for name in names:
@@ -139,8 +144,6 @@ def parcel_totals(
         shape = tuple(var.sizes[d] for d in lead)
         flat = var.data.reshape(-1, var.sizes["y"], var.sizes["x"])
         sums, counts = _zonal(flat, zones.data, len(ids))
-        units = str(var.attrs.get("units", ""))
-        total_units = "Mg" if units == "Mg ha-1" else units.replace(" ha-1", "")
         for layer, position in enumerate(np.ndindex(*shape)):
             coords = {d: var[d].values[i].item() for d, i in zip(lead, position, strict=True)}
             for z, parcel in enumerate(ids, start=1):
@@ -151,7 +154,7 @@ def parcel_totals(
                         "variable": name,
                         "area_ha": float(counts[layer, z]) * ha,
                         "total": float(sums[layer, z]) * ha,
-                        "units": total_units,
+                        "units": total_units[name],
                         "carbon_basis": var.attrs.get("carbon_basis", ""),
                     }
                 )

@@ -43,7 +43,7 @@ def statement(
         raise c.fail("--format pdf needs --output FILE.pdf", code=2)
     settings = c.settings(config)
     from bluecarbon.progress import stage_bar
-    from bluecarbon.report.documents import statement_text
+    from bluecarbon.report.embedding import statement_text
     from bluecarbon.report.render import render_html, render_pdf
     from bluecarbon.report.statement import STAGES, build_statement
 

@@ -106,13 +106,13 @@ def transitions(
     tonnes with P5/P50/P95 and VM0033 conservative values. Rates are in percent, as in InVEST.
     """
     from bluecarbon.carbon.transitions import Mode
-    from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+    from bluecarbon.carbon.transitions.workflow import invest_transition_analysis, valuation_settings
     from bluecarbon.params import ParameterSet
     from bluecarbon.progress import progress_bar
 
     with c.errors(), progress_bar("computing and writing", quiet=quiet, unit="windows") as progress:
         year_list = _year_list(years)
-        from bluecarbon.carbon.cbc_tables import read_snapshots
+        from bluecarbon.carbon.transitions.tables import read_snapshots
 
         snapshot_years = sorted(read_snapshots(snapshots))
         last = max([analysis_year or snapshot_years[-1], *year_list, snapshot_years[-1]])

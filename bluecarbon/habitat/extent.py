@@ -23,8 +23,8 @@ import pandas as pd
 import xarray as xr
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import pixel_area_ha
 from bluecarbon.params import ParameterSet
-from bluecarbon.units import M2_PER_HA
 from bluecarbon.vocab import Habitat
 
 AREA_COLUMNS = (
@@ -78,18 +78,6 @@ def default_relative_ci(area_source: str, *, parameters: ParameterSet) -> tuple[
         f"(params/area_uncertainty.csv, verified={bool(row['verified'])})"
     )
     return float(row["relative_ci95"]), label
-
-
-def pixel_area_ha(da: xr.DataArray) -> float:
-    """Area of one pixel in hectares; the grid must be projected in metres."""
-    crs = da.rio.crs
-    if crs is None or not crs.is_projected or crs.linear_units not in ("metre", "meter", "m"):
-        raise InputError(
-            f"cannot measure pixel areas on CRS {crs}",
-            expected="a projected CRS in metres (or an equal-area CRS)",
-        )
-    dx, dy = da.rio.resolution()
-    return abs(dx * dy) / M2_PER_HA
 
 
 def mapped_area(habitat: xr.DataArray) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Habitat extent from survey polygons (e.g. photo-interpreted seagrass maps).
 
 Polygons are the most accurate habitat source where agencies map them; we keep them as
-vectors for areas (exact, on an equal-area CRS) and rasterise them only for gridded
-products. Invalid geometries are repaired with ``make_valid`` and reported, never dropped
+vectors for areas (exact, on the equal-area CRS of :mod:`bluecarbon.geo`) and rasterise them
+only for gridded products. Invalid geometries are repaired with ``make_valid`` and reported, never dropped
 silently; overlaps within one year and class are dissolved so no area is counted twice.
 """
 
@@ -21,7 +21,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldE
 from rasterio import features
 
 from bluecarbon.errors import InputError
-from bluecarbon.units import M2_PER_HA
+from bluecarbon.geo import polygon_area_ha
 from bluecarbon.vocab import HABITAT_FILL, Habitat, Subclass, flag_attrs, subclass_flag_attrs
 
 #: What pyogrio (and the OS) raise for unreadable vector files.
@@ -34,9 +34,6 @@ _VECTOR_READ_ERRORS = (
     OSError,
     ValueError,
 )
-
-#: Equal-area CRS for areas (STACK.md: matches geodesic areas within 0.3 ha).
-EQUAL_AREA_CRS = "EPSG:6933"
 
 
 @dataclass(frozen=True)
@@ -127,12 +124,12 @@ def dissolve_by_year(polygons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def habitat_area_by_year(polygons: gpd.GeoDataFrame) -> pd.DataFrame:
     """Area in hectares per year and habitat, on an equal-area CRS, overlaps counted once."""
-    dissolved = dissolve_by_year(polygons).to_crs(EQUAL_AREA_CRS)
+    dissolved = dissolve_by_year(polygons)
     frame = pd.DataFrame(
         {
             "year": dissolved["year"].astype(int),
             "habitat": dissolved["habitat"],
-            "area_ha": dissolved.geometry.area / M2_PER_HA,
+            "area_ha": polygon_area_ha(dissolved.geometry),
         }
     )
     return frame.sort_values(["year", "habitat"]).reset_index(drop=True)

@@ -23,6 +23,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import EQUAL_AREA_CRS, pixel_area_ha
 from bluecarbon.habitat.classify import align_labels, classify_and_assess, feature_stack, predict, recode
 from bluecarbon.habitat.composites import water_frequency
 from bluecarbon.habitat.extent import (
@@ -31,11 +32,9 @@ from bluecarbon.habitat.extent import (
     area_from_estimate,
     area_with_default_ci,
     mapped_area,
-    pixel_area_ha,
 )
 from bluecarbon.habitat.indices import spectral_index
 from bluecarbon.habitat.polygons import (
-    EQUAL_AREA_CRS,
     habitat_area_by_year,
     rasterize_habitat,
     rasterize_subclass,

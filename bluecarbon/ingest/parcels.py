@@ -23,6 +23,7 @@ import shapely
 from shapely.validation import explain_validity
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import polygon_area_ha
 
 #: Parcel ids appear in URLs, file names and statements: keep them to a safe alphabet.
 PARCEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -32,9 +33,11 @@ PARCEL_CRS = "EPSG:4326"
 
 @dataclass(frozen=True)
 class ParcelSpec:
-    """How to read one parcel file."""
+    """How to read one parcel file: the one type for a parcel source, from a study's
+    ``[[parcels]]`` table (``file`` relative to the raw folder, resolved by the pipeline) to
+    :func:`read_parcels`."""
 
-    file: Path
+    file: str | Path
     id_column: str
     name_column: str
     kind: str
@@ -75,9 +78,9 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
     """Read and validate one parcel file.
 
     Returns columns ``parcel_id``, ``name``, ``kind``, ``site``, ``illustrative``,
-    ``source_file``, ``geometry_repaired``, ``area_ha`` (on EPSG:6933) and geometry in
-    EPSG:4326; with ``name_zh_column`` also ``name_zh``, the parcel's Chinese name (a
-    statement in Chinese shows it; empty cells stay missing).
+    ``source_file``, ``geometry_repaired``, ``area_ha`` (:func:`bluecarbon.geo.polygon_area_ha`,
+    on EPSG:6933) and geometry in EPSG:4326; with ``name_zh_column`` also ``name_zh``, the
+    parcel's Chinese name (a statement in Chinese shows it; empty cells stay missing).
     """
     path = Path(spec.file)
     if spec.kind not in PARCEL_KINDS:
@@ -156,7 +159,7 @@ def read_parcels(spec: ParcelSpec) -> gpd.GeoDataFrame:
             "illustrative": bool(spec.illustrative),
             "source_file": path.name,
             "geometry_repaired": repaired.to_numpy(),
-            "area_ha": geometry.to_crs("EPSG:6933").area.to_numpy() / 10_000.0,
+            "area_ha": polygon_area_ha(geometry),
         },
         geometry=geometry.to_numpy(),
         crs=gdf.crs,

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bluecarbon.errors import InputError, Issue
+from bluecarbon.errors import InputError, Issue, UnitError
 from bluecarbon.ingest.survey import read_survey_table
 from bluecarbon.ingest.validation import (
     ROW_COLUMN,
@@ -38,11 +38,13 @@ from bluecarbon.ingest.validation import (
     with_unique_index,
 )
 from bluecarbon.params import ParameterSet
+from bluecarbon.units import INPUT_SCALE_LIMITS, conversion_factor
 
 #: FAO measure code of tonnes live weight, the only unit the harvest method accepts.
 FAO_TONNES_LIVE_WEIGHT = "Q_tlw"
-#: Accepted spellings of tonnes (wet, live weight) in a ``units`` column.
-TONNE_UNITS = frozenset({"t", "tonne", "tonnes", "mg", "t live weight", "tonnes live weight", "吨"})
+#: Units of ``harvest_t``; a ``units`` column may state any mass (``kg``, ``吨``, ``Mg``), which
+#: :func:`bluecarbon.units.conversion_factor` converts to these (``mg`` is a milligram: refused).
+HARVEST_UNITS = "t"
 #: Measured coefficients that may override the class defaults, per row (fractions).
 COEFFICIENT_COLUMNS = ("dry_wet_ratio", "tissue_frac_dry", "shell_frac_dry", "c_tissue", "c_shell")
 #: Columns that identify one harvest record when present (with species and year).
@@ -125,7 +127,7 @@ def validate_harvests(
     findings.add_mask(
         frame, frame["harvest_t"] < 0, column="harvest_t", rule="negative harvest (expected >= 0 t)"
     )
-    _check_units(frame, findings)
+    frame = _check_units(frame, findings)
     if "year" in frame.columns:
         _check_years(frame, findings, parameters)
     if "year" in frame.columns:
@@ -137,7 +139,10 @@ def validate_harvests(
     return ValidatedHarvests(clean, findings.issues)
 
 
-def _check_units(frame: pd.DataFrame, findings: Findings) -> None:
+def _check_units(frame: pd.DataFrame, findings: Findings) -> pd.DataFrame:
+    """FAO measure must be tonnes live weight; a ``units`` column is read per row and
+    ``harvest_t`` converted to tonnes (a row in unknown or implausible units is an error on
+    its ``units`` cell)."""
     if "measure" in frame.columns:
         wrong = frame["measure"].astype("string").ne(FAO_TONNES_LIVE_WEIGHT).fillna(True)
         findings.add_mask(
@@ -146,11 +151,31 @@ def _check_units(frame: pd.DataFrame, findings: Findings) -> None:
             column="measure",
             rule=f"wrong units (expected FAO measure {FAO_TONNES_LIVE_WEIGHT}: tonnes live weight)",
         )
-    if "units" in frame.columns:
-        wrong = ~_normal(frame["units"]).isin(TONNE_UNITS).fillna(False)
-        findings.add_mask(
-            frame, wrong, column="units", rule="wrong units (expected t: tonnes wet, shell-on weight)"
-        )
+    if "units" not in frame.columns:
+        return frame
+    frame = frame.copy()
+    stated = frame["units"].astype("string").str.strip()
+    factors = pd.Series(np.nan, index=frame.index)
+    for given in stated.dropna().unique():
+        rows = stated.eq(given).fillna(False)
+        try:
+            factor = conversion_factor(
+                str(given), HARVEST_UNITS, file=findings.file, column="units", within=INPUT_SCALE_LIMITS
+            )
+        except UnitError as exc:
+            findings.add_mask(
+                frame,
+                rows,
+                column="units",
+                rule=f"wrong units: {exc.problem} (expected t: tonnes wet weight)",
+            )
+            continue
+        factors[rows] = factor
+    findings.add_mask(frame, stated.isna() | stated.eq(""), column="units", rule="missing units (expected t)")
+    converted = factors.notna() & factors.ne(1.0)
+    frame.loc[converted, "harvest_t"] = frame.loc[converted, "harvest_t"] * factors[converted]
+    frame.loc[factors.notna(), "units"] = HARVEST_UNITS
+    return frame
 
 
 def _check_years(frame: pd.DataFrame, findings: Findings, parameters: ParameterSet) -> None:

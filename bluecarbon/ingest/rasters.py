@@ -14,15 +14,18 @@ run's :class:`~bluecarbon.params.ParameterSet`, passed in as ``parameters``.
 Three sources share one set of rules: GeoTIFF/COG (:func:`open_raster`,
 :func:`open_time_series`), NetCDF (:func:`open_netcdf`) and STAC items
 (:mod:`bluecarbon.ingest.stac`, built on :func:`open_rasterio_lazy`). Every failure names the
-file (and band) and says what was expected.
+file (and band) and says what was expected. :func:`open_rasterio_lazy` and
+:class:`RasterHeader` are the package's one way to open a raster file: the transition engine
+reads its snapshots and parameter rasters through them too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -232,11 +235,51 @@ def _read_block(
         ) from None
 
 
-def open_rasterio_lazy(href: str | Path, *, chunks: dict[str, int] | None = None) -> xr.DataArray:
-    """The file's digital numbers as a lazy ``(band, y, x)`` array (no masking, no scaling).
+@dataclass(frozen=True)
+class RasterHeader:
+    """What a reader checks before reading pixels: the grid (CRS, transform, width, height),
+    the band count, and nodata, dtype and units of the first band."""
 
-    Checks that the file exists, is complete (local GeoTIFFs) and has a CRS; every failure
-    is an :class:`InputError` naming ``href``.
+    grid: tuple[Any, Any, int, int]
+    count: int
+    nodata: float | None
+    dtype: str
+    units: str | None = None
+
+    @classmethod
+    def read(
+        cls, href: str | Path, *, band: str | int | None = None, column: str | None = None
+    ) -> RasterHeader:
+        """The header of ``href``; :class:`InputError` naming it (and ``band``/``column``)."""
+        path = local_path(href)
+        if path is not None and not path.is_file():
+            raise InputError("raster file not found", file=path, band=band, column=column)
+        try:
+            with rasterio.open(path if path is not None else str(href)) as src:
+                grid = (src.crs, src.transform, src.width, src.height)
+                units = src.units[0] if src.units and src.units[0] else None
+                return cls(grid=grid, count=src.count, nodata=src.nodata, dtype=src.dtypes[0], units=units)
+        except (RasterioError, OSError) as exc:
+            raise InputError(
+                f"cannot read raster: {exc}", file=href, band=band, column=column, expected="a GeoTIFF/COG"
+            ) from None
+
+
+def open_rasterio_lazy(
+    href: str | Path,
+    *,
+    chunks: Mapping[str, int] | None = None,
+    masked: bool = False,
+    lock: bool | None = None,
+) -> xr.DataArray:
+    """The file's values as a lazy ``(band, y, x)`` array: digital numbers (no scaling), with
+    nodata as NaN when ``masked``.
+
+    The one place a raster file is opened (the ingest readers, STAC items and the transition
+    engine all come here). Checks that the file exists, is complete (local GeoTIFFs) and has a
+    CRS; every failure is an :class:`InputError` naming ``href``. ``chunks`` defaults to whole
+    internal blocks (:func:`block_chunks`); ``lock=False`` lets threads read in parallel, each
+    with its own file handle.
     """
     path = local_path(href)
     target: str | Path = path if path is not None else str(href)
@@ -245,7 +288,9 @@ def open_rasterio_lazy(href: str | Path, *, chunks: dict[str, int] | None = None
     try:
         if path is not None:
             check_tiff_complete(path)
-        da = rioxarray.open_rasterio(target, masked=False, chunks=chunks or block_chunks(target))
+        da = rioxarray.open_rasterio(
+            target, masked=masked, chunks=dict(chunks) if chunks else block_chunks(target), lock=lock
+        )
     except (RasterioError, OSError) as exc:
         raise InputError(f"cannot read raster: {exc}", file=href, expected="a GeoTIFF/COG") from exc
     if not isinstance(da, xr.DataArray):

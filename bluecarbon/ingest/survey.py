@@ -12,10 +12,16 @@ Layout of a sheet (or CSV file): row 1 holds the headers (English or Chinese, an
 may hold the units, and then its first cell reads ``units`` or ``单位``; data start on the
 next row. Units may instead follow a header in brackets, e.g. ``干容重 (g/cm3)``. A column
 without stated units is taken in the canonical units of :data:`TEMPLATE`. Percent fractions
-(``%``), metres or millimetres, kilograms, kg m-3 ... are converted; a units cell we do not
+(``%``), metres or millimetres, kilograms, kg m-3, 亩 ... are converted by
+:func:`bluecarbon.units.conversion_factor` (pint; case matters: ``Mg`` is a tonne, ``mg`` a
+milligram and refused for tonnes as an implausible scale); a units cell we do not
 know makes the whole table unusable (its units apply to every row), which is reported as an
 issue on the units row (``wrong units``). Reported row numbers are spreadsheet rows (see
 :mod:`bluecarbon.ingest.validation`).
+
+Size (about 640 lines, 200 of them the :data:`TEMPLATE` declaration): the declaration is the
+reader's and the template writer's contract, so the three stay together; the units of a column
+are converted by :func:`bluecarbon.units.conversion_factor`, not by a table here.
 """
 
 from __future__ import annotations
@@ -29,51 +35,13 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from bluecarbon.errors import InputError, Issue, ValidationFailed
+from bluecarbon.errors import InputError, Issue, UnitError, ValidationFailed
 from bluecarbon.ingest.validation import ROW_COLUMN, Mode, TableRead, check_mode
+from bluecarbon.units import INPUT_SCALE_LIMITS, conversion_factor
 
-#: Accepted spellings of each canonical unit, with the factor to the canonical unit.
-UNIT_FACTORS: Final[dict[str, dict[str, float]]] = {
-    "cm": {"cm": 1.0, "厘米": 1.0, "m": 100.0, "米": 100.0, "mm": 0.1, "毫米": 0.1},
-    "g cm-3": {
-        "g cm-3": 1.0,
-        "g/cm3": 1.0,
-        "g/cm^3": 1.0,
-        "g cm^-3": 1.0,
-        "g/cm³": 1.0,
-        "t m-3": 1.0,
-        "t/m3": 1.0,
-        "kg m-3": 0.001,
-        "kg/m3": 0.001,
-        "kg/m³": 0.001,
-    },
-    "1": {
-        "1": 1.0,
-        "fraction": 1.0,
-        "g g-1": 1.0,
-        "g/g": 1.0,
-        "比例": 1.0,
-        "%": 0.01,
-        "percent": 0.01,
-        "百分比": 0.01,
-    },
-    "degrees": {"degrees": 1.0, "degree": 1.0, "deg": 1.0, "°": 1.0, "decimal degrees": 1.0, "度": 1.0},
-    "g m-2": {
-        "g m-2": 1.0,
-        "g/m2": 1.0,
-        "g/m^2": 1.0,
-        "g/m²": 1.0,
-        "kg m-2": 1000.0,
-        "kg/m2": 1000.0,
-        "kg/m²": 1000.0,
-        "t ha-1": 100.0,
-        "t/ha": 100.0,
-        "Mg ha-1": 100.0,
-    },
-    "t": {"t": 1.0, "tonne": 1.0, "tonnes": 1.0, "吨": 1.0, "kg": 0.001, "千克": 0.001, "公斤": 0.001},
-    "ha": {"ha": 1.0, "hectare": 1.0, "公顷": 1.0, "m2": 1e-4, "m²": 1e-4, "亩": 1.0 / 15.0},
-    "m2": {"m2": 1.0, "m²": 1.0, "m^2": 1.0, "平方米": 1.0, "cm2": 1e-4, "cm²": 1e-4},
-}
+#: Canonical units of the template's physical columns. A column may state any units of the same
+#: kind; :func:`bluecarbon.units.conversion_factor` converts them (``kg m-3``, ``%``, ``亩`` ...).
+PHYSICAL_UNITS: Final[frozenset[str]] = frozenset({"cm", "g cm-3", "1", "degrees", "g m-2", "t", "ha", "m2"})
 #: Units cells that mean "no units" (identifiers, text, dates, years).
 NO_UNITS: Final[frozenset[str]] = frozenset({"", "-", "—", "text", "文本", "yyyy-mm-dd", "year", "年", "yr"})
 #: First cell of a units row.
@@ -339,23 +307,18 @@ def _split_header(header: object) -> tuple[str, str | None]:
     return text, None
 
 
-def _unit_factor(canonical: str, given: str) -> float | None:
-    """Factor from ``given`` to ``canonical`` units; None when not accepted."""
+def _unit_factor(canonical: str, given: str, *, file: str, row: int, column: str) -> float:
+    """Factor from ``given`` to ``canonical`` units (:func:`bluecarbon.units.conversion_factor`);
+    :class:`~bluecarbon.errors.UnitError` when they are unknown, of another kind, or of an
+    implausible scale (``mg`` for tonnes)."""
     given = re.sub(r"\s+", " ", given.strip())
-    if canonical in ("text", "yyyy-mm-dd", "year"):
-        return 1.0 if given.lower() in NO_UNITS else None
-    table = UNIT_FACTORS[canonical]
-    if given in table:
-        return table[given]
-    lowered = {k.lower(): v for k, v in table.items() if sum(1 for j in table if j.lower() == k.lower()) == 1}
-    return lowered.get(given.lower())
-
-
-def accepted_units(canonical: str) -> list[str]:
-    """Unit spellings accepted for a canonical unit (for documentation and messages)."""
-    if canonical in UNIT_FACTORS:
-        return list(UNIT_FACTORS[canonical])
-    return ["(none)"]
+    if canonical not in PHYSICAL_UNITS:
+        if given.lower() in NO_UNITS:
+            return 1.0
+        raise UnitError(
+            f"units {given!r} given for a column without units", file=file, row=row, column=column
+        )
+    return conversion_factor(given, canonical, file=file, row=row, column=column, within=INPUT_SCALE_LIMITS)
 
 
 # ------------------------------------------------------------------------------- reading
@@ -494,28 +457,26 @@ def _parse(rows: list[list[object]], spec: Table, label: str) -> tuple[pd.DataFr
         if given is None and units_row is not None and j > 0 and j < len(units_row):
             unit_cell = units_row[j]
             given = None if unit_cell is None or str(unit_cell).strip() == "" else str(unit_cell)
+        numeric = column.units in PHYSICAL_UNITS or column.units == "year"
         if given is None:
-            out[name] = (
-                _scaled(cells, 1.0) if column.units in UNIT_FACTORS or column.units == "year" else cells
-            )
+            out[name] = _scaled(cells, 1.0) if numeric else cells
             continue
-        factor = _unit_factor(column.units, given)
-        if factor is None:
-            accepted = ", ".join(accepted_units(column.units))
+        units_row_number = 2 if header_units is None else 1
+        try:
+            factor = _unit_factor(column.units, given, file=label, row=units_row_number, column=name)
+        except UnitError as exc:
             issues.append(
                 Issue(
                     label,
-                    2 if header_units is None else 1,
+                    units_row_number,
                     name,
                     given,
-                    f"wrong units (expected {column.units}; accepted: {accepted})",
+                    f"wrong units: {exc.problem} (expected {column.units} or units of the same kind)",
                     "error",
                 )
             )
             continue
-        out[name] = (
-            _scaled(cells, factor) if column.units in UNIT_FACTORS or column.units == "year" else cells
-        )
+        out[name] = _scaled(cells, factor) if numeric else cells
     frame = pd.DataFrame(out, index=range(len(data)))
     frame[ROW_COLUMN] = numbers
     blank = frame.drop(columns=ROW_COLUMN).isna().all(axis=1)

@@ -39,8 +39,8 @@ METHOD = {
     "share x C tissue), class coefficients of Sun et al. 2020; FAO seaweed live weight converted with the "
     "yearbook dry/live ratio; removal is an annual flow, tissue and shell shown apart; credits count "
     "tissue carbon unless the crediting table says otherwise",
-    "carbon": "transition engine (bluecarbon.carbon.engine, default mode: see docs/accounting.md): stocks "
-    "by pool per pixel and year carried over between maps (mapping noise cannot create carbon), soil "
+    "carbon": "transition engine (bluecarbon.carbon.transitions, default mode: see docs/accounting.md): "
+    "stocks by pool per pixel and year carried over between maps (mapping noise cannot create carbon), soil "
     "burial a flux below the fixed accounting depth, changes dated half way between maps, accumulation at "
     "IPCC Tier 1 rates, disturbance emissions with closed-form half-life decay; mangrove biomass from IPCC "
     "Tier 1 by climate zone; living biomass from the region's surveys where the study names a region "

@@ -16,10 +16,10 @@ import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from bluecarbon.carbon.engine import nodata_report
 from bluecarbon.carbon.regional import rate_references, with_soil_references
 from bluecarbon.carbon.representative import representative_soil_density
 from bluecarbon.carbon.stocks import habitat_carbon_run, site_totals
+from bluecarbon.carbon.transitions import nodata_report
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.carbon.zonal import zone_raster
 from bluecarbon.errors import InputError

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from bluecarbon.ingest.parcels import ParcelSpec, combine_parcels, read_parcels
 from bluecarbon.params import ParameterSet
 from bluecarbon.pipeline.cache import StepResult, cached_result, finish, out_dir, step_key
-from bluecarbon.pipeline.study import ParcelSource
 
 
 def parcels(
     raw_dir: Path,
-    sources: tuple[ParcelSource, ...],
+    sources: tuple[ParcelSpec, ...],
     work_dir: Path,
     hashes: Mapping[str, str],
     *,
@@ -22,28 +21,15 @@ def parcels(
 ) -> StepResult:
     """Validated parcels from vector files (see :mod:`bluecarbon.ingest.parcels`)."""
     key = step_key(
-        "parcels", {s.file: hashes[s.file] for s in sources}, {"sources": [asdict(s) for s in sources]}
+        "parcels",
+        {str(s.file): hashes[str(s.file)] for s in sources},
+        {"sources": [asdict(s) for s in sources]},
     )
     if (hit := cached_result(work_dir, "parcels", key, parameters)) is not None:
         return hit
     out = out_dir(work_dir, "parcels", key)
     parameters = parameters.tracked()
-    frames = [
-        read_parcels(
-            ParcelSpec(
-                file=raw_dir / s.file,
-                id_column=s.id_column,
-                name_column=s.name_column,
-                kind=s.kind,
-                site=s.site,
-                id_prefix=s.id_prefix,
-                illustrative=s.illustrative,
-                repair=s.repair,
-                name_zh_column=s.name_zh_column,
-            )
-        )
-        for s in sources
-    ]
+    frames = [read_parcels(replace(s, file=raw_dir / s.file)) for s in sources]
     merged = combine_parcels(frames)
     uri = str(out / "parcels.parquet")
     merged.to_parquet(uri, index=False)

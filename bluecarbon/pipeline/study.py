@@ -26,6 +26,7 @@ from typing import Any, Literal
 from bluecarbon.errors import InputError
 from bluecarbon.fingerprint import canonical_json, sha256_text
 from bluecarbon.habitat.specs import ImageryMapping, PolygonMapping, imagery_mapping, polygon_mapping
+from bluecarbon.ingest.parcels import ParcelSpec
 from bluecarbon.store.ids import check_name
 from bluecarbon.vocab import Habitat
 
@@ -113,19 +114,6 @@ class Site:
         return found
 
 
-@dataclass(frozen=True)
-class ParcelSource:
-    file: str
-    id_column: str
-    name_column: str
-    kind: str
-    site: str
-    id_prefix: str = ""
-    illustrative: bool = False
-    repair: bool = False
-    name_zh_column: str | None = None
-
-
 #: Biomass plot formats the pipeline reads (see bluecarbon.ingest.biomass).
 PLOT_KINDS = ("template", "fourqurean2012", "lumcon")
 #: Harvest formats: FAO FishStat exports or the survey template's harvests table.
@@ -164,7 +152,7 @@ class Study:
     path: Path
     cores: CoreSource
     sites: tuple[Site, ...]
-    parcels: tuple[ParcelSource, ...]
+    parcels: tuple[ParcelSpec, ...]
     digest: str
     plots: tuple[PlotSource, ...] = ()
     harvests: tuple[HarvestSource, ...] = ()
@@ -173,7 +161,7 @@ class Study:
         files = self.cores.all_files(raw_dir)
         for site in self.sites:
             files += site.files(raw_dir)
-        files += [p.file for p in self.parcels]
+        files += [str(p.file) for p in self.parcels]
         for plot in self.plots:
             files += plot.files
         files += [h.file for h in self.harvests]
@@ -469,7 +457,7 @@ def load_study(path: str | Path) -> Study:
     if len({s.id for s in sites}) != len(sites):
         raise InputError("duplicate site ids", file=path, column="id")
     parcels = tuple(
-        ParcelSource(
+        ParcelSpec(
             file=need(p, "file", "[[parcels]]"),
             id_column=need(p, "id_column", "[[parcels]]"),
             name_column=need(p, "name_column", "[[parcels]]"),

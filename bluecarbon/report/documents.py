@@ -9,10 +9,9 @@ like a JSON file (integrity hash, issuer signature, figures recomputed from the 
 the visible page is compared with what the embedded statement renders to, so an edited figure
 on the page is reported even when the embedded JSON is intact.
 
-The saved JSON text is defined here once (:func:`statement_text`): UTF-8, keys in the order the
-statement builds them, one-space indent, trailing newline. Its sha256 is what the pages print;
-the ``integrity.sha256`` inside the statement is over the canonical JSON without the integrity
-block (the bytes the signature covers).
+The saved JSON text and the embedding rules are defined once, in
+:mod:`bluecarbon.report.embedding` (the renderer uses them too); this module reads files and
+compares their pages with fresh renderings, so it imports the renderer, never the reverse.
 
 How pages are compared. HTML: byte for byte with a fresh rendering; when only the map image
 differs (it depends on the installed matplotlib), that is a warning, not a failure. PDF: every
@@ -35,13 +34,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bluecarbon.errors import BlueCarbonError
-
-#: Name of the statement attached to PDF renderings.
-PDF_ATTACHMENT = "statement.json"
-#: ``id`` of the HTML script block holding the statement.
-HTML_BLOCK_ID = "bluecarbon-statement"
-#: PDF document-information key naming the engine that drew the pages.
-PDF_ENGINE_KEY = "/BluecarbonRenderer"
+from bluecarbon.report.embedding import (
+    HTML_BLOCK_ID,
+    PDF_ATTACHMENT,
+    PDF_ENGINE_KEY,
+    statement_file_sha256,
+)
+from bluecarbon.report.render import pdf_lines, render_html
 
 Kind = Literal["json", "html", "pdf"]
 
@@ -55,22 +54,6 @@ _NUMBER = re.compile(r"-?\d(?:[\d,.]*\d)?")
 
 class StatementFileError(BlueCarbonError):
     """A file is not a statement or one of its renderings."""
-
-
-def statement_text(doc: Mapping[str, Any]) -> str:
-    """The statement as saved to a ``.json`` file."""
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
-
-
-def statement_file_sha256(doc: Mapping[str, Any]) -> str:
-    """sha256 of :func:`statement_text`: the digest HTML and PDF renderings print."""
-    return hashlib.sha256(statement_text(doc).encode("utf-8")).hexdigest()
-
-
-def html_embedding(doc: Mapping[str, Any]) -> str:
-    """The statement text safe inside a ``<script>`` element (``<``, ``>`` and ``&`` escaped
-    as JSON ``\\u`` escapes, so the parsed statement is identical)."""
-    return statement_text(doc).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 @dataclass(frozen=True)
@@ -135,7 +118,6 @@ def _parse(text: str, where: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- HTML
 def _compare_html(text: str, doc: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from bluecarbon.report.render import render_html
 
     fresh = render_html(doc)
     if fresh == text:
@@ -193,18 +175,6 @@ def visible_text(html: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- PDF
-def attach_statement(pdf_path: Path, doc: Mapping[str, Any], engine: str) -> None:
-    """Attach the statement to a rendered PDF (rewritten in place) and name its engine."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter(clone_from=str(pdf_path))
-    writer.add_attachment(PDF_ATTACHMENT, statement_text(doc).encode("utf-8"))
-    writer.add_metadata({PDF_ENGINE_KEY: engine, "/Title": "bluecarbon sink statement"})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    Path(pdf_path).write_bytes(buffer.getvalue())
-
-
 def _read_pdf(raw: bytes, path: Path) -> tuple[dict[str, Any], str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -213,7 +183,7 @@ def _read_pdf(raw: bytes, path: Path) -> tuple[dict[str, Any], str, str]:
         reader = PdfReader(io.BytesIO(raw))
         attachments = reader.attachments
         metadata = reader.metadata
-        engine = str(metadata.get(PDF_ENGINE_KEY, "")) if metadata is not None else ""
+        engine = str(metadata.get(PDF_ENGINE_KEY, "")) if metadata else ""
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise StatementFileError(f"{path}: not a readable PDF ({exc})") from None
@@ -229,7 +199,6 @@ def _read_pdf(raw: bytes, path: Path) -> tuple[dict[str, Any], str, str]:
 
 def expected_page_text(doc: Mapping[str, Any], engine: str) -> str:
     """The text a PDF rendering of ``doc`` by ``engine`` carries (before layout)."""
-    from bluecarbon.report.render import pdf_lines, render_html
 
     if engine == "fpdf2":
         return "\n".join(pdf_lines(doc))

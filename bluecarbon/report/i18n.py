@@ -291,8 +291,8 @@ METHOD_ZH: dict[str, tuple[str, str]] = {
         "分列；除非计入表另有规定，碳信用仅计软组织碳",
     ),
     "carbon": (
-        "9c23c4022763",
-        "转移引擎（bluecarbon.carbon.engine，默认模式，见 docs/accounting.md）：逐像元、逐年计算各碳库储量，"
+        "d85d5584d02b",
+        "转移引擎（bluecarbon.carbon.transitions，默认模式，见 docs/accounting.md）：逐像元、逐年计算各碳库储量，"
         "储量在两期图之间延续（制图噪声不会凭空产生碳），土壤埋藏作为核算深度以下的通量，两期图之间的变化"
         "定在中点，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减；红树林生物量按气候带取 IPCC Tier 1 "
         "默认值；研究文件指定区域时，活体生物量采用该区域的调查数据（regional_parameters 中的 applied 行）；"

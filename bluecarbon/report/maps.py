@@ -10,7 +10,7 @@ Drawing follows the figures of :mod:`bluecarbon.plots` (colours and the "no data
 :mod:`bluecarbon.palette`, the same scale bar) with everything that is not data off the map:
 the north arrow and the legend to its right, the scale bar under it, so none can cover the
 parcel. Chinese labels need a font with CJK glyphs: fontconfig finds one
-(:func:`cjk_font_file`) and matplotlib is told about it at render time, since its font cache
+(:func:`bluecarbon.plots.fonts.cjk_font_file`) and matplotlib is told about it at render time, since its font cache
 may predate the font's installation; without one a Chinese map is refused with the Debian
 package to install, never drawn with boxes for glyphs.
 """
@@ -19,10 +19,6 @@ from __future__ import annotations
 
 import io
 import math
-import shutil
-import subprocess
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -32,6 +28,7 @@ from shapely.geometry import mapping, shape
 
 from bluecarbon import palette
 from bluecarbon.errors import BlueCarbonError
+from bluecarbon.plots.fonts import CJK_PACKAGE, cjk_font_family
 from bluecarbon.report.i18n import t
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
@@ -42,9 +39,6 @@ if TYPE_CHECKING:
 
 MAX_CELLS = 160
 MARGIN = 0.05
-#: Font families with Chinese glyphs matplotlib may already know.
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei")
-CJK_PACKAGE = "fonts-noto-cjk"
 
 
 def parcel_map(
@@ -95,54 +89,6 @@ def _outline_only(outline: gpd.GeoDataFrame, *, year: int | None, tolerance: flo
         "outline": mapping(outline.geometry.iloc[0].simplify(tolerance)),
         "classes": {},
     }
-
-
-@cache
-def cjk_font_file() -> tuple[str, int] | None:
-    """(font file, index in a collection) with Chinese glyphs (fontconfig), or None."""
-    fc = shutil.which("fc-match")
-    if fc is None:
-        return None
-    out = subprocess.run(
-        [fc, "-f", "%{file}|%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=20
-    )
-    path, _, index = out.stdout.strip().partition("|")
-    if not path or not Path(path).is_file() or "DejaVu" in path:
-        return None
-    return path, int(index or 0)
-
-
-def _known_family(name: str) -> bool:
-    from matplotlib import font_manager
-
-    try:
-        font_manager.findfont(name, fallback_to_default=False)
-    except ValueError:
-        return False
-    return True
-
-
-@cache
-def cjk_font_family() -> str | None:
-    """A matplotlib font family with Chinese glyphs, or None.
-
-    A family matplotlib already knows is used as it is; otherwise the font fontconfig finds
-    for ``:lang=zh-cn`` is registered with matplotlib (``fontManager.addfont``: its cache
-    may predate the font) and the family of that face is returned.
-    """
-    from matplotlib import font_manager
-
-    for candidate in CJK_FAMILIES:
-        if _known_family(candidate):
-            return candidate
-    found = cjk_font_file()
-    if found is None:
-        return None
-    path, index = found
-    font_manager.fontManager.addfont(path)
-    faces = [e for e in font_manager.fontManager.ttflist if Path(e.fname) == Path(path)]
-    face = next((e for e in faces if e.index == index), faces[0] if faces else None)
-    return face.name if face is not None and _known_family(face.name) else None
 
 
 def map_font_family(lang: str) -> str | None:
@@ -277,7 +223,7 @@ def parcel_map_figure(data: dict[str, Any], lang: str, *, dpi: int = 110) -> Fig
             xy=(1.07, 1.0),
             xytext=(1.07, 0.86),
             xycoords="axes fraction",
-            arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.6, "mutation_scale": 16},
+            arrowprops={"arrowstyle": "-|>", "color": palette.INK, "linewidth": 1.6, "mutation_scale": 16},
         )
         ax.text(1.03, 0.84, t("north", lang), transform=ax.transAxes, ha="left", va="top", fontsize=9.5)
         legend = ax.legend(
@@ -303,5 +249,5 @@ def render_map_png(data: dict[str, Any], lang: str, *, dpi: int = 110) -> bytes:
     family = map_font_family(lang)
     buffer = io.BytesIO()
     with rc_context({"font.family": [family, "DejaVu Sans"]} if family else {}):
-        fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.08, facecolor="white")
+        fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.08, facecolor=palette.PAPER)
     return buffer.getvalue()

@@ -5,6 +5,10 @@ PNG data URI). PDF is printed from that HTML by headless Chromium when it is ins
 (best typesetting, Chinese included); otherwise fpdf2 writes a plainer PDF from the same
 JSON, with a CJK font found on the system for Chinese (and a clear error naming the Debian
 package to install when there is none).
+
+The renderer needs only the saved statement text and how a rendering carries it
+(:mod:`bluecarbon.report.embedding`); the reader that checks renderings
+(:mod:`bluecarbon.report.documents`) imports the renderer, so the imports run one way.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bluecarbon.errors import BlueCarbonError
-from bluecarbon.report.documents import attach_statement, html_embedding, statement_file_sha256
+from bluecarbon.plots.fonts import cjk_font_file
+from bluecarbon.report.embedding import attach_statement, html_embedding, statement_file_sha256
 from bluecarbon.report.i18n import TEXT, method_entries, note
-from bluecarbon.report.maps import cjk_font_file, render_map_png
+from bluecarbon.report.maps import render_map_png
 from bluecarbon.vocab import HABITAT_NAMES, POOL_NAMES
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

@@ -19,6 +19,13 @@ It keeps apart the four quantities a lender reads (docs/accounting.md):
 
 ``flags`` say, in English and Chinese, what a lender must know before relying on the figures
 (a net emitter, Tier 1 densities, distant cores, an unassessed map, illustrative data ...).
+
+Size (about 760 lines): one module because the section builders are the statement's schema in
+code (each section a private function next to the others it must agree with: figures,
+flags, creditable removals) and verification rebuilds a statement with the very same
+functions; the arithmetic lives elsewhere (VM0033 in :mod:`bluecarbon.carbon.conservative`,
+the allowable uncertainty in :mod:`bluecarbon.carbon.uncertainty`, canonical bytes in
+:mod:`bluecarbon.canonical`).
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bluecarbon.canonical import SIGNED, canonical_json
 from bluecarbon.carbon.conservative import creditable_removals
+from bluecarbon.carbon.uncertainty import allowable_uncertainty_parameter
 from bluecarbon.errors import InputError, ReleaseNotFound
 from bluecarbon.fingerprint import code_version
 from bluecarbon.ingest.parcels import check_parcel_id
@@ -64,8 +73,9 @@ POOLS = ("biomass", "soil", "litter")
 
 
 def canonical(doc: Mapping[str, Any]) -> str:
-    """Canonical JSON text: sorted keys, compact separators, UTF-8 characters kept."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Canonical JSON text of a statement (sorted keys, compact separators, UTF-8 characters
+    kept): :data:`bluecarbon.canonical.SIGNED`, the bytes its hash and signature cover."""
+    return canonical_json(doc, SIGNED)
 
 
 def statement_hash(doc: Mapping[str, Any]) -> str:
@@ -185,7 +195,10 @@ def build_statement(
     price_value = float(price) if price is not None else price_row["value"]
     if price_value < 0:
         raise InputError(f"price {price_value}", expected="a price >= 0 CNY per t CO2e")
-    allowable = _parameter(parameters, "allowable_uncertainty_ci90")
+    # A at the release's confidence level: the level its credits table was computed at
+    allowable = _parameter(
+        parameters, allowable_uncertainty_parameter(parameters.value("uncertainty", "ci_level"))
+    )
     depth = parameters.value("soil_defaults", "soil_accounting_depth_cm")
 
     site_maps = class_totals[(class_totals["site"] == site) & class_totals["stock_t_c"].notna()]

@@ -4,8 +4,9 @@ The hash must not depend on chunking, compression, Zarr/Parquet versions or row-
 layout, only on the values, so it is defined on decoded data:
 
 * array ``v`` of product ``p``: sha256 over ``"{p}/{v}"``, dtype, dims, shape, canonical JSON
-  of its attributes, then its values in C order, little-endian, with every NaN written as
-  the same bit pattern; read in slabs of rows so memory stays bounded;
+  of its attributes (the ``CONTENT_HASH`` profile of :mod:`bluecarbon.canonical`), then its
+  values in C order, little-endian, with every NaN written as the same bit pattern; read in
+  slabs of rows so memory stays bounded;
 * table ``t``: sha256 over ``t``, then per column its name, a canonical Arrow type and its
   values (fixed-width: validity bytes then values with nulls zeroed; variable-width: int64
   lengths, -1 for null, then the bytes), rows in stored order;
@@ -17,13 +18,14 @@ layout, only on the values, so it is defined on decoded data:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xarray as xr
+
+from bluecarbon.canonical import CONTENT_HASH, canonical_json
 
 _SLAB_BYTES = 64 * 1024 * 1024
 
@@ -38,7 +40,7 @@ def _attrs_json(attrs: Mapping[str, object]) -> str:
             return [clean(x) for x in v]
         return v
 
-    return json.dumps({k: clean(v) for k, v in attrs.items()}, sort_keys=True, default=str)
+    return canonical_json({k: clean(v) for k, v in attrs.items()}, CONTENT_HASH)
 
 
 def _canonical_bytes(block: np.ndarray) -> bytes:
@@ -127,7 +129,7 @@ def _canonical_column(col: pa.ChunkedArray | pa.Array) -> tuple[str, list[bytes]
         values = np.asarray(pc.fill_null(ns.cast(pa.int64()), 0).to_numpy(), dtype="<i8")
         return "timestamp_ns", [valid.tobytes(), values.tobytes()]
     # Anything else (lists, structs): canonical JSON per value.
-    text = "\n".join(json.dumps(v, sort_keys=True, default=str) for v in arr.to_pylist())
+    text = "\n".join(canonical_json(v, CONTENT_HASH) for v in arr.to_pylist())
     return "json", [text.encode()]
 
 

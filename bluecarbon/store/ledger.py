@@ -19,7 +19,6 @@ the anchor the compare-and-swap then expects, so a rule checked against the chai
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -32,6 +31,7 @@ import pandas as pd
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from bluecarbon.canonical import SIGNED, canonical_sha256
 from bluecarbon.errors import IntegrityError, StoreError
 from bluecarbon.store.location import StoreLocation
 
@@ -70,8 +70,7 @@ class Entry:
             "payload": payload,
             "prev_hash": prev_hash,
         }
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return canonical_sha256(body, SIGNED)
 
     @property
     def intact(self) -> bool:

@@ -177,7 +177,7 @@ def test_chinese_figures_draw_chinese_labels(cat, tmp_path: Path) -> None:
     from matplotlib.text import Text
 
     from bluecarbon import plots
-    from bluecarbon.report.maps import cjk_font_family
+    from bluecarbon.plots.fonts import cjk_font_family
 
     fig = plots.map_figure(cat, f"{SITE}/habitat", lang="zh")
     texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bluecarbon.report.documents import statement_text
+from bluecarbon.report.embedding import statement_text
 from bluecarbon.report.render import find_chromium, render_pdf
 from bluecarbon.report.statement import statement_hash
 from tests.cli_harness import assert_ok, assert_user_error, run_cli
@@ -120,7 +120,7 @@ def test_wrong_key_argument_is_a_clear_error(issued: dict) -> None:
 def test_html_embeds_the_statement_and_an_edited_page_fails(issued: dict, tmp_path: Path) -> None:
     html = issued["html"].read_text(encoding="utf-8")
     assert 'id="bluecarbon-statement"' in html
-    from bluecarbon.report.documents import statement_file_sha256
+    from bluecarbon.report.embedding import statement_file_sha256
 
     assert statement_file_sha256(issued["doc"]) in html  # the page prints the JSON's sha256
     assert_ok(verify(issued, issued["html"], "--public-key", issued["key"]))
@@ -140,7 +140,7 @@ def test_html_with_an_edited_embedded_statement_fails(issued: dict, tmp_path: Pa
     forged = json.loads(json.dumps(issued["doc"]))
     forged["valuation"]["creditable_value"] = 1e6
     forged["integrity"]["sha256"] = statement_hash(forged)
-    from bluecarbon.report.documents import html_embedding
+    from bluecarbon.report.embedding import html_embedding
 
     start = html.index('<script type="application/json" id="bluecarbon-statement">')
     end = html.index("</script>", start)
@@ -157,7 +157,7 @@ def test_pdf_carries_the_statement_and_doctored_pages_fail(issued: dict, tmp_pat
     assert_ok(run_cli("render", issued["json"], "--format", "pdf", "-o", genuine))
     assert_ok(verify(issued, genuine, "--public-key", issued["key"]))
     # doctored pages (a figure changed before printing) with the genuine statement attached
-    from bluecarbon.report.documents import attach_statement
+    from bluecarbon.report.embedding import attach_statement
 
     doctored = json.loads(json.dumps(issued["doc"]))
     doctored["stock"]["conservative_t_co2e"] *= 3

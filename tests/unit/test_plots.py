@@ -21,13 +21,16 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from pyproj import CRS
 
 from bluecarbon import palette, plots
 from bluecarbon.errors import InputError
+from bluecarbon.plots.language import has_cjk
 from bluecarbon.units import CO2E_PER_C
 from bluecarbon.vocab import Habitat, Subclass
+from tests.conftest import missing_system_package
 
 UTM = CRS.from_epsg(32618).to_wkt()
 
@@ -580,7 +583,7 @@ def test_wrap_label_counts_a_chinese_character_as_two_columns(text: str, width: 
     wrapped = plots.wrap_label(text, width)
     assert wrapped == expected
     for line in wrapped.splitlines():
-        assert sum(2 if plots.has_cjk(c) else 1 for c in line) <= width or " " not in line
+        assert sum(2 if has_cjk(c) else 1 for c in line) <= width or " " not in line
 
 
 def test_translate_label_replaces_phrases_before_their_words() -> None:
@@ -599,7 +602,7 @@ def test_translate_label_replaces_phrases_before_their_words() -> None:
 def test_a_chinese_figure_says_everything_in_chinese_and_an_english_one_keeps_its_words() -> None:
     with plots.plot_language("zh"):
         fig = plots.habitat_map(_habitat(), title="胶州湾：Habitat, 2023")
-    texts = [t.get_text() for t in fig.findobj(plots.Text) if t.get_text()]
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
     assert "海草床 (1): 3.0 ha" in texts and "无数据（制图范围外）" in texts
     assert fig.get_suptitle() == "胶州湾：生境, 2023"
     assert fig.axes[0].get_ylabel() == "北向坐标（公里）"
@@ -610,13 +613,34 @@ def test_a_chinese_figure_says_everything_in_chinese_and_an_english_one_keeps_it
 
 
 def test_chinese_text_gets_a_cjk_fallback_font_and_latin_text_keeps_dejavu() -> None:
-    from bluecarbon.report.maps import cjk_font_family
+    from bluecarbon.plots.fonts import cjk_font_family
 
     fig = plots.habitat_map(_habitat(), title="山东青岛胶州湾 Jiaozhou Bay")
-    title = fig.findobj(lambda a: isinstance(a, plots.Text) and a.get_text().startswith("山东"))[0]
+    title = fig.findobj(lambda a: isinstance(a, Text) and a.get_text().startswith("山东"))[0]
     legend_text = fig.legends[0].get_texts()[0]
     assert "DejaVu Sans" in title.get_fontfamily()[0:1]
     if cjk_font_family() is None:
-        pytest.skip("no CJK font installed (Debian: apt install fonts-noto-cjk): no fallback to check")
+        missing_system_package(
+            "no CJK font installed (Debian: apt install fonts-noto-cjk): no fallback to check"
+        )
     assert cjk_font_family() in title.get_fontfamily()
     assert cjk_font_family() not in legend_text.get_fontfamily()
+
+
+def test_no_figure_module_spells_a_colour() -> None:
+    """Colours are decided in bluecarbon/palette.py only (research plots and statement maps)."""
+    import re
+
+    import bluecarbon
+
+    root = Path(bluecarbon.__file__).parent
+    modules = [*sorted((root / "plots").glob("*.py")), root / "report" / "maps.py"]
+    spelled = re.compile(r"""["'](#[0-9a-fA-F]{3,8}|black|white|gr[ae]y|red|green|blue)["']""")
+    found = {
+        f"{p.relative_to(root)}:{n}": m.group(1)
+        for p in modules
+        for n, line in enumerate(p.read_text().splitlines(), start=1)
+        if (m := spelled.search(line))
+    }
+    assert found == {}
+    assert len(modules) == 9

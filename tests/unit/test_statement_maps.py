@@ -15,6 +15,7 @@ from matplotlib.font_manager import findfont
 
 from bluecarbon import palette
 from bluecarbon.errors import BlueCarbonError
+from bluecarbon.plots import fonts
 from bluecarbon.report import maps
 from bluecarbon.report.i18n import t
 from bluecarbon.vocab import HABITAT_NAMES, Habitat
@@ -111,8 +112,8 @@ def test_map_uses_the_shared_palette_and_hatches_no_data() -> None:
 
 
 def test_chinese_map_draws_with_a_cjk_font() -> None:
-    if maps.cjk_font_file() is None:
-        with pytest.raises(BlueCarbonError, match=maps.CJK_PACKAGE):
+    if fonts.cjk_font_file() is None:
+        with pytest.raises(BlueCarbonError, match=fonts.CJK_PACKAGE):
             maps.parcel_map_figure(_map_data(), "zh")
         missing_system_package(
             "no CJK font installed (Debian: fonts-noto-cjk): the refusal was checked instead"

@@ -53,3 +53,24 @@ def test_creditable_lies_between_zero_and_net_removals(nr: float, u: float, b: f
     np.testing.assert_allclose(
         float(c.creditable + c.uncertainty_deduction + c.buffer), max(nr, 0.0), rtol=1e-9, atol=1e-9
     )
+
+
+def test_allowable_uncertainty_is_picked_by_the_ci_level_in_one_place() -> None:
+    from bluecarbon.carbon.uncertainty import UncertaintySettings, allowable_uncertainty_parameter
+    from bluecarbon.errors import InputError
+    from bluecarbon.params import ParameterSet
+
+    shipped = ParameterSet.shipped()
+    assert allowable_uncertainty_parameter(0.90) == "allowable_uncertainty_ci90"
+    assert allowable_uncertainty_parameter(0.95) == "allowable_uncertainty_ci95"
+    assert UncertaintySettings.from_parameters(shipped).allowable == 0.20
+    assert UncertaintySettings.from_parameters(shipped, ci_level=0.95).allowable == 0.30
+    with pytest.raises(InputError, match=r"CI level 0.8 .*expected 0.90 or 0.95"):
+        allowable_uncertainty_parameter(0.8)
+    # U = 0.5 at A = 0.2: 30 % of 100 t deducted, then a 10 % buffer on the 70 t left
+    result = creditable_removals(100.0, 0.5, allowable=0.20, buffer_fraction=0.10)
+    assert (
+        float(result.uncertainty_deduction),
+        float(result.buffer),
+        float(result.creditable),
+    ) == pytest.approx((30.0, 7.0, 63.0))

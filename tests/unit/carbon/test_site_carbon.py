@@ -14,8 +14,8 @@ import pytest
 import xarray as xr
 from affine import Affine
 
-from bluecarbon.carbon.engine import compute_histogram
 from bluecarbon.carbon.stocks import ALL_CLASSES_LABEL, habitat_carbon_run, site_totals
+from bluecarbon.carbon.transitions import compute_histogram
 from bluecarbon.carbon.uncertainty import UncertaintySettings
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet

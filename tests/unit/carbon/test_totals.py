@@ -12,12 +12,12 @@ import xarray as xr
 from shapely.geometry import box
 
 from bluecarbon.carbon.totals import rollup, summarise
+from bluecarbon.carbon.transitions.workflow import invest_transition_analysis
 from bluecarbon.carbon.uncertainty import UncertaintySettings
-from bluecarbon.carbon.workflow import invest_transition_analysis
 from bluecarbon.carbon.zonal import parcel_totals, read_parcels
 from bluecarbon.params import ParameterSet
-from tests.unit.carbon.cbc_helpers import write_snapshots, write_tables
-from tests.unit.carbon.test_transitions_kernel import DEVELOPED, MARSH
+from tests.unit.carbon.transitions.cbc_helpers import write_snapshots, write_tables
+from tests.unit.carbon.transitions.test_transitions_kernel import DEVELOPED, MARSH
 
 SHIPPED = ParameterSet.shipped()
 
@@ -123,9 +123,14 @@ def test_uncertainty_columns(tiny: Path) -> None:
 
 def test_rollup_sums_draws_so_percentiles_are_those_of_the_total(tiny: Path) -> None:
     """Grouping rows sums their draws: P5 of a total is not the sum of the members' P5."""
-    from bluecarbon.carbon.engine import compute_histogram, open_snapshots, run_transitions
-    from bluecarbon.carbon.transitions import ModelSpec, Timeline
-    from tests.unit.carbon.cbc_helpers import class_table
+    from bluecarbon.carbon.transitions import (
+        ModelSpec,
+        Timeline,
+        compute_histogram,
+        open_snapshots,
+        run_transitions,
+    )
+    from tests.unit.carbon.transitions.cbc_helpers import class_table
 
     marsh = dict(MARSH, **{"lucode": 1})
     classes = class_table([marsh, DEVELOPED])
@@ -134,7 +139,7 @@ def test_rollup_sums_draws_so_percentiles_are_those_of_the_total(tiny: Path) -> 
 
     se = {"soil-initial": np.asarray([30.0, np.nan]), "biomass-initial": np.asarray([5.0, np.nan])}
     classes = dataclasses.replace(classes, standard_errors=se)
-    from bluecarbon.carbon.cbc_tables import read_transitions
+    from bluecarbon.carbon.transitions.tables import read_transitions
 
     matrix = read_transitions(tiny / "transitions.csv", classes)
     spec = ModelSpec(timeline=Timeline.build([2000, 2010], analysis_year=2020))
@@ -159,10 +164,15 @@ def test_linear_monte_carlo_equals_brute_force(tmp_path: Path) -> None:
     import dataclasses
 
     from bluecarbon.carbon import totals as tt
-    from bluecarbon.carbon.engine import compute_histogram, open_snapshots, run_transitions
-    from bluecarbon.carbon.transitions import ModelSpec, Timeline
+    from bluecarbon.carbon.transitions import (
+        ModelSpec,
+        Timeline,
+        compute_histogram,
+        open_snapshots,
+        run_transitions,
+    )
     from bluecarbon.carbon.uncertainty import draw_class_table
-    from tests.unit.carbon.test_engine import random_world
+    from tests.unit.carbon.transitions.test_engine import random_world
 
     classes, matrix = random_world(4, 3)
     se = {

@@ -18,7 +18,7 @@ from bluecarbon.carbon.uncertainty import (
 )
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
-from tests.unit.carbon.cbc_helpers import class_table
+from tests.unit.carbon.transitions.cbc_helpers import class_table
 
 SHIPPED = ParameterSet.shipped()
 
@@ -90,8 +90,8 @@ def test_monte_carlo_totals_are_identical_across_processes(tmp_path) -> None:
     shared = Path(__file__).resolve().parents[3] / "data/raw/peers/invest_coastal_blue_carbon"
     script = f"""
 import sys
-from bluecarbon.carbon.cbc_tables import read_biophysical, read_snapshots, read_transitions
-from bluecarbon.carbon.engine import open_snapshots, run_transitions, write_netcdf
+from bluecarbon.carbon.transitions.tables import read_biophysical, read_snapshots, read_transitions
+from bluecarbon.carbon.transitions import open_snapshots, run_transitions, write_netcdf
 from bluecarbon.carbon.totals import summary_table
 from bluecarbon.carbon.transitions import ModelSpec, Timeline
 from bluecarbon.carbon.uncertainty import UncertaintySettings

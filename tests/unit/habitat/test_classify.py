@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bluecarbon.errors import InputError
+from bluecarbon.geo import pixel_area_ha
 from bluecarbon.habitat.classify import (
     TrainedForest,
     align_labels,
@@ -24,7 +25,6 @@ from bluecarbon.habitat.classify import (
     train_random_forest,
     values_at,
 )
-from bluecarbon.habitat.extent import pixel_area_ha
 from bluecarbon.ingest.rasters import arcsi_band_names, open_raster, product_scaling
 from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import Habitat

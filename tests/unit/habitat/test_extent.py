@@ -17,7 +17,6 @@ from bluecarbon.habitat.extent import (
     area_with_default_ci,
     default_relative_ci,
     mapped_area,
-    pixel_area_ha,
 )
 from bluecarbon.params import ParameterSet
 from bluecarbon.store.schema import TABLES
@@ -46,8 +45,8 @@ def test_mapped_area_counts_pixels() -> None:
         {"year": 2021, "habitat": "seagrass", "area_ha": pytest.approx(0.01)},
         {"year": 2021, "habitat": "water", "area_ha": pytest.approx(0.05)},
     ]
-    with pytest.raises(InputError, match="projected CRS in metres"):
-        pixel_area_ha(habitat_map("EPSG:4326"))
+    with pytest.raises(InputError, match="cannot measure pixel areas on EPSG:4326"):
+        mapped_area(habitat_map("EPSG:4326"))
 
 
 def test_unassessed_area_gets_the_documented_default() -> None:

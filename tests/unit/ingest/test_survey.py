@@ -65,7 +65,8 @@ def test_wrong_units_hold_the_table_or_fail(tmp_path) -> None:
     assert read.frame.empty
     [issue] = read.issues
     assert (issue.row, issue.column, issue.value, issue.severity) == (2, "dry_bulk_density", "g", "error")
-    assert issue.rule.startswith("wrong units (expected g cm-3")
+    assert issue.rule.startswith("wrong units: units 'g' cannot be converted to 'g cm-3'")
+    assert issue.rule.endswith("(expected g cm-3 or units of the same kind)")
     with pytest.raises(ValidationFailed, match=r"row 2 column 'dry_bulk_density' value 'g': wrong units"):
         read_survey_table(path, "depth_intervals", mode="fail_fast")
 
@@ -129,3 +130,59 @@ def test_real_example_workbook_gives_yellow_river_delta_stocks() -> None:
     assert stocks["reached_depth"].all() and (stocks["habitat"] == "salt_marsh").all()
     # METHODS.md: Shandong marsh cores with a full metre hold about 44-83 Mg C ha-1
     assert stocks["stock_mg_c_ha"].between(40, 90).all()
+
+
+def test_mg_in_a_tonnes_column_is_refused_and_mg_for_megagram_converted(tmp_path) -> None:
+    rows = [
+        ["farm_id", "species", "year", "harvest_t", "area_ha"],
+        ["units", "", "", "{}", "亩"],
+        ["F1", "OYC", 2023, 3.0, 30.0],
+    ]
+    ok = _csv(tmp_path / "h1.csv", [rows[0], [*rows[1][:3], "Mg", "亩"], rows[2]])
+    frame = read_survey_table(ok, "harvests").frame
+    # 3 Mg = 3 t; 30 亩 = 30 / 15 ha = 2 ha
+    assert (frame.loc[0, "harvest_t"], frame.loc[0, "area_ha"]) == (3.0, pytest.approx(2.0))
+    bad = _csv(tmp_path / "h2.csv", [rows[0], [*rows[1][:3], "mg", "亩"], rows[2]])
+    with pytest.raises(ValidationFailed, match=r"h2.csv row 2 column 'harvest_t' value 'mg': wrong units"):
+        read_survey_table(bad, "harvests")
+
+
+def test_case_of_units_matters(tmp_path) -> None:
+    path = _csv(
+        tmp_path / "d.csv",
+        [["study_id", "core_id", "depth_min", "depth_max"], ["units", "", "CM", "cm"], ["S", "A", 0, 10]],
+    )
+    read = read_survey_table(path, "depth_intervals", mode="quarantine")
+    [issue] = read.issues
+    assert (issue.row, issue.column, issue.value) == (2, "depth_min", "CM")
+    assert "unknown units 'CM'" in issue.rule
+
+
+def test_every_unit_example_in_the_documentation_converts_with_its_factor() -> None:
+    import re
+    from fractions import Fraction
+
+    from bluecarbon.units import conversion_factor
+
+    doc = (Path(__file__).parents[3] / "docs" / "survey-template.md").read_text(encoding="utf-8")
+    section = doc[doc.index("| canonical | examples") : doc.index("A units cell the registry")]
+    checked = 0
+    for row in section.splitlines()[2:]:
+        if not row.startswith("| `"):
+            continue
+        _, canonical_cell, examples, _ = row.split("|")
+        canonical = re.match(r"\s*`([^`]+)`", canonical_cell).group(1)
+        for group in examples.split(";"):
+            factor = 1.0
+            if m := re.search(r"\((x|/) ([0-9.]+)\)", group):
+                value = float(Fraction(m.group(2)))
+                factor = value if m.group(1) == "x" else 1.0 / value
+                group = group[: m.start()]
+            group = re.sub(r"\([^)]*\)", "", group)
+            for spelling in (s.strip() for s in group.split(",")):
+                if spelling:
+                    assert conversion_factor(spelling, canonical) == pytest.approx(factor, rel=1e-12), (
+                        spelling
+                    )
+                    checked += 1
+    assert checked >= 50  # the table was read (59 spellings when written)

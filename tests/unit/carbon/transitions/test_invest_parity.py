@@ -20,12 +20,12 @@ import pytest
 import xarray as xr
 
 from bluecarbon.carbon.transitions import Mode
-from bluecarbon.carbon.workflow import invest_transition_analysis, valuation_settings
+from bluecarbon.carbon.transitions.workflow import invest_transition_analysis, valuation_settings
 from bluecarbon.params import ParameterSet
 
 SHIPPED = ParameterSet.shipped()
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "fixtures" / "invest_parity"
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 RTOL = 1e-4

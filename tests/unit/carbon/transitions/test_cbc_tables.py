@@ -7,18 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bluecarbon.carbon.cbc_tables import (
+from bluecarbon.carbon.defaults import (
+    habitat_class_table,
+    habitat_transition_matrix,
+    with_extra_emission_factors,
+)
+from bluecarbon.carbon.transitions.tables import (
     Action,
     parse_transition_cell,
     read_biophysical,
     read_snapshots,
     read_transitions,
     transition_matrix_by_rule,
-)
-from bluecarbon.carbon.defaults import (
-    habitat_class_table,
-    habitat_transition_matrix,
-    with_extra_emission_factors,
 )
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
@@ -27,7 +27,7 @@ from bluecarbon.vocab import CarbonBasis
 
 SHIPPED = ParameterSet.shipped()
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 
 

@@ -15,12 +15,15 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from bluecarbon.carbon.cbc_tables import read_biophysical, read_snapshots, read_transitions
 from bluecarbon.carbon.defaults import gwp100_ch4, with_extra_emission_factors
-from bluecarbon.carbon.engine import (
+from bluecarbon.carbon.totals import order_columns, summary_table
+from bluecarbon.carbon.transitions import (
     DEFAULT_CHUNK,
+    Mode,
+    ModelSpec,
     NodataPolicy,
     NodataReport,
+    Timeline,
     check_parameter_columns,
     nodata_report,
     open_parameter_raster,
@@ -28,10 +31,9 @@ from bluecarbon.carbon.engine import (
     run_transitions,
     write_netcdf,
 )
-from bluecarbon.carbon.totals import order_columns, summary_table
-from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline
+from bluecarbon.carbon.transitions.tables import read_biophysical, read_snapshots, read_transitions
+from bluecarbon.carbon.transitions.valuation import Valuation, price_series, read_price_table
 from bluecarbon.carbon.uncertainty import UncertaintySettings
-from bluecarbon.carbon.valuation import Valuation, price_series, read_price_table
 from bluecarbon.errors import InputError
 from bluecarbon.params import ParameterSet
 from bluecarbon.vocab import CarbonBasis

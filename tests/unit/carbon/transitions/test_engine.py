@@ -13,13 +13,23 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bluecarbon.carbon import engine
-from bluecarbon.carbon.cbc_tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
-from bluecarbon.carbon.engine import NodataPolicy, compute_histogram, run_transitions
-from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline, resolve_parameters, unit_outputs
-from bluecarbon.carbon.valuation import Valuation
-from bluecarbon.errors import InputError
-from tests.unit.carbon.cbc_helpers import class_table
+from bluecarbon.carbon.transitions import (
+    Mode,
+    ModelSpec,
+    NodataPolicy,
+    Timeline,
+    compute_histogram,
+    nodata_report,
+    resolve_parameters,
+    run_transitions,
+    unit_outputs,
+    write_netcdf,
+)
+from bluecarbon.carbon.transitions import run as engine_run
+from bluecarbon.carbon.transitions.tables import BIOPHYSICAL_COLUMNS, ClassTable, TransitionMatrix
+from bluecarbon.carbon.transitions.valuation import Valuation
+from bluecarbon.errors import InputError, UnitError
+from tests.unit.carbon.transitions.cbc_helpers import class_table
 
 
 def random_world(seed: int, n_classes: int) -> tuple[ClassTable, TransitionMatrix]:
@@ -102,7 +112,7 @@ def _spec(s: dict, *, valued: bool = True) -> ModelSpec:
 @given(s=scenarios())
 def test_numpy_and_dask_give_identical_results(s: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     if not s["dense"]:
-        monkeypatch.setattr(engine, "DENSE_LIMIT", 0)
+        monkeypatch.setattr(engine_run, "DENSE_LIMIT", 0)
     classes, matrix = random_world(s["seed"], s["n_classes"])
     spec = _spec(s)
     maps = _maps(s["seed"], classes, s["n_snap"], s["shape"], s["nodata_share"])
@@ -212,7 +222,7 @@ def test_nodata_policies_and_report(tmp_path) -> None:
         fill.dataset["carbon_stock"].values[:, 0, 1], fill.dataset["carbon_stock"].values[:, 0, 0]
     )
     assert np.isnan(fill.dataset["carbon_stock"].values[:, 0, 2]).all()
-    report = engine.nodata_report(compute_histogram(fill), fill)
+    report = nodata_report(compute_histogram(fill), fill)
     assert (report.valid, report.nodata_all, report.nodata_some) == (1, 1, 1)
 
 
@@ -227,10 +237,44 @@ def test_netcdf_writer_stores_exactly_the_dataset(tmp_path, chunks) -> None:
     maps = _maps(11, classes, 2, (700, 530), 0.0)
     maps[:, :520, :] = 255  # the first HDF5 chunk row is all nodata -> not stored
     run = run_transitions(grid(maps, [2000, 2007], chunks=chunks), classes, matrix, spec)
-    histogram = engine.write_netcdf(run, tmp_path / "out.nc", window=512, workers=2)
+    histogram = write_netcdf(run, tmp_path / "out.nc", window=512, workers=2)
     back = xr.open_dataset(tmp_path / "out.nc", engine="netcdf4")
     expected = run.dataset.compute()
     for name in expected.data_vars:
         np.testing.assert_array_equal(back[name].values, expected[name].values, err_msg=name)
     assert back.attrs["pixels_nodata_all_snapshots"] == 520 * 530
     assert int(histogram["count"].sum()) == 700 * 530
+
+
+def test_parameter_raster_units_are_checked_against_its_column() -> None:
+    classes, matrix = random_world(3, 2)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2010]), mode=Mode.DEFAULT)
+    maps = np.full((2, 2, 2), classes.lucodes[0], dtype=np.uint8)
+    soil = xr.DataArray(np.full((2, 2), 100.0), dims=("y", "x"), attrs={"units": "t/ha"})
+    same = run_transitions(
+        grid(maps, [2000, 2010], chunks=None), classes, matrix, spec, parameter_rasters={"soil-initial": soil}
+    )
+    np.testing.assert_allclose(same.dataset["carbon_stock_by_pool"].sel(pool="soil", year=2000).values, 100.0)
+    in_kg = soil.assign_attrs(units="kg ha-1", source_file="soil.tif")
+    with pytest.raises(
+        UnitError, match=r"soil.tif, column 'soil-initial': variable 'soil-initial' is in 'kg ha-1'"
+    ):
+        run_transitions(
+            grid(maps, [2000, 2010], chunks=None),
+            classes,
+            matrix,
+            spec,
+            parameter_rasters={"soil-initial": in_kg},
+        )
+
+
+def test_totals_refuse_a_run_whose_stocks_are_not_per_hectare_in_tonnes() -> None:
+    from bluecarbon.carbon.totals import summarise
+
+    classes, matrix = random_world(3, 2)
+    spec = ModelSpec(timeline=Timeline.build([2000, 2010]), mode=Mode.DEFAULT)
+    maps = np.full((2, 2, 2), classes.lucodes[0], dtype=np.uint8)
+    run = run_transitions(grid(maps, [2000, 2010], chunks=None), classes, matrix, spec)
+    run.dataset["carbon_stock"].attrs["units"] = "g m-2"
+    with pytest.raises(UnitError, match="'carbon_stock' is in 'g m-2'"):
+        summarise(run, compute_histogram(run))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bluecarbon.carbon.valuation import (
+from bluecarbon.carbon.transitions.valuation import (
     Valuation,
     guide_npv,
     invest_valuation_factor,

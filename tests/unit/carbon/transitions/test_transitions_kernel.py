@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bluecarbon.carbon.cbc_tables import Action, TransitionMatrix
 from bluecarbon.carbon.transitions import Mode, ModelSpec, Timeline, resolve_parameters, unit_outputs
-from bluecarbon.carbon.valuation import Valuation
+from bluecarbon.carbon.transitions.tables import Action, TransitionMatrix
+from bluecarbon.carbon.transitions.valuation import Valuation
 from bluecarbon.errors import InputError
-from tests.unit.carbon.cbc_helpers import class_table
+from tests.unit.carbon.transitions.cbc_helpers import class_table
 
 MARSH = {
     "lucode": 1,

@@ -54,6 +54,25 @@ BIOPHYSICAL_COLUMNS: Final[tuple[str, ...]] = (
 )
 #: Optional extra-emission factor columns (bluecarbon extension).
 EXTRA_COLUMNS: Final[tuple[str, ...]] = ("drained-soil-ef", "rewetted-ch4-ef")
+
+
+def column_units(column: str) -> str:
+    """Units of a biophysical column (and of a parameter raster overriding it), as InVEST's
+    user's guide states them; masses per hectare are in the tables' carbon basis."""
+    name = column.removesuffix("-se")
+    if name.endswith("-initial"):
+        return "Mg ha-1"
+    if name.endswith(("-yearly-accumulation", "drained-soil-ef")):
+        return "Mg ha-1 yr-1"
+    if name.endswith("-half-life"):
+        return "yr"
+    if name.endswith("-impact-disturb"):
+        return "1"
+    if name == "rewetted-ch4-ef":
+        return "kg ha-1 yr-1"
+    raise InputError(f"unknown biophysical column {column!r}", column=column, expected="an InVEST column")
+
+
 SE_SUFFIX: Final[str] = "-se"
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import rasterio
 from rasterio.transform import from_origin
 
-from bluecarbon.carbon.cbc_tables import BIOPHYSICAL_COLUMNS, ClassTable, class_table_from_frame
+from bluecarbon.carbon.transitions.tables import BIOPHYSICAL_COLUMNS, ClassTable, class_table_from_frame
 from bluecarbon.vocab import CarbonBasis
 
 

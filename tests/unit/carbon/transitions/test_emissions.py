@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bluecarbon.carbon import emissions as em
+from bluecarbon.carbon.transitions import emissions as em
 
 
 def test_annual_emission_by_hand() -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bluecarbon.carbon.workflow import invest_transition_analysis
+from bluecarbon.carbon.transitions.workflow import invest_transition_analysis
 from bluecarbon.cli import app
 from bluecarbon.params import ParameterSet
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SHARED = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
 
 
