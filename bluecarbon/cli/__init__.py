@@ -85,8 +85,9 @@ app.add_typer(plot_app, name="plot")
 
 register_app = typer.Typer(
     help=(
-        "The sink-rights register: issue units for creditable removals, pledge them to lenders, "
-        "transfer and retire them; every event in an append-only, hash-chained ledger in the store. "
+        "Sink-rights register: issue, pledge, retire units.\n\n"
+        "Units are issued for a parcel's creditable removals, pledged to lenders, transferred and "
+        "retired; every event goes in an append-only, hash-chained ledger in the store. "
         "Quantities in t CO2e (one unit = 1 kg CO2e)."
     ),
     no_args_is_help=True,
@@ -98,7 +99,10 @@ for _name in ("issue", "pledge", "unpledge", "enforce", "transfer", "retire", "s
 app.add_typer(register_app, name="register")
 
 insurance_app = typer.Typer(
-    help="Index insurance on a parcel's sink: evaluate a policy on a release.",
+    help=(
+        "Index insurance on a parcel's sink.\n\n"
+        "Evaluate a policy (index, trigger, payout) on a release."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=CONTEXT,

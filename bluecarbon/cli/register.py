@@ -337,9 +337,11 @@ def alerts(
     config: c.ConfigOption = None,
     as_json: c.JsonOption = False,
 ) -> None:
-    """Post-loan alerts recorded after each release for parcels with pledged units: conservative
-    stock or creditable removals fallen beyond [register] alert_drop_fraction, a withdrawn
-    release relied on, a shortfall against issued units."""
+    """Post-loan alerts on pledged parcels after each release.
+
+    An alert is raised for a parcel with pledged units when its conservative stock or
+    creditable removals fell beyond [register] alert_drop_fraction, when a release it relied on
+    was withdrawn, or when issued units exceed what the new release supports (a shortfall)."""
     from bluecarbon.register.alerts import read_alerts
 
     with c.errors():

@@ -291,7 +291,7 @@ METHOD_ZH: dict[str, tuple[str, str]] = {
         "分列；除非计入表另有规定，碳信用仅计软组织碳",
     ),
     "carbon": (
-        "d85d5584d02b",
+        "207f16a92034",
         "转移引擎（bluecarbon.carbon.transitions，默认模式，见 docs/accounting.md）：逐像元、逐年计算各碳库储量，"
         "储量在两期图之间延续（制图噪声不会凭空产生碳），土壤埋藏作为核算深度以下的通量，两期图之间的变化"
         "定在中点，按 IPCC Tier 1 速率累积，扰动排放按半衰期解析衰减；红树林生物量按气候带取 IPCC Tier 1 "
