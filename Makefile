@@ -9,8 +9,11 @@ SHELL := bash
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 PYTEST_ARGS ?=
+# `make test` leaves out the tests marked slow (full monitoring runs of their own, the dask
+# cluster, the notebooks, S3): CI (CI=true) and `make test-all` run everything.
+SLOW := $(if $(filter true 1,$(CI)),,-m "not slow")
 
-.PHONY: help demo test setup setup-test lint format docs bench manifest lock clean
+.PHONY: help demo test test-all setup setup-test lint format docs bench manifest lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,7 +27,10 @@ setup-test: ## Create/refresh the test environment (.venv-test: runtime + test +
 demo: setup ## Run the monitoring pipeline on the bundled data and publish a release
 	@$(VENV)/bin/bluecarbon run
 
-test: setup-test ## Run the whole test suite (unit, integration, notebooks, docs)
+test: setup-test ## Run the test suite (all of it with CI=true; else all but the tests marked slow)
+	@$(TEST_VENV)/bin/python -m pytest $(SLOW) $(PYTEST_ARGS)
+
+test-all: setup-test ## Run the whole test suite, slow tests included (what CI runs)
 	@$(TEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: setup-test ## ruff (lint + format check) and mypy

@@ -99,10 +99,7 @@ for _name in ("issue", "pledge", "unpledge", "enforce", "transfer", "retire", "s
 app.add_typer(register_app, name="register")
 
 insurance_app = typer.Typer(
-    help=(
-        "Index insurance on a parcel's sink.\n\n"
-        "Evaluate a policy (index, trigger, payout) on a release."
-    ),
+    help=("Index insurance on a parcel's sink.\n\nEvaluate a policy (index, trigger, payout) on a release."),
     no_args_is_help=True,
     rich_markup_mode=None,
     context_settings=CONTEXT,

@@ -76,7 +76,7 @@ def print_parcels(rows: list[dict[str, Any]], *, title: str, wide: bool = False)
         [
             Col("parcel id", figure=True, justify="left"),
             Col("name"),
-            Col("kind"),
+            Col("kind", optional=True),
             Col("site", figure=True, justify="left"),
             Col("area ha", figure=True),
             Col("illustrative", figure=True, justify="left"),

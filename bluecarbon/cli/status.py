@@ -75,19 +75,26 @@ def print_status(settings: Settings, *, as_json: bool = False) -> None:
     print("\n".join(status_lines(result, settings)))
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the working folder when it lies inside it."""
+def _shown(path: Path, root: Path) -> str:
+    """A path relative to the working folder when it lies inside it, else relative to the
+    project folder (that of bluecarbon.toml) when it lies there, else as configured."""
     resolved = path.resolve()
-    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(path)
+    for base in (Path.cwd(), root.resolve()):
+        if resolved.is_relative_to(base):
+            return str(resolved.relative_to(base)) or "."
+    return str(path)
 
 
 def status_lines(st: RunStatus, settings: Settings) -> list[str]:
     """The text report: the answer, then the differences from the latest release."""
     from bluecarbon.cli.difftext import render_parameters, wrap
 
-    overrides = f", overrides from {_shown(settings.params_dir)}" if settings.params_dir else ""
+    overrides = (
+        f", overrides from {_shown(settings.params_dir, settings.root)}" if settings.params_dir else ""
+    )
+    study, raw = _shown(st.study_file, settings.root), _shown(settings.raw_dir, settings.root)
     lines = wrap(
-        f"study {_shown(st.study_file)}: {st.n_inputs} raw inputs match {_shown(settings.raw_dir)}/MANIFEST; "
+        f"study {study}: {st.n_inputs} raw inputs match {raw}/MANIFEST; "
         f"{st.n_parameter_tables} parameter tables{overrides}; code {st.code_version}"
     )
     lines += wrap(st.verdict())

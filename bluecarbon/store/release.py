@@ -634,6 +634,8 @@ class Store:
                     storage_options=self.location.delta_storage_options(),
                 )
                 recomputed[f"table:{name}"] = hashing.table_hash(name, arrow)
+            except IntegrityError as exc:
+                problems.append(str(exc))
             except (OSError, ValueError, DeltaError) as exc:
                 problems.append(f"table {name} cannot be read: {type(exc).__name__}: {exc}")
             done += 1

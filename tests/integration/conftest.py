@@ -99,15 +99,16 @@ def copy_project(demo_folder: Path, folder: Path, **overrides: str) -> Path:
 
 
 #: The analyst's revision behind the second release of ``notebook_project``.
-REVISED_MIN_CORES = 10
+REVISED_MIN_CORES = 20
 
 
 @pytest.fixture(scope="session")
 def notebook_project(demo_project, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with two releases, for the notebooks and the plot commands: the demo release
     (copied from ``demo_project``, not rerun) and a second one after an analyst's revision of
-    ``soil_defaults.csv`` (a regional soil density needs at least 10 cores reaching 1 m, so
-    Old Tampa Bay's 6 Florida seagrass cores give way to the global seagrass mean).
+    ``soil_defaults.csv`` (a regional soil density needs at least 20 cores reaching 1 m, so
+    the 10 mangrove cores of Old Tampa Bay, the 16 salt-marsh cores of Aberystwyth and the 15
+    of Jiaozhou Bay give way to IPCC Tier 1, while Old Tampa Bay's 21 marsh cores still count).
 
     The copied work folder keeps the step cache warm: only the soil and carbon steps rerun.
     """
@@ -125,7 +126,9 @@ def notebook_project(demo_project, tmp_path_factory: pytest.TempPathFactory) -> 
     for row in rows:
         if row["parameter"] == "min_cores_for_site_estimate":
             row["value"] = str(REVISED_MIN_CORES)
-            row["source"] = "analyst revision: a regional estimate needs at least 10 cores reaching 1 m"
+            row["source"] = (
+                f"analyst revision: a regional estimate needs at least {REVISED_MIN_CORES} cores reaching 1 m"
+            )
     with (overrides / "soil_defaults.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()

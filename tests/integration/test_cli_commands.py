@@ -26,7 +26,7 @@ import pytest
 from bluecarbon.manifest import sha256_file
 from tests.cli_harness import assert_ok, assert_user_error, cli_env, run_cli
 from tests.conftest import RAW, ROOT, write_config
-from tests.integration.conftest import copy_project, warm_work
+from tests.integration.conftest import REVISED_MIN_CORES, copy_project, warm_work
 
 pytestmark = pytest.mark.slow
 INVEST = ROOT / "data" / "raw" / "peers" / "invest_coastal_blue_carbon"
@@ -288,7 +288,7 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
     assert "1 changed parameter table(s)" in text
     assert "soil_defaults" in text and "parameter=min_cores_for_site_estimate" in text
     shipped = _shipped_value("soil_defaults", "min_cores_for_site_estimate")
-    assert f"value: {shipped} -> 10" in text
+    assert f"value: {shipped} -> {REVISED_MIN_CORES}" in text
     quantities = text[text.index("changed quantities") : text.index("changed rows")]
     for name in ("area_ha", "stock_t_c", "stock_conservative_t_c", "sequestration_t_co2e_yr"):
         assert re.search(rf"^\s+{name}\s", quantities, flags=re.MULTILINE) or name == "area_ha", name
@@ -308,10 +308,11 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
             "key": {"parameter": "min_cores_for_site_estimate"},
             "status": "changed",
             "changes": {
-                "value": {"a": shipped, "b": "10"},
+                "value": {"a": shipped, "b": str(REVISED_MIN_CORES)},
                 "source": {
                     "a": table["rows"][0]["changes"]["source"]["a"],
-                    "b": "analyst revision: a regional estimate needs at least 10 cores reaching 1 m",
+                    "b": f"analyst revision: a regional estimate needs at least {REVISED_MIN_CORES} cores "
+                    "reaching 1 m",
                 },
             },
         }
@@ -339,6 +340,9 @@ def test_serve_in_a_fresh_process_registers_and_stops(project: Path, prefect_api
             if "bluecarbon-monitoring" in line or (not line and serve.poll() is not None):
                 break
         assert any("bluecarbon-monitoring" in line for line in seen), "".join(seen)
+        # Ctrl-C once serving: a SIGINT in the instant between the message and Prefect's
+        # event loop starting lands in asyncio's loop construction (noise, no failure)
+        time.sleep(3)
     finally:
         serve.send_signal(signal.SIGINT)
         out, err = serve.communicate(timeout=120)

@@ -63,7 +63,16 @@ def _config(folder: Path, extra: str) -> Path:
 def test_help_lists_every_command_and_each_command_has_help() -> None:
     top = assert_ok(run_cli("--help"))
     listed = re.findall(r"^  ([a-z][a-z-]+)\s", top.stdout.split("Commands:")[1], flags=re.MULTILINE)
-    assert {c[0] for c in COMMANDS} | {"api-token", "transitions", "plot", "issuer", "render"} == set(listed)
+    assert {c[0] for c in COMMANDS} | {
+        "api-token",
+        "transitions",
+        "plot",
+        "issuer",
+        "render",
+        "alerts",
+        "register",
+        "insurance",
+    } == set(listed)
     for command in listed:
         assert_ok(run_cli(command, "--help"))
     assert_ok(run_cli("plot", "map", "--help"))

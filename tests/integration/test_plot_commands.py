@@ -97,7 +97,7 @@ def test_plot_map_of_carbon_in_co2e(notebook_project: Path, tmp_path: Path) -> N
     assert _ink(_png(out)) > 0.3
     cat = open_catalog(notebook_project)
     fig = map_figure(cat, "rufiji_delta/carbon", basis="CO2e")
-    assert fig.get_suptitle() == "Rufiji Delta: Carbon stock, 2019"  # no name given: the id in words
+    assert fig.get_suptitle() == "Rufiji Delta, Tanzania: Carbon stock, 2019"  # the name the release records
     colourbar = fig.axes[1]
     assert colourbar.get_ylabel() == "Carbon stock (t CO2e ha-1)"
     shown = next(i for i in fig.axes[0].images if i.get_label() == "quantity").get_array()

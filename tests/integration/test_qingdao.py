@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, missing_system_package, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -178,6 +178,7 @@ def test_chinese_figures_draw_chinese_labels(cat, tmp_path: Path) -> None:
 
     from bluecarbon import plots
     from bluecarbon.plots.fonts import cjk_font_family
+    from bluecarbon.plots.language import has_cjk
 
     fig = plots.map_figure(cat, f"{SITE}/habitat", lang="zh")
     texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
@@ -186,7 +187,9 @@ def test_chinese_figures_draw_chinese_labels(cat, tmp_path: Path) -> None:
     series = plots.series_figure(cat, SITE, lang="zh")
     assert any("碳汇还是排放源" in t.get_text() for t in series.findobj(Text))
     if cjk_font_family() is None:
-        pytest.skip("no CJK font installed (Debian: apt install fonts-noto-cjk): glyph fallback not checked")
-    chinese = [t for t in fig.findobj(Text) if plots.has_cjk(t.get_text())]
+        missing_system_package(
+            "no CJK font installed (Debian: apt install fonts-noto-cjk): glyph fallback not checked"
+        )
+    chinese = [t for t in fig.findobj(Text) if has_cjk(t.get_text())]
     assert chinese and all(cjk_font_family() in t.get_fontfamily() for t in chinese)
     plots.save_png(fig, tmp_path / "map.png")
