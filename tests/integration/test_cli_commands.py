@@ -290,8 +290,9 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
     shipped = _shipped_value("soil_defaults", "min_cores_for_site_estimate")
     assert f"value: {shipped} -> {REVISED_MIN_CORES}" in text
     quantities = text[text.index("changed quantities") : text.index("changed rows")]
-    for name in ("area_ha", "stock_t_c", "stock_conservative_t_c", "sequestration_t_co2e_yr"):
-        assert re.search(rf"^\s+{name}\s", quantities, flags=re.MULTILINE) or name == "area_ha", name
+    # a soil density moves stocks, and with them the emissions of habitat lost: the net flux
+    for name in ("soil_mg_c_ha", "stock_t_c", "stock_conservative_t_c", "net_flux_t_co2e_yr"):
+        assert re.search(rf"^\s+{name}\s", quantities, flags=re.MULTILINE), (name, quantities)
     as_json = json.loads(assert_ok(run_cli("diff", tags[0], tags[1], "--json", "-c", config)).stdout)
     assert list(as_json) == [
         "a",
@@ -318,7 +319,7 @@ def test_diff_of_a_parameter_revision_in_a_fresh_process(notebook_project: Path)
         }
     ]
     classes = next(t for t in as_json["tables"] if t["table"] == "class_totals")
-    assert classes["rows_changed"] > 0 and "sequestration_t_co2e_yr" in classes["compared_columns"]
+    assert classes["rows_changed"] > 0 and "net_flux_t_co2e_yr" in classes["compared_columns"]
 
 
 def test_serve_in_a_fresh_process_registers_and_stops(project: Path, prefect_api_url: str) -> None:
