@@ -104,6 +104,7 @@ def _prefect_records() -> tuple[list[str], list]:
     return artifacts, events
 
 
+@pytest.mark.slow  # a monitoring run of its own after the register entries (over a minute)
 def test_register_on_the_demo_release(project: Path, tmp_path: Path) -> None:
     from flows.monitoring import monitoring
 

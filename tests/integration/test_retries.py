@@ -29,6 +29,7 @@ def _options(port: int) -> S3Options:
     )
 
 
+@pytest.mark.slow  # waits out the object store client's own timeouts (about 20 s)
 def test_unreachable_object_store_is_transient() -> None:
     with pytest.raises(TransientIOError, match="unreachable or busy"):
         Store.open("s3://bluecarbon/x", s3=_options(_free_port()), create=True)

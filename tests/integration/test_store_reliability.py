@@ -75,6 +75,7 @@ def seeded(tmp_path: Path) -> tuple[Path, Store, str]:
     return store_dir, store, first.tag
 
 
+@pytest.mark.slow  # one killed publishing process per stage (about a minute in all)
 @pytest.mark.parametrize("stage", STAGES)
 def test_sigkill_at_any_stage_leaves_earlier_release_intact(seeded, tmp_path: Path, stage: str) -> None:
     store_dir, _, first_tag = seeded

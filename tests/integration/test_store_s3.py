@@ -88,6 +88,7 @@ def test_racing_publish_on_s3_fails_cleanly_and_reruns(s3: S3Options) -> None:
     assert rerun.published and Store.open(uri, s3=s3).verify(rerun.release.tag).ok
 
 
+@pytest.mark.slow  # a monitoring run of its own into moto S3 (about a minute)
 def test_monitoring_flow_publishes_to_s3_and_the_cli_and_catalog_read_it(
     s3: S3Options, demo_project, tmp_path, tmp_path_factory, monkeypatch
 ) -> None:
