@@ -159,9 +159,9 @@ def _km_ticks(ax: Axes, crs: _Crs) -> None:
     ax.tick_params(labelsize=7)
 
 
-def _nodata_backdrop(ax: Axes, extent: tuple[float, float, float, float]) -> None:
+def nodata_backdrop(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     """White under a grey hatch beneath the image: pixels without data (masked, drawn
-    transparent) show it."""
+    transparent) show it. The statement maps draw theirs with it too."""
     left, right, bottom, top = extent
     ax.add_patch(
         Rectangle(

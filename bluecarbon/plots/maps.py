@@ -35,13 +35,13 @@ from bluecarbon.plots.layout import (
     _km_ticks,
     _legend_below,
     _map_figure,
-    _nodata_backdrop,
     _nodata_patch,
     _pixel_area_ha,
     _spatial,
     _stride,
     _titles,
     add_scale_bar,
+    nodata_backdrop,
 )
 from bluecarbon.units import to_basis
 from bluecarbon.vocab import BLUE_CARBON_HABITATS, Habitat, flag_attrs
@@ -150,7 +150,7 @@ def habitat_map(
     ncols = 2 if len(handles) > 3 else len(handles)
     layout = _map_figure(extent, colourbar=False, legend_rows=math.ceil(len(handles) / max(ncols, 1)) + 1)
     fig, ax = layout.fig, layout.ax
-    _nodata_backdrop(ax, extent)
+    nodata_backdrop(ax, extent)
     image = ax.imshow(
         np.ma.masked_invalid(shown),
         cmap=cmap,
@@ -339,7 +339,7 @@ def quantity_map(
         handles.append(_nodata_patch())
     layout = _map_figure(extent, colourbar=bool(finite.size), legend_rows=1 if handles else 0)
     fig, ax = layout.fig, layout.ax
-    _nodata_backdrop(ax, extent)
+    nodata_backdrop(ax, extent)
     image = ax.imshow(
         np.ma.masked_invalid(values),
         cmap=colours,

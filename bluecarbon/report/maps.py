@@ -29,6 +29,7 @@ from shapely.geometry import mapping, shape
 from bluecarbon import palette
 from bluecarbon.errors import BlueCarbonError
 from bluecarbon.plots.fonts import CJK_PACKAGE, cjk_font_family
+from bluecarbon.plots.layout import nodata_backdrop
 from bluecarbon.report.i18n import t
 from bluecarbon.store import Store
 from bluecarbon.store.release import ReleaseInfo
@@ -151,7 +152,7 @@ def parcel_map_figure(data: dict[str, Any], lang: str, *, dpi: int = 110) -> Fig
     from matplotlib import rc_context
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
     from bluecarbon.plots import add_scale_bar
 
@@ -169,19 +170,7 @@ def parcel_map_figure(data: dict[str, Any], lang: str, *, dpi: int = 110) -> Fig
             ).with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
             bounds = [codes[0] - 0.5, *[code + 0.5 for code in codes]]
             # no data wherever the habitat map has no class, around the grid too
-            left, right, bottom, top = _view(data, extent)
-            ax.add_patch(
-                Rectangle(
-                    (left, bottom),
-                    right - left,
-                    top - bottom,
-                    facecolor=palette.NODATA_FACE,
-                    edgecolor=palette.NODATA_EDGE,
-                    hatch=palette.NODATA_HATCH,
-                    linewidth=0,
-                    zorder=-2,
-                )
-            )
+            nodata_backdrop(ax, _view(data, extent))
             image = ax.imshow(
                 np.ma.masked_invalid(grid),
                 extent=extent,
